@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test of Ha.Net: builds the solution, installs the Debian packages the integration
+# tests drive (eng/test-packages.txt) when they are missing and we are root, runs all test
+# projects, and ends with one line "N passed, N failed[, N skipped]" counted from the results.
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+# 1. Debian packages.
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' eng/test-packages.txt)
+missing=()
+for p in "${wanted[@]}"; do
+  p=$(echo "$p" | xargs)
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Services must not start on install: the tests start their own instances.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    (apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}") >"$results/apt.log" 2>&1 \
+      || { echo "test.sh: apt-get failed, see $results/apt.log"; tail -20 "$results/apt.log"; }
+    rm -f /usr/sbin/policy-rc.d
+  else
+    echo "test.sh: not root or no apt-get; tests that need ${missing[*]} will skip"
+  fi
+fi
+
+# 2. Build once.
+if ! dotnet build Ha.Net.sln -c Release -nologo -v:q; then
+  echo "test.sh: build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# 3. Run every test project, one after another (the integration tests own the network
+#    namespaces and CPU while they run); a hung test is dumped and killed rather than eating
+#    CI's budget.
+status=0
+for proj in tests/*/*.Tests.csproj tests/Ha.Net.IntegrationTests/Ha.Net.IntegrationTests.csproj; do
+  [ -e "$proj" ] || continue
+  name=$(basename "$proj" .csproj)
+  dotnet test "$proj" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" \
+    --blame-hang-timeout 8m || status=$?
+done
+
+# 4. Count from the TRX files.
+passed=0; failed=0; skipped=0; files=0
+for f in "$results"/*.trx; do
+  [ -e "$f" ] || continue
+  files=$((files + 1))
+  c=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  get() { echo "$c" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if ((files == 0)) && ((status != 0)); then failed=$((failed + 1)); fi
+if ((status != 0)) && ((failed == 0)); then
+  echo "test.sh: dotnet test exited $status without a failed test in the results (crash or hang)"
+  failed=1
+fi
+if ((skipped > 0)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+((failed == 0 && passed > 0))
