@@ -245,6 +245,8 @@ internal sealed partial class KeepalivedParser
                                 break;
                             default:
                                 Error(st.Location, "auth_type", $"'auth_type' must be PASS or AH, got '{st.Arg(0)}'");
+                                hasType = true;
+                                hasPass = true;
                                 break;
                         }
                     }
@@ -391,8 +393,7 @@ internal sealed partial class KeepalivedParser
                     break;
                 default:
                     Error(st.Location, list, $"'{list}': unknown option '{option}' in entry '{st.Text}'");
-                    ok = false;
-                    break;
+                    return null;
             }
         }
 
