@@ -138,7 +138,7 @@ internal sealed partial class HaproxyParser
             Error(p.Stats.Location, "stats", $"{section}: the statistics page on a section that also proxies traffic needs layer 7; put it in its own 'listen stats' section");
         }
 
-        foreach (var bind in d.Binds.Where(b => b.Ssl))
+        foreach (var bind in d.Binds.Where(b => b.Ssl && b.Certificates.Count > 0))
         {
             Error(bind.Location, "bind", $"{section}: TLS termination ('bind ... ssl crt') is only supported on the statistics page; Ha.Net forwards tcp unchanged");
         }

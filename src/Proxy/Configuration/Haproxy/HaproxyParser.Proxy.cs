@@ -464,5 +464,6 @@ internal sealed partial class HaproxyParser
     private static bool IsHostName(string host) =>
         host.Length <= 253 && host.Split('.').All(label => label.Length is > 0 and <= 63
             && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
-            && label[0] != '-' && label[^1] != '-');
+            && label[0] != '-' && label[^1] != '-')
+        && !host.Split('.')[^1].All(char.IsAsciiDigit);
 }

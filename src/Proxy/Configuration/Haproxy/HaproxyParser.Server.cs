@@ -56,6 +56,7 @@ internal sealed partial class HaproxyParser
     private bool ApplyServerOptions(List<HaproxyToken> words, HaproxyServer server, HaproxySourceLine at, string section, string what, ProxyDraft? owner = null)
     {
         TimeSpan? fastInter = null, downInter = null;
+        var tlsReported = false;
         var explicitFast = server.FastInter != server.Inter;
         var explicitDown = server.DownInter != server.Inter;
         for (var i = 0; i < words.Count; i++)
@@ -201,8 +202,9 @@ internal sealed partial class HaproxyParser
                         _ = Next();
                     }
 
-                    if (option != "no-ssl")
+                    if (option != "no-ssl" && !tlsReported)
                     {
+                        tlsReported = true;
                         Error(at, "server", $"{section}: {what}: TLS to servers ('{option}') is not supported");
                     }
 
