@@ -127,7 +127,7 @@ internal sealed class Backend
                     return AssignOutcome.NoServer;
                 }
 
-                if (queueBound > 0 && _queue.Count >= queueBound)
+                if (queueBound > 0 && QueuedTotalLocked() >= queueBound)
                 {
                     return AssignOutcome.QueueFull;
                 }
@@ -406,6 +406,17 @@ internal sealed class Backend
             picked.Active++;
             waiter.TrySetResult(picked);
         }
+    }
+
+    private int QueuedTotalLocked()
+    {
+        int total = _queue.Count;
+        foreach (var server in _servers)
+        {
+            total += server.Queue.Count;
+        }
+
+        return total;
     }
 
     private void RemoveWaiterLocked(QueueWaiter waiter)
