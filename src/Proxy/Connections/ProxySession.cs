@@ -516,15 +516,38 @@ internal sealed partial class ProxySession
         if (abortive)
         {
             SetAbortive(_client);
+            _client.Dispose();
             if (server is not null)
             {
                 SetAbortive(server);
+                server.Dispose();
+            }
+        }
+        else
+        {
+            // Orderly: FIN both ways now, which also wakes the pumps; the sockets are disposed in
+            // Finish() once no operation is pending (disposing under a pending operation makes
+            // .NET close abortively, with a RST).
+            ShutdownBoth(_client);
+            if (server is not null)
+            {
+                ShutdownBoth(server);
             }
         }
 
-        _client.Dispose();
-        server?.Dispose();
         return true;
+    }
+
+    private static void ShutdownBoth(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Not connected (yet), or already closed.
+        }
     }
 
     private static void SetAbortive(Socket socket)
@@ -549,6 +572,8 @@ internal sealed partial class ProxySession
         // Every path out of RunAsync passes here exactly once: close, release, count, log.
         Terminate('I', PhaseChar, abortive: true);
         _timer.Dispose();
+        _client.Dispose();
+        Volatile.Read(ref _server)?.Dispose();
         var server = _serverState;
         string serverName = server?.Name ?? "<NOSRV>";
         int serverConnections = server?.Active ?? 0;

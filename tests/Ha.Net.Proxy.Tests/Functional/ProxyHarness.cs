@@ -39,7 +39,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public static ServerOptions Server(string name, TestServer server, int weight = 1) =>
         new() { Name = name, Address = server.EndPoint, Weight = weight };
 
-    public Stats.StatsRow Row(string proxyName, string serviceName) =>
+    public Ha.Net.Proxy.Stats.StatsRow Row(string proxyName, string serviceName) =>
         Proxy.GetStats().Single(r => r.ProxyName == proxyName && r.ServiceName == serviceName);
 
     public async ValueTask DisposeAsync() => await Proxy.DisposeAsync();
