@@ -187,6 +187,12 @@ public sealed record ServerCheckOptions
     /// <summary>The interval between checks; default 2 s (HAProxy <c>inter</c>).</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The interval while the server is going up or down (HAProxy <c>fastinter</c>); <see langword="null"/> = <see cref="Interval"/>.</summary>
+    public TimeSpan? FastInterval { get; init; }
+
+    /// <summary>The interval while the server is fully down (HAProxy <c>downinter</c>); <see langword="null"/> = <see cref="Interval"/>.</summary>
+    public TimeSpan? DownInterval { get; init; }
+
     /// <summary>How long one check may take; <see langword="null"/> = <see cref="Interval"/>.</summary>
     public TimeSpan? Timeout { get; init; }
 

@@ -3,6 +3,7 @@ using System.Net;
 using Ha.Net.HealthChecks;
 using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Health;
 using Ha.Net.Proxy.Listening;
 using Ha.Net.Proxy.Stats;
 using Microsoft.Extensions.Logging;
@@ -19,12 +20,14 @@ internal sealed partial class TcpProxy : ITcpProxy
     private Dictionary<string, Frontend> _frontends = new(StringComparer.Ordinal);
     private Dictionary<string, Backend> _backends = new(StringComparer.Ordinal);
     private readonly List<Frontend> _retiredFrontends = [];
+    private readonly ServerHealthChecks _health;
     private ProxyOptions _options;
     private bool _started;
     private bool _stopped;
 
     public TcpProxy(ProxyOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null,
-        TimeProvider? timeProvider = null, Random? random = null)
+        TimeProvider? timeProvider = null, Random? random = null, IHealthCheckScheduler? healthChecks = null,
+        Func<string, ServerOptions, IHealthProbe>? probeFactory = null)
     {
         ProxyOptionsValidator.ThrowIfInvalid(options);
         _options = options;
@@ -43,6 +46,8 @@ internal sealed partial class TcpProxy : ITcpProxy
         {
             _frontends[frontend.Name] = new Frontend(_runtime, frontend, FindBackend);
         }
+
+        _health = new ServerHealthChecks(healthChecks, probeFactory, time, _random, loggerFactory, meterFactory, (s, up, why) => MarkHealth(s, up, why));
     }
 
     internal ProxyRuntime Runtime => _runtime;
@@ -77,6 +82,7 @@ internal sealed partial class TcpProxy : ITcpProxy
             }
 
             _started = true;
+            _health.Sync(_backends.Values);
         }
 
         return Task.CompletedTask;
@@ -120,6 +126,8 @@ internal sealed partial class TcpProxy : ITcpProxy
             Log.HardStop(_runtime.Logger, killed);
             await drained.WaitAsync(TimeSpan.FromSeconds(30), _runtime.Time, CancellationToken.None).ConfigureAwait(false);
         }
+
+        await _health.DisposeAsync().ConfigureAwait(false);
     }
 
     public async Task ApplyAsync(ProxyOptions options, CancellationToken cancellationToken = default)
@@ -200,6 +208,8 @@ internal sealed partial class TcpProxy : ITcpProxy
                 {
                     frontend.Start();
                 }
+
+                _health.Sync(_backends.Values);
             }
         }
 
@@ -244,7 +254,14 @@ internal sealed partial class TcpProxy : ITcpProxy
         s.Backend.OnServersChanged();
     }
 
-    public void SetServerHealth(string backend, string server, bool up) => MarkHealth(GetServer(backend, server), up, reason: "forced by admin");
+    public void SetServerHealth(string backend, string server, bool up)
+    {
+        var s = GetServer(backend, server);
+        if (!_health.TrySetHealth(s, up))
+        {
+            MarkHealth(s, up, reason: "forced by admin");
+        }
+    }
 
     public void ReportCheck(string backend, string server, CheckResult result, int health, bool? markedUp)
     {
@@ -273,6 +290,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
 
         b.AddServer(server, _runtime.Time.GetTimestamp());
+        SyncHealth();
         Log.ServerAdded(_runtime.Logger, backend, server.Name, server.Address);
     }
 
@@ -283,6 +301,7 @@ internal sealed partial class TcpProxy : ITcpProxy
             throw new KeyNotFoundException($"Backend '{backend}' has no server named '{server}'.");
         }
 
+        SyncHealth();
         Log.ServerRemoved(_runtime.Logger, backend, server);
     }
 
@@ -321,6 +340,17 @@ internal sealed partial class TcpProxy : ITcpProxy
 
     internal ServerState GetServer(string backend, string server) =>
         GetBackend(backend).FindServer(server) ?? throw new KeyNotFoundException($"Backend '{backend}' has no server named '{server}'.");
+
+    private void SyncHealth()
+    {
+        lock (_configLock)
+        {
+            if (_started && !_stopped)
+            {
+                _health.Sync(_backends.Values);
+            }
+        }
+    }
 
     private void MarkHealth(ServerState server, bool up, string reason)
     {
