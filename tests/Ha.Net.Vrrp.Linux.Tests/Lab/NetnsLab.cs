@@ -80,6 +80,8 @@ internal sealed class NetnsLab : IAsyncDisposable
 
     public static string Ip(string args) => Run("ip", args);
 
+    public void Ip_AddSecondary(string ns, string cidr) => Ip($"-n {ns} addr add {cidr} dev eth0");
+
     public static string Exec(string ns, string file, string args) => Run("ip", $"netns exec {ns} {file} {args}");
 
     /// <summary>Runs <paramref name="action"/> on a thread inside <paramref name="ns"/> (sockets it opens stay there).</summary>
