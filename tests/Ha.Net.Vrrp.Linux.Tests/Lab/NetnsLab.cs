@@ -54,6 +54,23 @@ internal sealed class NetnsLab : IAsyncDisposable
         Ip($"-n {nsA} link add {ifA} address {macA} type veth peer name {ifB} address {macB} netns {nsB}");
         Ip($"-n {nsA} link set {ifA} up");
         Ip($"-n {nsB} link set {ifB} up");
+        WaitForCarrier(nsA, ifA);
+        WaitForCarrier(nsB, ifB);
+    }
+
+    /// <summary>A new veth's carrier comes up asynchronously; frames sent before are lost. Waits (bounded) for LOWER_UP.</summary>
+    public static void WaitForCarrier(string ns, string ifName)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!Ip($"-n {ns} -o link show {ifName}").Contains(",LOWER_UP", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{ns}/{ifName} has no carrier after 20 s.");
+            }
+
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>Creates the switch namespace (a bridge br0) on first use and plugs <paramref name="ns"/>'s <paramref name="ifName"/> into it.</summary>

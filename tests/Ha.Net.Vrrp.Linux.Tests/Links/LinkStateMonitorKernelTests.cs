@@ -16,7 +16,8 @@ public class LinkStateMonitorKernelTests
         await using var lab = new NetnsLab();
         var (a, b) = RawTransportKernelTests.Pair(lab);
         await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitorAsync(NullLoggerFactory.Instance));
-        Assert.True(monitor.IsUp("eth0"));
+        // The carrier of a fresh veth comes up asynchronously (linkwatch): wait for it, bounded.
+        Assert.True(await Eventually(() => monitor.IsUp("eth0")));
         Assert.True(monitor.IsUp("lo"));
         Assert.False(monitor.IsUp("nosuch0"));
 
@@ -48,7 +49,7 @@ public class LinkStateMonitorKernelTests
         NetnsLab.Ip($"-n {a} link set trk1 up");
         NetnsLab.Ip($"-n {a} link set trk0 up");
         await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitorAsync(NullLoggerFactory.Instance));
-        Assert.True(monitor.IsUp("trk0"));
+        Assert.True(await Eventually(() => monitor.IsUp("trk0")));
         var changes = System.Threading.Channels.Channel.CreateUnbounded<LinkStateChangedEventArgs>();
         monitor.LinkStateChanged += (_, e) => changes.Writer.TryWrite(e);
 
@@ -56,6 +57,17 @@ public class LinkStateMonitorKernelTests
 
         Assert.False((await Next(changes, "trk0")).IsUp);
         Assert.False(monitor.IsUp("trk0"));
+    }
+
+    private static async Task<bool> Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return condition();
     }
 
     private static async Task<LinkStateChangedEventArgs> Next(System.Threading.Channels.Channel<LinkStateChangedEventArgs> changes, string name)
