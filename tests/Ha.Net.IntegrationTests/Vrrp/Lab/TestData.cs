@@ -23,6 +23,40 @@ internal static class TestData
 
     public static byte[] Bytes(string hex) => Convert.FromHexString(hex);
 
+    /// <summary>RFC 1071 Internet checksum of <paramref name="data"/> (the VRRPv2 checksum, written at bytes 6–7 by <see cref="WithPriority"/>).</summary>
+    public static ushort InternetChecksum(ReadOnlySpan<byte> data)
+    {
+        uint sum = 0;
+        for (var i = 0; i + 1 < data.Length; i += 2)
+        {
+            sum += (uint)((data[i] << 8) | data[i + 1]);
+        }
+
+        if ((data.Length & 1) != 0)
+        {
+            sum += (uint)(data[^1] << 8);
+        }
+
+        while (sum >> 16 != 0)
+        {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+
+        return (ushort)~sum;
+    }
+
+    /// <summary>A VRRPv2 message with another priority and its checksum recomputed.</summary>
+    public static byte[] WithPriority(string v2Hex, byte priority)
+    {
+        var message = Bytes(v2Hex);
+        message[2] = priority;
+        message[6] = message[7] = 0;
+        var checksum = InternetChecksum(message);
+        message[6] = (byte)(checksum >> 8);
+        message[7] = (byte)checksum;
+        return message;
+    }
+
     /// <summary>The keepalived.conf of a single node, in the form the vectors were captured with.</summary>
     public static string KeepalivedConfig(string iface, int version, int priority, string? authPass, string vip = "198.18.0.100", int vrid = 51, string advertInt = "1", string extra = "") => $$"""
         global_defs {
