@@ -11,10 +11,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Ha.Net.Vrrp.Linux;
 
 /// <summary>
-/// Creates the Linux implementations of the Ha.Net.Vrrp seams. Every socket is created in the
-/// network namespace of the calling thread, synchronously, before the returned task first yields:
-/// a process serving several namespaces can call these from a thread that entered one with
-/// <c>setns()</c>; a process started under <c>ip netns exec</c> needs nothing special.
+/// Creates the Linux implementations of the Ha.Net.Vrrp seams. Every socket is created, and every
+/// interface looked up, synchronously in the network namespace of the calling thread: a process
+/// serving several namespaces can call these from a thread that entered one with <c>setns()</c>;
+/// a process started under <c>ip netns exec</c> needs nothing special.
 /// All need CAP_NET_ADMIN and CAP_NET_RAW (root).
 /// </summary>
 public static class LinuxVrrpBackend
@@ -23,15 +23,16 @@ public static class LinuxVrrpBackend
     /// <param name="options">The transport options; invalid options throw <see cref="ArgumentException"/> listing every problem.</param>
     /// <param name="loggerFactory">Logging, or <see langword="null"/> for none.</param>
     /// <param name="meterFactory">Metrics, or <see langword="null"/> for a process-wide meter.</param>
-    /// <param name="cancellationToken">Cancels the interface look-up.</param>
-    public static async Task<IVrrpTransport> OpenTransportAsync(RawVrrpTransportOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="IOException">The interface does not exist, or the kernel refused a request.</exception>
+    public static IVrrpTransport OpenTransport(RawVrrpTransportOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Vrrp.Linux.Transport");
         var metrics = Metrics(meterFactory);
         return options.AddressFamily == AddressFamily.InterNetworkV6
-            ? await RawIPv6VrrpTransport.OpenAsync(options, metrics, logger, cancellationToken).ConfigureAwait(false)
-            : await RawIPv4VrrpTransport.OpenAsync(options, metrics, logger, cancellationToken).ConfigureAwait(false);
+            ? RawIPv6VrrpTransport.Open(options, metrics, logger)
+            : RawIPv4VrrpTransport.Open(options, metrics, logger);
     }
 
     /// <summary>Opens the rtnetlink virtual-address binder.</summary>
@@ -49,9 +50,8 @@ public static class LinuxVrrpBackend
 
     /// <summary>Starts the link-state monitor: reads every link's state, then follows RTNLGRP_LINK.</summary>
     /// <param name="loggerFactory">Logging, or <see langword="null"/> for none.</param>
-    /// <param name="cancellationToken">Cancels the initial read.</param>
-    public static async Task<ILinkStateMonitor> StartLinkMonitorAsync(ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
-        await LinkStateMonitor.StartAsync((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Vrrp.Linux.Links"), cancellationToken).ConfigureAwait(false);
+    public static ILinkStateMonitor StartLinkMonitor(ILoggerFactory? loggerFactory = null) =>
+        LinkStateMonitor.Start((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Vrrp.Linux.Links"));
 
     private static LinuxVrrpMetrics Metrics(IMeterFactory? meterFactory) => meterFactory is null ? LinuxVrrpMetrics.Shared : new LinuxVrrpMetrics(meterFactory);
 }

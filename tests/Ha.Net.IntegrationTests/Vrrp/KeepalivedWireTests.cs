@@ -25,7 +25,7 @@ public class KeepalivedWireTests
     {
         await using var lab = new NetnsLab();
         var (ka, us) = Pair(lab);
-        await using var transport = await NetnsLab.InNamespace(us, () => LinuxVrrpBackend.OpenTransportAsync(new RawVrrpTransportOptions { InterfaceName = "eth0" }, NullLoggerFactory.Instance));
+        await using var transport = await NetnsLab.InNamespace(us, () => LinuxVrrpBackend.OpenTransport(new RawVrrpTransportOptions { InterfaceName = "eth0" }, NullLoggerFactory.Instance));
         var keepalived = Keepalived.Start(lab, ka, TestData.KeepalivedConfig("eth0", version, 101, password, advertInt: "1"));
 
         // Alone on the link, keepalived becomes MASTER after its down timer (3 × 1 s + skew) and advertises.
@@ -45,7 +45,7 @@ public class KeepalivedWireTests
     {
         await using var lab = new NetnsLab();
         var (ka, us) = Pair(lab);
-        await using var transport = await NetnsLab.InNamespace(us, () => LinuxVrrpBackend.OpenTransportAsync(new RawVrrpTransportOptions { InterfaceName = "eth0" }, NullLoggerFactory.Instance));
+        await using var transport = await NetnsLab.InNamespace(us, () => LinuxVrrpBackend.OpenTransport(new RawVrrpTransportOptions { InterfaceName = "eth0" }, NullLoggerFactory.Instance));
         var keepalived = Keepalived.Start(lab, ka, TestData.KeepalivedConfig("eth0", 2, 101, "hbsecret"));
         Assert.True(await keepalived.Process.WaitForOutputAsync("Entering BACKUP STATE", Bound), keepalived.Log);
 

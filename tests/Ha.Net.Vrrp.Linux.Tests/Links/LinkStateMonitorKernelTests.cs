@@ -15,7 +15,7 @@ public class LinkStateMonitorKernelTests
     {
         await using var lab = new NetnsLab();
         var (a, b) = RawTransportKernelTests.Pair(lab);
-        await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitorAsync(NullLoggerFactory.Instance));
+        await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitor(NullLoggerFactory.Instance));
         // The carrier of a fresh veth comes up asynchronously (linkwatch): wait for it, bounded.
         Assert.True(await Eventually(() => monitor.IsUp("eth0")));
         Assert.True(monitor.IsUp("lo"));
@@ -48,7 +48,7 @@ public class LinkStateMonitorKernelTests
         NetnsLab.Ip($"-n {a} link add trk0 type veth peer name trk1");
         NetnsLab.Ip($"-n {a} link set trk1 up");
         NetnsLab.Ip($"-n {a} link set trk0 up");
-        await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitorAsync(NullLoggerFactory.Instance));
+        await using var monitor = await NetnsLab.InNamespace(a, () => LinuxVrrpBackend.StartLinkMonitor(NullLoggerFactory.Instance));
         Assert.True(await Eventually(() => monitor.IsUp("trk0")));
         var changes = System.Threading.Channels.Channel.CreateUnbounded<LinkStateChangedEventArgs>();
         monitor.LinkStateChanged += (_, e) => changes.Writer.TryWrite(e);

@@ -120,7 +120,7 @@ public class RawTransportKernelTests
     }
 
     [Fact]
-    public async Task Invalid_options_are_refused_with_every_problem_named()
+    public void Invalid_options_are_refused_with_every_problem_named()
     {
         var options = new RawVrrpTransportOptions
         {
@@ -130,7 +130,7 @@ public class RawTransportKernelTests
             MulticastGroup = IPAddress.Parse("198.18.0.1"),
             UnicastTtl = 0,
         };
-        var ex = await Assert.ThrowsAsync<ArgumentException>(() => LinuxVrrpBackend.OpenTransportAsync(options));
+        var ex = Assert.Throws<ArgumentException>(() => LinuxVrrpBackend.OpenTransport(options));
         Assert.Contains("InterfaceName", ex.Message);
         Assert.Contains("SourceAddress", ex.Message);
         Assert.Contains("UnicastPeers[0]", ex.Message);
@@ -149,7 +149,7 @@ public class RawTransportKernelTests
     }
 
     internal static Task<IVrrpTransport> Open(string ns, RawVrrpTransportOptions options) =>
-        NetnsLab.InNamespace(ns, () => LinuxVrrpBackend.OpenTransportAsync(options, NullLoggerFactory.Instance));
+        NetnsLab.InNamespace(ns, () => LinuxVrrpBackend.OpenTransport(options, NullLoggerFactory.Instance));
 
     internal static async Task<(VrrpReceiveResult Result, byte[] Bytes)> Receive(IVrrpTransport transport)
     {

@@ -60,8 +60,8 @@ internal sealed partial class LinkStateMonitor : ILinkStateMonitor
 
     public event EventHandler<LinkStateChangedEventArgs>? LinkStateChanged;
 
-    /// <summary>Opens the sockets in the calling thread's network namespace (before the first await), reads the current state, then follows changes.</summary>
-    public static async Task<LinkStateMonitor> StartAsync(ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Opens the sockets in the calling thread's network namespace, reads the current state (synchronously), then follows changes.</summary>
+    public static LinkStateMonitor Start(ILogger logger)
     {
         // Subscribe before the dump so no change falls between the two.
         var events = NetlinkSocket.Open(Rtnl.RTNLGRP_LINK);
@@ -69,13 +69,17 @@ internal sealed partial class LinkStateMonitor : ILinkStateMonitor
         var monitor = new LinkStateMonitor(route, events, logger);
         try
         {
-            await monitor.ResyncAsync(raise: false, cancellationToken).ConfigureAwait(false);
+            foreach (var link in route.GetLinks())
+            {
+                monitor.Update(link, removed: false, raise: false);
+            }
+
             monitor._watch = Task.Run(() => monitor.WatchAsync(monitor._stopping.Token), CancellationToken.None);
             return monitor;
         }
         catch
         {
-            await monitor.DisposeAsync().ConfigureAwait(false);
+            monitor.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }

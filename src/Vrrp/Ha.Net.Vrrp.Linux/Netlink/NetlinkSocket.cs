@@ -106,6 +106,41 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// The blocking twin of <see cref="RequestAsync"/>, for set-up code that must stay on the calling
+    /// thread (a thread inside a network namespace, a synchronous factory).
+    /// </summary>
+    public List<T> Request<T>(Func<Memory<byte>, uint, int> build, NetlinkReplyParser<T> parse, string description)
+    {
+        var results = new List<T>();
+        _gate.Wait();
+        try
+        {
+            var sequence = unchecked(++_sequence);
+            var length = build(_send, sequence);
+            _socket.Send(_send, 0, length, SocketFlags.None);
+            var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
+            while (true)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
+                {
+                    throw new TimeoutException($"{description}: no netlink reply within {RequestTimeout.TotalSeconds:0.#} s.");
+                }
+
+                var received = _socket.Receive(_receive, SocketFlags.None);
+                if (Consume(received, sequence, parse, results, description))
+                {
+                    return results;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Waits for the next notification datagram (sockets opened with groups); read it with <see cref="LastDatagram"/>.</summary>
     public ValueTask<int> ReceiveAsync(CancellationToken cancellationToken) => _socket.ReceiveAsync(_receive, SocketFlags.None, cancellationToken);
 

@@ -26,6 +26,21 @@ internal sealed class RouteClient : IDisposable
         return links.Count > 0 ? links[0] : throw new NetlinkException(LibC.ENODEV, $"RTM_GETLINK dev {name}", null);
     }
 
+    /// <summary>The blocking twin of <see cref="GetLinkAsync"/>.</summary>
+    public LinkInfo GetLink(string name)
+    {
+        var links = _socket.Request<LinkInfo>((buffer, sequence) => RouteNetlink.WriteGetLink(buffer.Span, sequence, name), ParseLink, $"RTM_GETLINK dev {name}");
+        return links.Count > 0 ? links[0] : throw new NetlinkException(LibC.ENODEV, $"RTM_GETLINK dev {name}", null);
+    }
+
+    /// <summary>The blocking twin of <see cref="GetLinksAsync"/>.</summary>
+    public List<LinkInfo> GetLinks() =>
+        _socket.Request<LinkInfo>((buffer, sequence) => RouteNetlink.WriteGetLink(buffer.Span, sequence, null), ParseLink, "RTM_GETLINK dump");
+
+    /// <summary>The blocking twin of <see cref="GetAddressesAsync"/>.</summary>
+    public List<AddressInfo> GetAddresses(byte family) =>
+        _socket.Request<AddressInfo>((buffer, sequence) => RouteNetlink.WriteGetAddresses(buffer.Span, sequence, family), ParseAddress, "RTM_GETADDR dump");
+
     /// <summary>Every link.</summary>
     public Task<List<LinkInfo>> GetLinksAsync(CancellationToken cancellationToken) =>
         _socket.RequestAsync<LinkInfo>((buffer, sequence) => RouteNetlink.WriteGetLink(buffer.Span, sequence, null), ParseLink, "RTM_GETLINK dump", cancellationToken);

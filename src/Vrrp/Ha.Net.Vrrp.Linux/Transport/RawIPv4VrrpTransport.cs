@@ -54,12 +54,8 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
 
     public int InterfaceIndex { get; }
 
-    /// <summary>
-    /// Opens the transport in the calling thread's network namespace. Both sockets (the raw one and
-    /// the netlink one that looks the interface up) are created before the first await, so a caller
-    /// on a thread that entered a namespace gets sockets in that namespace.
-    /// </summary>
-    public static async Task<RawIPv4VrrpTransport> OpenAsync(RawVrrpTransportOptions options, LinuxVrrpMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Opens the transport in the calling thread's network namespace, synchronously (no thread switch can move it out).</summary>
+    public static RawIPv4VrrpTransport Open(RawVrrpTransportOptions options, LinuxVrrpMetrics metrics, ILogger logger)
     {
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -76,8 +72,8 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
         try
         {
             using var route = RouteClient.Open();
-            var link = await route.GetLinkAsync(options.InterfaceName, cancellationToken).ConfigureAwait(false);
-            var local = options.SourceAddress ?? await FindPrimaryAddressAsync(route, link, cancellationToken).ConfigureAwait(false);
+            var link = route.GetLink(options.InterfaceName);
+            var local = options.SourceAddress ?? FindPrimaryAddress(route, link);
             Configure(socket, options, link.Index);
             var transport = new RawIPv4VrrpTransport(socket, options, link.Index, local, metrics, logger);
             Log.Opened(logger, options.InterfaceName, link.Index, local, options.IsUnicast ? "unicast" : "multicast " + options.EffectiveMulticastGroup);
@@ -237,9 +233,9 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
         return bytes;
     }
 
-    private static async Task<IPAddress> FindPrimaryAddressAsync(RouteClient route, LinkInfo link, CancellationToken cancellationToken)
+    private static IPAddress FindPrimaryAddress(RouteClient route, LinkInfo link)
     {
-        var addresses = await route.GetAddressesAsync(LibC.AF_INET, cancellationToken).ConfigureAwait(false);
+        var addresses = route.GetAddresses(LibC.AF_INET);
         foreach (var address in addresses)
         {
             if (address.InterfaceIndex == link.Index && !address.IsSecondary)

@@ -52,7 +52,8 @@ internal sealed partial class RawIPv6VrrpTransport : IVrrpTransport
 
     public IPAddress LocalAddress { get; }
 
-    public static async Task<RawIPv6VrrpTransport> OpenAsync(RawVrrpTransportOptions options, LinuxVrrpMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Opens the transport in the calling thread's network namespace, synchronously.</summary>
+    public static RawIPv6VrrpTransport Open(RawVrrpTransportOptions options, LinuxVrrpMetrics metrics, ILogger logger)
     {
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -64,8 +65,8 @@ internal sealed partial class RawIPv6VrrpTransport : IVrrpTransport
         try
         {
             using var route = RouteClient.Open();
-            var link = await route.GetLinkAsync(options.InterfaceName, cancellationToken).ConfigureAwait(false);
-            var local = options.SourceAddress ?? await FindLinkLocalAsync(route, link, cancellationToken).ConfigureAwait(false);
+            var link = route.GetLink(options.InterfaceName);
+            var local = options.SourceAddress ?? FindLinkLocal(route, link);
             Configure(socket, options, link.Index, local);
             Log.Opened(logger, options.InterfaceName, link.Index, local, options.IsUnicast ? "unicast" : "multicast " + options.EffectiveMulticastGroup);
             return new RawIPv6VrrpTransport(socket, options, link.Index, new IPAddress(local.GetAddressBytes()), metrics, logger);
@@ -255,9 +256,9 @@ internal sealed partial class RawIPv6VrrpTransport : IVrrpTransport
         }
     }
 
-    private static async Task<IPAddress> FindLinkLocalAsync(RouteClient route, LinkInfo link, CancellationToken cancellationToken)
+    private static IPAddress FindLinkLocal(RouteClient route, LinkInfo link)
     {
-        var addresses = await route.GetAddressesAsync(LibC.AF_INET6, cancellationToken).ConfigureAwait(false);
+        var addresses = route.GetAddresses(LibC.AF_INET6);
         foreach (var address in addresses)
         {
             if (address.InterfaceIndex == link.Index && address.Address.IsIPv6LinkLocal)
