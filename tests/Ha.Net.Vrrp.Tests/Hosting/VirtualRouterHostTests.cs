@@ -295,6 +295,30 @@ public class VirtualRouterHostTests
     }
 
     [Fact]
+    public async Task V3OverIPv6_ElectsAndAdvertisesToFf02_12()
+    {
+        await using var rig = new HostRig();
+        void V6(VirtualRouterOptions o)
+        {
+            o.Version = VrrpVersion.V3;
+            o.AdvertisementInterval = TimeSpan.FromMilliseconds(100);
+            o.VirtualAddresses = [new Addresses.VirtualAddress(IPAddress.Parse("fe80::54"), 64, "eth0"), new Addresses.VirtualAddress(IPAddress.Parse("2001:db8::54"), 128, "eth0")];
+        }
+
+        var a = rig.Add("fe80::1", 200, V6);
+        var b = rig.Add("fe80::2", 100, V6);
+        await a.Router.StartAsync();
+        await b.Router.StartAsync();
+        await rig.RunAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(VirtualRouterState.Master, a.State);
+        Assert.Equal(VirtualRouterState.Backup, b.State);
+        Assert.Equal(IPAddress.Parse("ff02::12"), rig.Segment.Log[0].Destination);
+        Assert.Equal(8 + 32, rig.Segment.Log[0].Message.Length);
+        Assert.True(b.Router.GetStatistics().AdvertisementsReceived > 3);
+        Assert.Equal(2, a.Binder.Bound.Count);
+    }
+
+    [Fact]
     public async Task Metrics_ArePublishedThroughSystemDiagnosticsMetrics()
     {
         var counts = new Dictionary<string, long>();

@@ -150,3 +150,30 @@ public class ElectionScenarioTests
         Assert.Equal(TimeSpan.FromSeconds(13.5), without.Transitions.Single(t => t.Node == high2 && t.To == VirtualRouterState.Master).Time);
     }
 }
+
+public class ElectionScenarioCoverageTests
+{
+    /// <summary>The generator must actually produce the situations the invariants are about.</summary>
+    [Fact]
+    public void Generator_CoversOwnersTiesNopreemptPartitionsLossAndBothVersions()
+    {
+        int owners = 0, ties = 0, nopreempt = 0, dualAfterHeal = 0, lossy = 0, v3 = 0, graceful = 0, partitions = 0;
+        for (var seed = 0; seed < 400; seed++)
+        {
+            var s = ElectionScenario.FromSeed(seed);
+            Assert.Null(ScenarioRunner.Run(s, out var sim));
+            owners += s.Routers.Any(r => r.Priority == 255) ? 1 : 0;
+            ties += s.Routers.GroupBy(r => r.Priority).Any(g => g.Count() > 1) ? 1 : 0;
+            nopreempt += s.Routers.Any(r => !r.Preempt) ? 1 : 0;
+            lossy += s.Loss > 0 ? 1 : 0;
+            v3 += s.Version == VrrpVersion.V3 ? 1 : 0;
+            graceful += s.GracefulFinalStop ? 1 : 0;
+            partitions += s.Chaos.Any(e => e.Kind == ElectionScenario.ChaosKind.Partition) ? 1 : 0;
+            dualAfterHeal += ScenarioRunner.LongestDualHolding(sim, s.ChaosEnd, s.ChaosEnd + s.Settle) > TimeSpan.Zero ? 1 : 0;
+        }
+
+        Assert.All(new[] { owners, ties, nopreempt, lossy, v3, graceful, partitions }, c => Assert.InRange(c, 40, 360));
+        // Split brains that the heal at the end of the chaos phase must resolve.
+        Assert.InRange(dualAfterHeal, 10, 400);
+    }
+}
