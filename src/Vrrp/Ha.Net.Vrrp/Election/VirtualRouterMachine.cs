@@ -488,6 +488,16 @@ internal sealed class VirtualRouterMachine
         return -1;
     }
 
+    /// <summary>The last known state of a tracked object, or <see langword="null"/> when none has that name.</summary>
+    public bool? IsTrackedObjectUp(string? name)
+    {
+        var index = IndexOfTracked(name);
+        return index < 0 ? null : _trackedUp[index];
+    }
+
+    /// <summary>Whether the instance's own link is up.</summary>
+    public bool IsLinkUp => _linkUp;
+
     /// <summary>Whether <paramref name="name"/> is a tracked object of this instance.</summary>
     public bool IsTracked(string name) => IndexOfTracked(name) >= 0;
 
