@@ -120,6 +120,31 @@ public readonly record struct CheckResult(CheckStatus Status, int? Code, string?
         _ => "UNK",
     };
 
+    /// <summary>HAProxy's long description of <see cref="Status"/> (<c>Layer4 connection problem</c>, ...), as in its logs.</summary>
+    public string HaproxyStatusDescription => Status switch
+    {
+        CheckStatus.Unknown => "Initializing",
+        CheckStatus.L4Ok => "Layer4 check passed",
+        CheckStatus.L4Timeout => "Layer4 timeout",
+        CheckStatus.L4ConnectionError => "Layer4 connection problem",
+        CheckStatus.L6Ok => "Layer6 check passed",
+        CheckStatus.L6Timeout => "Layer6 timeout",
+        CheckStatus.L6Response => "Layer6 invalid response",
+        CheckStatus.L7Ok => "Layer7 check passed",
+        CheckStatus.L7OkConditional => "Layer7 check conditionally passed",
+        CheckStatus.L7Timeout => "Layer7 timeout",
+        CheckStatus.L7Response => "Layer7 invalid response",
+        CheckStatus.L7Status => "Layer7 wrong status",
+        CheckStatus.ProcessOk => "External check passed",
+        CheckStatus.ProcessError => "External check error",
+        CheckStatus.ProcessTimeout => "External check timeout",
+        CheckStatus.SocketError => "Socket error",
+        _ => "Unknown",
+    };
+
+    /// <summary>Whether the status is one of the timeouts (L4TOUT, L6TOUT, L7TOUT, PROCTOUT).</summary>
+    public bool IsTimeout => Status is CheckStatus.L4Timeout or CheckStatus.L6Timeout or CheckStatus.L7Timeout or CheckStatus.ProcessTimeout;
+
     /// <inheritdoc />
     public override string ToString() =>
         $"{HaproxyStatusName}{(Code is { } c ? " " + c.ToString(System.Globalization.CultureInfo.InvariantCulture) : "")}" +

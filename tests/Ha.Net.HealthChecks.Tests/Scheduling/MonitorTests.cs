@@ -1,0 +1,447 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Ha.Net.HealthChecks;
+using Ha.Net.Testing.HealthChecks;
+using Ha.Net.Testing.Time;
+
+namespace Ha.Net.HealthChecks.Tests.Scheduling;
+
+public sealed class MonitorTests : IAsyncLifetime
+{
+    private static readonly CheckResult Pass = ScriptedProbe.Pass;
+    private static readonly CheckResult Fail = ScriptedProbe.Fail;
+    private readonly ManualTimeProvider _clock = new();
+    private readonly IHealthCheckScheduler _scheduler;
+    private readonly ScriptedProbe _probe;
+
+    public MonitorTests()
+    {
+        _scheduler = HealthCheckScheduler.Create(_clock, new Random(42));
+        _probe = new ScriptedProbe(_clock);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _scheduler.DisposeAsync();
+
+    private static readonly TimeSpan S = TimeSpan.FromSeconds(1);
+
+    private IHealthMonitor Add(HealthMonitorOptions? options = null) =>
+        _scheduler.Add("srv", _probe, (options ?? new HealthMonitorOptions()) with { Jitter = options?.Jitter ?? TimeSpan.Zero });
+
+    [Fact]
+    public void Defaults_AreHaproxys()
+    {
+        var o = new HealthMonitorOptions();
+        Assert.Equal(TimeSpan.FromSeconds(2), o.Interval);
+        Assert.Equal(2, o.Rise);
+        Assert.Equal(3, o.Fall);
+        Assert.Equal(o.Interval, o.EffectiveTimeout);
+        Assert.Equal(o.Interval, o.EffectiveFastInterval);
+        Assert.Equal(o.Interval, o.EffectiveDownInterval);
+        Assert.Equal(HealthInitialState.Up, o.InitialState);
+    }
+
+    [Fact]
+    public void Validate_CollectsEveryProblemNamingTheKey()
+    {
+        var o = new HealthMonitorOptions { Interval = TimeSpan.Zero, Rise = 0, Fall = -1, SpreadPercent = 60, Weight = 300, Timeout = TimeSpan.FromSeconds(-1) };
+        var errors = o.Validate();
+        Assert.Equal(6, errors.Count);
+        foreach (var key in new[] { "Interval", "Rise", "Fall", "SpreadPercent", "Weight", "Timeout" })
+        {
+            Assert.Contains(errors, e => e.StartsWith(key + " ", StringComparison.Ordinal));
+        }
+
+        var ex = Assert.Throws<ArgumentException>(() => _scheduler.Add("x", _probe, o));
+        Assert.Contains("SpreadPercent", ex.Message);
+    }
+
+    [Fact]
+    public void InitialUp_FallsAtFirstFailure_ThenNeedsRisePasses()
+    {
+        // HAProxy: a new server is "up, but will fall down at first failure" (health = rise).
+        _probe.Then(Fail, Pass, Pass);
+        var m = Add();
+        var changes = new List<HealthStateChangedEventArgs>();
+        m.StateChanged += (_, e) => changes.Add(e);
+        Assert.Equal(HealthState.Up, m.State);
+
+        _clock.Advance(TimeSpan.Zero); // first check at once (no jitter)
+        Assert.Equal(1, _probe.CallCount);
+        Assert.Equal(HealthState.Down, m.State);
+        Assert.Single(changes);
+        Assert.Equal(HealthState.Up, changes[0].Previous);
+        Assert.Equal(HealthChangeReason.Check, changes[0].Reason);
+        Assert.Equal(CheckStatus.L4ConnectionError, changes[0].Result.Status);
+
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Down, m.State);
+        Assert.Equal("DOWN 1/2", m.Snapshot.StatusText);
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal("UP", m.Snapshot.StatusText);
+        Assert.Equal(2, changes.Count);
+    }
+
+    [Fact]
+    public void FullyUp_NeedsFallFailuresToGoDown_AndAPassInBetweenResets()
+    {
+        _probe.Then(Pass, Fail, Fail, Pass, Fail, Fail, Fail);
+        var m = Add();
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(4, m.Snapshot.Health); // rise + fall - 1
+        _clock.Advance(2 * S);
+        Assert.Equal("UP 2/3", m.Snapshot.StatusText);
+        _clock.Advance(2 * S);
+        Assert.Equal("UP 1/3", m.Snapshot.StatusText);
+        Assert.Equal(2, m.Snapshot.ConsecutiveFailures);
+        _clock.Advance(2 * S); // pass: back to fully up
+        Assert.Equal("UP", m.Snapshot.StatusText);
+        Assert.Equal(1, m.Snapshot.ConsecutivePasses);
+        _clock.Advance(2 * S);
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Up, m.State);
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Down, m.State);
+        Assert.Equal(3, m.Snapshot.ConsecutiveFailures);
+        Assert.Equal(7, m.Snapshot.ChecksCompleted);
+    }
+
+    [Fact]
+    public void Intervals_FollowSrvGetinter_InterFastinterDowninter()
+    {
+        var o = new HealthMonitorOptions { Interval = 10 * S, FastInterval = 1 * S, DownInterval = 30 * S, Rise = 2, Fall = 2 };
+        _probe.Then(Pass, Fail, Fail, Pass, Pass);
+        Add(o);
+        _clock.Advance(TimeSpan.Zero);        // t=0 pass → fully up → inter 10
+        _clock.Advance(10 * S);               // t=10 fail → going down → fastinter 1
+        _clock.Advance(1 * S);                // t=11 fail → down → downinter 30
+        _clock.Advance(30 * S);               // t=41 pass → going up → fastinter 1
+        _clock.Advance(1 * S);                // t=42 pass → up → inter 10
+        _clock.Advance(10 * S);               // t=52
+        var calls = _probe.Calls.Select(c => c.TotalSeconds).ToArray();
+        Assert.Equal(new double[] { 0, 10, 11, 41, 42, 52 }, calls);
+    }
+
+    [Fact]
+    public void InitialUp_UsesFastInterval_UntilTheFirstPass()
+    {
+        var o = new HealthMonitorOptions { Interval = 10 * S, FastInterval = 1 * S };
+        Add(o);
+        _clock.Advance(TimeSpan.Zero);
+        _clock.Advance(10 * S);
+        Assert.Equal(new double[] { 0, 10 }, _probe.Calls.Select(c => c.TotalSeconds));
+    }
+
+    [Fact]
+    public void NoCheckStartsBeforeTheIntervalHasPassed_SinceTheEndOfTheLastOne()
+    {
+        var pending = _probe.ThenPending();
+        Add(new HealthMonitorOptions { Interval = 2 * S, Timeout = 5 * S });
+        _clock.Advance(TimeSpan.Zero);
+        _clock.Advance(1.5 * S);
+        pending.SetResult(Pass);
+        Assert.True(SpinWait.SpinUntil(() => _scheduler.Monitors.Single().Snapshot.ChecksCompleted == 1, 30_000));
+        _clock.Advance(1.9 * S);
+        Assert.Equal(1, _probe.CallCount);
+        _clock.Advance(0.1 * S);
+        Assert.Equal(2, _probe.CallCount);
+    }
+
+    [Fact]
+    public async Task Timeout_CancelsTheProbe_AndCountsAsFailure()
+    {
+        _probe.ThenPending(onCancel: new CheckResult(CheckStatus.L7Timeout, null, "Timeout waiting for SMTP greeting", default));
+        var m = Add(new HealthMonitorOptions { Interval = 2 * S, Timeout = 500 * TimeSpan.FromMilliseconds(1) });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.True(m.Snapshot.IsChecking);
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
+        var s = m.Snapshot;
+        Assert.Equal(CheckStatus.L7Timeout, s.LastResult.Status);
+        Assert.Equal("Timeout waiting for SMTP greeting", s.LastResult.Description);
+        // Measured on the monitor's clock (the manual clock's odd frequency rounds to a few ticks).
+        Assert.InRange(s.LastResult.Duration, TimeSpan.FromMilliseconds(499.99), TimeSpan.FromMilliseconds(500.01));
+        Assert.Equal(HealthState.Down, s.State);
+    }
+
+    [Fact]
+    public async Task ProbeThrowingOnCancel_IsReportedAsL7Timeout()
+    {
+        _probe.ThenPending(onCancel: null);
+        var m = Add(new HealthMonitorOptions { Timeout = S });
+        _clock.Advance(TimeSpan.Zero);
+        _clock.Advance(S);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
+        Assert.Equal(CheckStatus.L7Timeout, m.Snapshot.LastResult.Status);
+        Assert.Equal("Check timed out", m.Snapshot.LastResult.Description);
+    }
+
+    [Fact]
+    public void ProbeIgnoringCancellation_IsAbandonedAfterASecondTimeout_AndTheMonitorGoesOn()
+    {
+        var stuck = _probe.ThenPending(ignoreCancellation: true);
+        var m = Add(new HealthMonitorOptions { Interval = 2 * S, Timeout = S });
+        _clock.Advance(TimeSpan.Zero);
+        _clock.Advance(S);
+        Assert.Equal(0, m.Snapshot.ChecksCompleted);
+        _clock.Advance(S);
+        Assert.Equal(1, m.Snapshot.ChecksCompleted);
+        Assert.Equal(CheckStatus.L7Timeout, m.Snapshot.LastResult.Status);
+        Assert.Contains("ignored cancellation", m.Snapshot.LastResult.Description);
+        stuck.SetResult(Pass); // late result: ignored
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(1, m.Snapshot.ChecksCompleted);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, _probe.CallCount);
+    }
+
+    [Fact]
+    public void ProbeThrowing_IsASocketErrorResult()
+    {
+        var probe = new ThrowingProbe();
+        var m = _scheduler.Add("t", probe, new HealthMonitorOptions { Jitter = TimeSpan.Zero });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(CheckStatus.SocketError, m.Snapshot.LastResult.Status);
+        Assert.Equal("Probe failed: InvalidOperationException: boom", m.Snapshot.LastResult.Description);
+    }
+
+    [Fact]
+    public void StartJitter_IsDrawnFromTheInjectedRandom_WithinOneInterval()
+    {
+        var expected = new Random(7);
+        using var _ = new CancellationTokenSource();
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(7));
+        var probes = Enumerable.Range(0, 20).Select(_ => new ScriptedProbe(_clock)).ToArray();
+        for (var i = 0; i < probes.Length; i++)
+        {
+            scheduler.Add("s" + i, probes[i], new HealthMonitorOptions { Interval = 2 * S });
+        }
+
+        _clock.Advance(2 * S);
+        for (var i = 0; i < probes.Length; i++)
+        {
+            var first = probes[i].Calls[0];
+            var want = TimeSpan.FromTicks((long)(expected.NextDouble() * (2 * S).Ticks));
+            Assert.InRange(first.Ticks, want.Ticks - 20, want.Ticks + 20); // clock rounding
+            Assert.InRange(first, TimeSpan.Zero, 2 * S);
+        }
+
+        Assert.True(probes.Select(p => p.Calls[0]).Distinct().Count() > 15);
+        scheduler.DisposeAsync().AsTask().Wait();
+    }
+
+    [Fact]
+    public void Spread_KeepsEveryIntervalWithinThePercentage()
+    {
+        Add(new HealthMonitorOptions { Interval = 10 * S, SpreadPercent = 20 });
+        for (var i = 0; i < 50; i++)
+        {
+            _clock.Advance(S);
+        }
+
+        var calls = _probe.Calls;
+        Assert.True(calls.Count >= 4);
+        var gaps = calls.Zip(calls.Skip(1), (a, b) => (b - a).TotalSeconds).ToArray();
+        Assert.All(gaps, g => Assert.InRange(g, 8, 12));
+        Assert.True(gaps.Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void ThousandsOfMonitors_ShareOneTimer()
+    {
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(1));
+        var before = _clock.ActiveTimerCount;
+        var probe = new ScriptedProbe(_clock);
+        for (var i = 0; i < 5000; i++)
+        {
+            scheduler.Add("m" + i, probe, new HealthMonitorOptions { Interval = S });
+        }
+
+        Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
+        _clock.Advance(S);
+        Assert.Equal(5000, probe.CallCount);
+        _clock.Advance(S);
+        Assert.InRange(probe.CallCount, 9000, 10000);
+        Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
+        scheduler.DisposeAsync().AsTask().Wait();
+        Assert.Equal(before, _clock.ActiveTimerCount);
+    }
+
+    [Fact]
+    public void Override_ForcesTheEffectiveState_WhileChecksKeepCounting()
+    {
+        _probe.Default = Fail;
+        var m = Add(new HealthMonitorOptions { InitialState = HealthInitialState.Down });
+        var changes = new List<HealthStateChangedEventArgs>();
+        m.StateChanged += (_, e) => changes.Add(e);
+        m.SetOverride(HealthOverride.ForcedUp);
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal(HealthChangeReason.Administrative, Assert.Single(changes).Reason);
+        _clock.Advance(10 * S);
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal(HealthState.Down, m.Snapshot.CheckedState);
+        Assert.Equal("UP (forced)", m.Snapshot.StatusText);
+        Assert.Single(changes);
+        m.SetOverride(HealthOverride.None);
+        Assert.Equal(HealthState.Down, m.State);
+        Assert.Equal(2, changes.Count);
+        m.SetOverride(HealthOverride.ForcedDown);
+        Assert.Equal(2, changes.Count); // already down
+    }
+
+    [Fact]
+    public void SetHealth_MovesTheCounterLikeHaproxysSetServerHealth()
+    {
+        var m = Add(new HealthMonitorOptions { InitialState = HealthInitialState.Down });
+        m.SetHealth(HealthState.Up);
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal(4, m.Snapshot.Health);
+        m.SetHealth(HealthState.Down);
+        Assert.Equal(0, m.Snapshot.Health);
+        Assert.Equal(HealthState.Down, m.State);
+    }
+
+    [Fact]
+    public void VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
+    {
+        var o = HealthMonitorOptions.VrrpScript(TimeSpan.FromSeconds(2), weight: 2);
+        _probe.Then(Pass, Fail, Pass);
+        var m = _scheduler.Add("chk_haproxy", _probe, o);
+        Assert.Equal(HealthState.Down, m.State); // init: not yet known
+        Assert.Equal(new TrackingEffect(0, false), m.Tracking);
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal(new TrackingEffect(2, false), m.Tracking);
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Down, m.State);
+        _clock.Advance(2 * S);
+        Assert.Equal(HealthState.Up, m.State);
+    }
+
+    [Theory]
+    [InlineData(HealthState.Up, 20, false, 20, false)]
+    [InlineData(HealthState.Down, 20, false, 0, false)]
+    [InlineData(HealthState.Up, -30, false, 0, false)]
+    [InlineData(HealthState.Down, -30, false, -30, false)]
+    [InlineData(HealthState.Up, 0, false, 0, false)]
+    [InlineData(HealthState.Down, 0, false, 0, true)]
+    [InlineData(HealthState.Up, 0, true, 0, true)]
+    [InlineData(HealthState.Down, 0, true, 0, false)]
+    [InlineData(HealthState.Up, 10, true, -10, false)]
+    [InlineData(HealthState.Down, -10, true, 10, false)]
+    public void TrackingEffect_IsKeepalivedsArithmetic(HealthState state, int weight, bool reverse, int delta, bool fault)
+    {
+        Assert.Equal(new TrackingEffect(delta, fault), TrackingEffect.Compute(state, weight, reverse));
+    }
+
+    [Fact]
+    public void Reconfigure_KeepsStateAndAppliesNewTiming()
+    {
+        _probe.Default = Pass;
+        var m = Add(new HealthMonitorOptions { Interval = 10 * S });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(4, m.Snapshot.Health);
+        m.Reconfigure(new HealthMonitorOptions { Interval = S, Rise = 3, Fall = 5 });
+        Assert.Equal(HealthState.Up, m.State);
+        Assert.Equal(7, m.Snapshot.Health);
+        _clock.Advance(S);
+        Assert.Equal(2, _probe.CallCount);
+    }
+
+    [Fact]
+    public void Remove_StopsChecking_AndCancelsTheRunningCheck()
+    {
+        CancellationToken seen = default;
+        var probe = new DelegateProbe(ct => { seen = ct; return new ValueTask<CheckResult>(new TaskCompletionSource<CheckResult>().Task); });
+        _scheduler.Add("r", probe, new HealthMonitorOptions { Jitter = TimeSpan.Zero });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.True(_scheduler.Remove("r"));
+        Assert.True(seen.IsCancellationRequested);
+        Assert.False(_scheduler.TryGet("r", out _));
+        _clock.Advance(10 * S);
+        Assert.Equal(1, probe.Calls);
+    }
+
+    [Fact]
+    public void CheckNow_RunsACheckImmediately()
+    {
+        var m = Add(new HealthMonitorOptions { Interval = 10 * S });
+        _clock.Advance(TimeSpan.Zero);
+        m.CheckNow();
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(2, _probe.CallCount);
+    }
+
+    [Fact]
+    public void CheckCompleted_ReportsEveryResult()
+    {
+        _probe.Then(Pass, Fail);
+        var m = Add();
+        var seen = new List<CheckStatus>();
+        m.CheckCompleted += (_, e) => seen.Add(e.Result.Status);
+        _clock.Advance(TimeSpan.Zero);
+        _clock.Advance(2 * S);
+        Assert.Equal(new[] { CheckStatus.L4Ok, CheckStatus.L4ConnectionError }, seen);
+    }
+
+    [Fact]
+    public void RiseFall_Property_StateFollowsTheLastRunOfResults()
+    {
+        // Property: after a run of `fall` failures the monitor is down; after `rise` passes it is up;
+        // and the state only changes at those points.
+        FsCheck.Fluent.Prop.ForAll(
+            FsCheck.Fluent.ArbMap.Default.ArbFor<bool[]>(),
+            FsCheck.Fluent.Arb.From(FsCheck.Fluent.Gen.Choose(1, 4)),
+            (bool[] results, int rise) =>
+            {
+                var clock = new ManualTimeProvider();
+                var scheduler = HealthCheckScheduler.Create(clock, new Random(3));
+                var probe = new ScriptedProbe(clock);
+                probe.Then(results.Select(r => r ? Pass : Fail).ToArray());
+                var fall = 5 - rise;
+                var m = scheduler.Add("p", probe, new HealthMonitorOptions { Rise = rise, Fall = fall, Jitter = TimeSpan.Zero, InitialState = HealthInitialState.Down });
+                var state = HealthState.Down;
+                int passes = 0, fails = 0;
+                clock.Advance(TimeSpan.Zero);
+                foreach (var r in results)
+                {
+                    if (r) { passes++; fails = 0; } else { fails++; passes = 0; }
+                    if (state == HealthState.Down && passes >= rise) { state = HealthState.Up; }
+                    if (state == HealthState.Up && fails >= fall) { state = HealthState.Down; }
+                    if (m.State != state) { return false; }
+                    clock.Advance(2 * S);
+                }
+
+                scheduler.DisposeAsync().AsTask().Wait();
+                return true;
+            }).QuickCheckThrowOnFailure();
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        for (var i = 0; i < 3000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+
+    private sealed class ThrowingProbe : IHealthProbe
+    {
+        public ValueTask<CheckResult> ProbeAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
+    }
+
+    private sealed class DelegateProbe(Func<CancellationToken, ValueTask<CheckResult>> run) : IHealthProbe
+    {
+        public int Calls;
+
+        public ValueTask<CheckResult> ProbeAsync(CancellationToken cancellationToken)
+        {
+            Calls++;
+            return run(cancellationToken);
+        }
+    }
+}
