@@ -369,7 +369,9 @@ public sealed class KeepalivedReaderTests
         var c = result.Config!;
         Assert.Equal(["VI_1", "VI_2"], c.Instances.Select(i => i.Name));
         Assert.Equal("chk", Assert.Single(c.Scripts).Name);
-        Assert.Equal(4, c.Files.Count);
+        Assert.Equal(
+            ["keepalived.conf", "10-vi1.conf", "20-vi2.conf", "chk.conf"],
+            c.Files.Select(Path.GetFileName));
         var warning = Assert.Single(result.Warnings);
         Assert.EndsWith("10-vi1.conf", warning.Location.File, StringComparison.Ordinal);
         Assert.Equal(8, warning.Location.Line);
