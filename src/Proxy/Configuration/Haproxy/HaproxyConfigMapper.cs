@@ -96,9 +96,10 @@ public static class HaproxyConfigMapper
                     break;
             }
 
-            if (p.Timeouts.Connect is null)
+            var connectTimeout = Infinite0(p.Timeouts.Connect);
+            if (connectTimeout is null)
             {
-                Warn(p.Location, "timeout connect", $"{section}: no 'timeout connect' (infinite in HAProxy); the runtime uses 5 s");
+                Warn(Line(p, "timeout connect"), "timeout connect", $"{section}: no 'timeout connect' (infinite in HAProxy); the runtime uses 5 s");
             }
 
             if (p.ClientTcpKeepAlive || p.ServerTcpKeepAlive)
@@ -132,11 +133,11 @@ public static class HaproxyConfigMapper
                 Servers = servers,
                 Retries = p.Retries,
                 Redispatch = p.Redispatch is { } r && r != 0,
-                ConnectTimeout = p.Timeouts.Connect ?? TimeSpan.FromSeconds(5),
-                QueueTimeout = p.Timeouts.Queue ?? p.Timeouts.Connect,
-                ServerTimeout = p.Timeouts.Server,
-                ServerFinTimeout = p.Timeouts.ServerFin,
-                TunnelTimeout = p.Timeouts.Tunnel,
+                ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(5),
+                QueueTimeout = Infinite0(p.Timeouts.Queue ?? p.Timeouts.Connect),
+                ServerTimeout = Infinite0(p.Timeouts.Server),
+                ServerFinTimeout = Infinite0(p.Timeouts.ServerFin),
+                TunnelTimeout = Infinite0(p.Timeouts.Tunnel),
             });
         }
 
@@ -198,8 +199,8 @@ public static class HaproxyConfigMapper
                         Backlog = bind.Backlog ?? 1024,
                         MaxConnections = bind.MaxConn ?? p.MaxConn ?? 0,
                         Backend = backend,
-                        ClientTimeout = p.Timeouts.Client,
-                        ClientFinTimeout = p.Timeouts.ClientFin,
+                        ClientTimeout = Infinite0(p.Timeouts.Client),
+                        ClientFinTimeout = Infinite0(p.Timeouts.ClientFin),
                     });
                 }
             }
@@ -226,6 +227,9 @@ public static class HaproxyConfigMapper
 
         return new HaproxyMapping(options, diagnostics, probes);
     }
+
+    /// <summary>HAProxy reads a zero timeout as "no timeout".</summary>
+    private static TimeSpan? Infinite0(TimeSpan? t) => t == TimeSpan.Zero ? null : t;
 
     private static HaproxySourceLine Line(HaproxyBlock block, string key) => block.DirectiveLines.GetValueOrDefault(key, block.Location);
 
@@ -257,7 +261,7 @@ public static class HaproxyConfigMapper
         if (s.Check)
         {
             // HAProxy: the check connect time is bounded by min(timeout connect, inter), then 'timeout check' reads.
-            var connect = p.Timeouts.Connect is { } c && c < s.Inter ? c : s.Inter;
+            var connect = Infinite0(p.Timeouts.Connect) is { } c && c < s.Inter ? c : s.Inter;
             check = new ServerCheckOptions
             {
                 Interval = s.Inter,
@@ -293,7 +297,7 @@ public static class HaproxyConfigMapper
     private static Func<TimeProvider?, IHealthProbe>? MakeProbe(HaproxyProxy p, HaproxyServer s, ServerOptions server, string section, Action<HaproxySourceLine, string, string> error)
     {
         var endpoint = new IPEndPoint(server.Address.Address, s.CheckPort ?? server.Address.Port);
-        var connectTimeout = p.Timeouts.Connect is { } c && c < s.Inter ? c : s.Inter;
+        var connectTimeout = Infinite0(p.Timeouts.Connect) is { } c && c < s.Inter ? c : s.Inter;
 
         // HAProxy: checks carry the server's PROXY header unless 'port'/'addr' redirect them; 'check-send-proxy' forces it.
         var sendProxy = s.SendProxy switch

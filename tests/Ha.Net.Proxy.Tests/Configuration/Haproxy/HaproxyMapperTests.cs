@@ -200,6 +200,19 @@ public sealed class HaproxyMapperTests
     }
 
     [Fact]
+    public void ZeroTimeouts_MeanNoTimeout_AsInHaproxy()
+    {
+        var config = Read(Base.Replace("timeout client 30s", "timeout client 0", StringComparison.Ordinal).Replace("timeout connect 5s", "timeout connect 0", StringComparison.Ordinal));
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(config);
+
+        Assert.Null(mapping.Options!.Frontends[0].ClientTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), mapping.Options.Backends[0].ConnectTimeout);
+        Assert.Null(mapping.Options.Backends[0].QueueTimeout);
+        Assert.Contains(mapping.Warnings, w => w.Directive == "timeout connect" && w.Location.Line == 5);
+    }
+
+    [Fact]
     public void ListenSection_BecomesAFrontendAndABackend_AndMultipleAddressesGetNumberedFrontends()
     {
         var config = Read("""
