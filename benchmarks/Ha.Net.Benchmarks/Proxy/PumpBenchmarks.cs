@@ -13,10 +13,11 @@ namespace Ha.Net.Benchmarks.Proxy;
 /// echo server → proxy → client. <c>Plain</c> is Ha.Net.Proxy's data path (pooled buffer per
 /// direction, zero-byte receive first); <c>Pipelines</c> is the same proxy shape built on
 /// System.IO.Pipelines (one Pipe per direction, receive loop writing, send loop reading).
-/// Allocated bytes per operation show the steady-state cost per forwarded chunk.
+/// <c>Direct</c> (no proxy) is the baseline: the client's and echo server's own cost.
+/// Allocated bytes per operation above Direct's are the proxy's cost per forwarded chunk.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 8)]
+[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 20)]
 #pragma warning disable CA1001 // BenchmarkDotNet owns the lifetime: GlobalCleanup disposes.
 public class PumpBenchmarks
 #pragma warning restore CA1001
@@ -31,7 +32,7 @@ public class PumpBenchmarks
     [Params(1024, 65536)]
     public int Size { get; set; }
 
-    [Params("Plain", "Pipelines")]
+    [Params("Direct", "Plain", "Pipelines")]
     public string Pump { get; set; } = "Plain";
 
     [GlobalSetup]
@@ -53,10 +54,15 @@ public class PumpBenchmarks
             await _proxy.StartAsync();
             front = _proxy.GetFrontendEndPoint("fe");
         }
-        else
+        else if (Pump == "Pipelines")
         {
             _pipelines = new PipelinesProxy(echo);
             front = _pipelines.EndPoint;
+        }
+        else
+        {
+            // No proxy: the client's own cost, to subtract.
+            front = echo;
         }
 
         _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
