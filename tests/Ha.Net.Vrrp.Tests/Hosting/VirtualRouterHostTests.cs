@@ -180,6 +180,21 @@ public class VirtualRouterHostTests
     }
 
     [Fact]
+    public async Task UnicastBackupLeavingFault_AnnouncesItsOwnSourceAddress()
+    {
+        await using var rig = new HostRig();
+        var a = rig.Add("198.18.0.1", 100, o => o.UnicastPeers = [IPAddress.Parse("198.18.0.2")]);
+        await a.Router.StartAsync();
+        a.Router.SetLinkState(false);
+        await rig.SettleAsync();
+        Assert.Empty(a.Announcer.Announced);
+        a.Router.SetLinkState(true);
+        await rig.SettleAsync();
+        Assert.Equal(VirtualRouterState.Backup, a.State);
+        Assert.Equal([IPAddress.Parse("198.18.0.1")], a.Announcer.Announced);
+    }
+
+    [Fact]
     public async Task Owner_StartsAsMaster_WithoutWaiting()
     {
         await using var rig = new HostRig();

@@ -320,6 +320,13 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
                     change = action;
                     OnStateChanged(action);
+                    if (action is { From: VirtualRouterState.Fault, To: VirtualRouterState.Backup } && _s.IsUnicast)
+                    {
+                        // keepalived (try_up_instance): a unicast backup leaving FAULT announces its own source address,
+                        // so the master's neighbour cache holds it and the master's adverts reach it at once.
+                        await AnnounceSourceAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     break;
 
                 case VrrpActionKind.SendAdvertisement:
@@ -588,6 +595,30 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                     Log.AnnounceFailed(_logger, ex, _s.Name, address.Address);
                 }
             }
+        }
+    }
+
+    private async Task AnnounceSourceAsync(CancellationToken cancellationToken)
+    {
+        var local = new IPAddress(_localBytes);
+        var source = new VirtualAddress(local, _s.IsIPv6 ? 128 : 32, _s.InterfaceName);
+        Log.SendingGratuitous(_logger, _s.Name, _s.InterfaceName, local);
+        try
+        {
+            await _announcer.AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _announcements);
+            _metrics.Announcements.Add(1, _instanceTag);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // An announcement is best effort.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _metrics.Errors.Add(1, _instanceTag, new(VrrpMetricNames.OperationTag, "announce"));
+            Log.AnnounceFailed(_logger, ex, _s.Name, local);
         }
     }
 
