@@ -99,8 +99,6 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
     public int EffectivePriority => _effectivePriority;
 
-    internal VirtualRouterSettings Settings => _s;
-
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -683,7 +681,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         {
             Interlocked.Increment(ref _dropped[(int)reason]);
             _metrics.Dropped.Add(1, _instanceTag, new(VrrpMetricNames.DropReasonTag, VrrpMetrics.ReasonName(reason)));
-            LogDrop(reason, message, advert, envelope);
+            LogDrop(reason, advert, envelope);
             return;
         }
 
@@ -708,7 +706,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         ? raw.ToString(CultureInfo.InvariantCulture) + " sec"
         : (raw * 10).ToString(CultureInfo.InvariantCulture) + " milli-sec";
 
-    private void LogDrop(VrrpDropReason reason, ReadOnlySpan<byte> message, in VrrpAdvertisement advert, in VrrpReceiveResult envelope)
+    private void LogDrop(VrrpDropReason reason, in VrrpAdvertisement advert, in VrrpReceiveResult envelope)
     {
         var source = envelope.Source;
         switch (reason)
@@ -749,8 +747,6 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                 Log.Dropped(_logger, _s.Name, source, reason.ToString());
                 break;
         }
-
-        _ = message;
     }
 
     private readonly record struct Work(VrrpInput Input, TaskCompletionSource? Done = null, bool IsFlush = false);
