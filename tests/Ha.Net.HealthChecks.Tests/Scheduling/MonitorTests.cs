@@ -16,7 +16,7 @@ public sealed class MonitorTests : IAsyncLifetime
 
     public MonitorTests()
     {
-        _scheduler = HealthCheckScheduler.Create(_clock, new Random(42));
+        _scheduler = HealthCheckScheduler.Create(_clock, new Random(42), null, null, TimeSpan.Zero);
         _probe = new ScriptedProbe(_clock);
     }
 
@@ -212,7 +212,7 @@ public sealed class MonitorTests : IAsyncLifetime
     {
         var expected = new Random(7);
         using var _ = new CancellationTokenSource();
-        var scheduler = HealthCheckScheduler.Create(_clock, new Random(7));
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(7), null, null, TimeSpan.Zero);
         var probes = Enumerable.Range(0, 20).Select(_ => new ScriptedProbe(_clock)).ToArray();
         for (var i = 0; i < probes.Length; i++)
         {
@@ -229,6 +229,25 @@ public sealed class MonitorTests : IAsyncLifetime
         }
 
         Assert.True(probes.Select(p => p.Calls[0]).Distinct().Count() > 15);
+        scheduler.DisposeAsync().AsTask().Wait();
+    }
+
+    [Fact]
+    public void DefaultTimerResolution_SnapsDeadlinesToA10msGrid_SoChecksShareWakeUps()
+    {
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(5));
+        var probe = new ScriptedProbe(_clock);
+        for (var i = 0; i < 1000; i++)
+        {
+            scheduler.Add("g" + i, probe, new HealthMonitorOptions { Interval = S });
+        }
+
+        _clock.Advance(S + TimeSpan.FromMilliseconds(10));
+        var firsts = probe.Calls;
+        Assert.Equal(1000, firsts.Count);
+        var grid = TimeSpan.FromMilliseconds(10).Ticks;
+        Assert.All(firsts, t => Assert.InRange(Math.Min(t.Ticks % grid, grid - (t.Ticks % grid)), 0, 20)); // on the grid, give or take the clock's rounding
+        Assert.InRange(firsts.Distinct().Count(), 50, 101); // ≤ 101 wake-ups for 1,000 checks
         scheduler.DisposeAsync().AsTask().Wait();
     }
 
@@ -260,7 +279,7 @@ public sealed class MonitorTests : IAsyncLifetime
         }
 
         Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
-        _clock.Advance(S);
+        _clock.Advance(S + TimeSpan.FromMilliseconds(10)); // the last slot of the 10 ms grid, past the clock's rounding
         Assert.Equal(5000, probe.CallCount);
         _clock.Advance(S);
         Assert.InRange(probe.CallCount, 9000, 10000);
