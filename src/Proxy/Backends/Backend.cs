@@ -1,0 +1,435 @@
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.LoadBalancing;
+using Ha.Net.Proxy.Stats;
+
+namespace Ha.Net.Proxy.Backends;
+
+/// <summary>How an attempt to get a server slot ended.</summary>
+internal enum AssignOutcome
+{
+    /// <summary>A slot was taken on a server.</summary>
+    Assigned,
+
+    /// <summary>Every usable server is full: the connection waits in a queue.</summary>
+    Queued,
+
+    /// <summary>No server is usable (all down, drained, in maintenance, or none configured).</summary>
+    NoServer,
+
+    /// <summary>Every usable server is full and the queue is at its bound (maxqueue).</summary>
+    QueueFull,
+}
+
+/// <summary>A connection waiting for a server slot. Completed with the server, or with
+/// <see langword="null"/> when it was cancelled (queue timeout, stop).</summary>
+internal sealed class QueueWaiter : TaskCompletionSource<ServerState?>
+{
+    public QueueWaiter()
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        Node = new LinkedListNode<QueueWaiter>(this);
+    }
+
+    public LinkedListNode<QueueWaiter> Node { get; }
+
+    /// <summary>The server whose queue holds it, or <see langword="null"/> for the backend queue.</summary>
+    public ServerState? QueuedOn { get; set; }
+
+    /// <summary>Queue lengths when it was queued (tcplog's <c>srv_queue/backend_queue</c>).</summary>
+    public int ServerQueuePosition { get; set; }
+
+    public int BackendQueuePosition { get; set; }
+}
+
+/// <summary>
+/// A backend's run-time state: servers, balancer, slot accounting and queues. Slot accounting is
+/// one short lock per connection start and end; queue hand-over happens under it.
+/// </summary>
+/// <remarks>
+/// Queueing follows HAProxy: a server at <c>maxconn</c> takes no new connection; when every usable
+/// server is full the connection waits in the backend queue, and <c>leastconn</c> may instead queue
+/// it on a server whose <c>maxconn + maxqueue</c> is not reached (its queue counts in its load).
+/// A freed slot goes to the server's own queue first, then to the backend queue. Unlike HAProxy,
+/// whose backend queue is unbounded, ours is bounded by the sum of the usable servers' maxqueue
+/// when every one of them sets it.
+/// </remarks>
+internal sealed class Backend
+{
+    private readonly List<ServerState> _candidates = [];
+    private readonly LinkedList<QueueWaiter> _queue = new();
+    private readonly Random _random;
+    private ServerState[] _servers = [];
+    private ILoadBalancer _balancer;
+    private volatile BackendOptions _options;
+    private int _nextServerId = 1;
+
+    public Backend(BackendOptions options, Random random, long timestamp)
+    {
+        _options = options;
+        _random = random;
+        _balancer = LoadBalancer.Create(options, random);
+        foreach (var server in options.Servers)
+        {
+            AddServerLocked(server, timestamp);
+        }
+    }
+
+    public object Lock { get; } = new();
+
+    public string Name => _options.Name;
+
+    public BackendOptions Options => _options;
+
+    public ProxyCounters Counters { get; } = new();
+
+    /// <summary>The servers in id order (a snapshot array, replaced on add/remove).</summary>
+    public ServerState[] Servers => Volatile.Read(ref _servers);
+
+    public int QueueLength
+    {
+        get
+        {
+            lock (Lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    public ServerState? FindServer(string name)
+    {
+        foreach (var server in Servers)
+        {
+            if (string.Equals(server.Name, name, StringComparison.Ordinal))
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Takes a slot on a server, or queues <paramref name="waiter"/>.</summary>
+    /// <param name="avoid">A server to avoid if another is usable (redispatch after a failed connect).</param>
+    /// <param name="server">The server when the outcome is <see cref="AssignOutcome.Assigned"/>.</param>
+    /// <param name="waiter">The queue entry when the outcome is <see cref="AssignOutcome.Queued"/>.</param>
+    public AssignOutcome TryAssign(ServerState? avoid, out ServerState? server, out QueueWaiter? waiter)
+    {
+        lock (Lock)
+        {
+            server = null;
+            waiter = null;
+            bool anyUsable = CollectCandidates(avoid, allowServerQueue: true, out long queueBound);
+            if (_candidates.Count == 0)
+            {
+                if (!anyUsable)
+                {
+                    return AssignOutcome.NoServer;
+                }
+
+                if (queueBound > 0 && QueuedTotalLocked() >= queueBound)
+                {
+                    return AssignOutcome.QueueFull;
+                }
+
+                waiter = new QueueWaiter { BackendQueuePosition = _queue.Count };
+                _queue.AddLast(waiter.Node);
+                Counters.Enqueued();
+                return AssignOutcome.Queued;
+            }
+
+            var picked = _balancer.Pick(_candidates);
+            _candidates.Clear();
+            if (picked.HasFreeSlot)
+            {
+                picked.Active++;
+                server = picked;
+                return AssignOutcome.Assigned;
+            }
+
+            waiter = new QueueWaiter
+            {
+                ServerQueuePosition = picked.Queue.Count,
+                BackendQueuePosition = _queue.Count,
+                QueuedOn = picked,
+            };
+            picked.Queue.AddLast(waiter.Node);
+            picked.Counters.Enqueued();
+            return AssignOutcome.Queued;
+        }
+    }
+
+    /// <summary>Removes a waiter that timed out or was cancelled; <see langword="false"/> when it
+    /// was already given a server (the caller then owns that slot).</summary>
+    public bool TryCancel(QueueWaiter waiter)
+    {
+        lock (Lock)
+        {
+            if (waiter.Node.List is null)
+            {
+                return false;
+            }
+
+            RemoveWaiterLocked(waiter);
+            waiter.TrySetResult(null);
+            return true;
+        }
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="TryAssign"/>; hands it to a waiter if any.</summary>
+    public void Release(ServerState server)
+    {
+        lock (Lock)
+        {
+            server.Active--;
+            DispatchQueuedLocked();
+        }
+    }
+
+    /// <summary>Re-runs queue dispatch after an admin, health, weight or maxconn change.</summary>
+    public void OnServersChanged()
+    {
+        lock (Lock)
+        {
+            foreach (var server in _servers)
+            {
+                // Waiters of a server that can no longer take connections go back to the backend queue.
+                if (!server.IsUsable)
+                {
+                    while (server.Queue.First is { } node)
+                    {
+                        var waiter = node.Value;
+                        RemoveWaiterLocked(waiter);
+                        waiter.QueuedOn = null;
+                        _queue.AddLast(waiter.Node);
+                        Counters.Enqueued();
+                    }
+                }
+            }
+
+            DispatchQueuedLocked();
+        }
+    }
+
+    public ServerState AddServer(ServerOptions options, long timestamp)
+    {
+        ServerState added;
+        lock (Lock)
+        {
+            if (FindServer(options.Name) is not null)
+            {
+                throw new InvalidOperationException($"Backend '{Name}' already has a server named '{options.Name}'.");
+            }
+
+            added = AddServerLocked(options, timestamp);
+        }
+
+        OnServersChanged();
+        return added;
+    }
+
+    /// <summary>Takes a server out of the backend. Its live connections continue to their end.</summary>
+    public ServerState? RemoveServer(string name)
+    {
+        ServerState? removed;
+        lock (Lock)
+        {
+            removed = FindServer(name);
+            if (removed is null)
+            {
+                return null;
+            }
+
+            removed.Removed = true;
+            _servers = [.. _servers.Where(s => s != removed)];
+        }
+
+        OnServersChanged();
+        return removed;
+    }
+
+    /// <summary>Applies a reloaded configuration: servers matched by name keep their state and counters.</summary>
+    public void Apply(BackendOptions options, long timestamp)
+    {
+        lock (Lock)
+        {
+            bool newBalancer = options.Balance != _options.Balance || options.RandomDraws != _options.RandomDraws;
+            _options = options;
+            if (newBalancer)
+            {
+                _balancer = LoadBalancer.Create(options, _random);
+            }
+
+            var kept = new List<ServerState>();
+            foreach (var serverOptions in options.Servers)
+            {
+                var existing = FindServer(serverOptions.Name);
+                if (existing is null)
+                {
+                    existing = new ServerState(this, serverOptions, _nextServerId++, timestamp);
+                }
+                else
+                {
+                    if (existing.Options.Weight != serverOptions.Weight)
+                    {
+                        existing.Weight = serverOptions.Weight;
+                    }
+
+                    existing.Options = serverOptions;
+                }
+
+                kept.Add(existing);
+            }
+
+            foreach (var old in _servers)
+            {
+                if (!kept.Contains(old))
+                {
+                    old.Removed = true;
+                }
+            }
+
+            _servers = [.. kept];
+        }
+
+        OnServersChanged();
+    }
+
+    private ServerState AddServerLocked(ServerOptions options, long timestamp)
+    {
+        var server = new ServerState(this, options, _nextServerId++, timestamp);
+        _servers = [.. _servers, server];
+        return server;
+    }
+
+    /// <summary>Fills <see cref="_candidates"/> with the servers a new connection may go to.</summary>
+    /// <returns>Whether any server is usable at all (possibly full).</returns>
+    private bool CollectCandidates(ServerState? avoid, bool allowServerQueue, out long queueBound)
+    {
+        _candidates.Clear();
+        queueBound = 0;
+        var servers = _servers;
+        bool anyActive = false;
+        foreach (var server in servers)
+        {
+            if (!server.Options.Backup && server.IsUsable)
+            {
+                anyActive = true;
+                break;
+            }
+        }
+
+        bool leastConn = _options.Balance == BalanceAlgorithm.LeastConnections;
+        bool anyUsable = false;
+        bool unboundedQueue = false;
+        int usableCount = 0;
+        ServerState? avoided = null;
+        foreach (var server in servers)
+        {
+            if (server.Options.Backup == anyActive || !server.IsUsable)
+            {
+                continue;
+            }
+
+            anyUsable = true;
+            usableCount++;
+            if (server.Options.MaxQueue == 0)
+            {
+                unboundedQueue = true;
+            }
+            else
+            {
+                queueBound += server.Options.MaxQueue;
+            }
+
+            bool eligible = server.HasFreeSlot
+                || (allowServerQueue && leastConn && server.Options.MaxQueue > 0
+                    && server.Load < server.Options.MaxConnections + server.Options.MaxQueue);
+            if (eligible)
+            {
+                if (server == avoid)
+                {
+                    avoided = server;
+                }
+                else
+                {
+                    _candidates.Add(server);
+                }
+            }
+
+            // Backups: only the first usable one, unless allbackups.
+            if (!anyActive && !_options.AllBackups)
+            {
+                break;
+            }
+        }
+
+        if (_candidates.Count == 0 && avoided is not null)
+        {
+            _candidates.Add(avoided);
+        }
+
+        if (unboundedQueue)
+        {
+            queueBound = 0;
+        }
+
+        return anyUsable;
+    }
+
+    private void DispatchQueuedLocked()
+    {
+        // Server queues first: those connections were promised to that server.
+        foreach (var server in _servers)
+        {
+            while (server.Queue.First is { } node && server.IsUsable && server.HasFreeSlot)
+            {
+                var waiter = node.Value;
+                RemoveWaiterLocked(waiter);
+                server.Active++;
+                waiter.TrySetResult(server);
+            }
+        }
+
+        while (_queue.First is { } head)
+        {
+            CollectCandidates(avoid: null, allowServerQueue: false, out _);
+            if (_candidates.Count == 0)
+            {
+                return;
+            }
+
+            var picked = _balancer.Pick(_candidates);
+            _candidates.Clear();
+            var waiter = head.Value;
+            RemoveWaiterLocked(waiter);
+            picked.Active++;
+            waiter.TrySetResult(picked);
+        }
+    }
+
+    private int QueuedTotalLocked()
+    {
+        int total = _queue.Count;
+        foreach (var server in _servers)
+        {
+            total += server.Queue.Count;
+        }
+
+        return total;
+    }
+
+    private void RemoveWaiterLocked(QueueWaiter waiter)
+    {
+        if (waiter.QueuedOn is { } server)
+        {
+            server.Queue.Remove(waiter.Node);
+            server.Counters.Dequeued();
+        }
+        else
+        {
+            _queue.Remove(waiter.Node);
+            Counters.Dequeued();
+        }
+    }
+}

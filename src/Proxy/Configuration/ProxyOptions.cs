@@ -1,0 +1,207 @@
+using System.Net;
+
+namespace Ha.Net.Proxy.Configuration;
+
+/// <summary>
+/// The whole proxy: frontends (listeners) and backends (server pools), as HAProxy's
+/// <c>global</c>, <c>frontend</c> and <c>backend</c> sections in <c>mode tcp</c>.
+/// Applying a new instance at run time (<see cref="ITcpProxy.ApplyAsync"/>) keeps live connections,
+/// server admin states and counters (matched by name).
+/// </summary>
+public sealed record ProxyOptions
+{
+    /// <summary>Process-wide connection limit (HAProxy <c>global maxconn</c>); 0 = unlimited.
+    /// When reached, listeners stop accepting and new connections wait in the kernel backlog.</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>The longest a graceful stop waits for live connections before killing them
+    /// (HAProxy <c>hard-stop-after</c>); <see langword="null"/> = wait for ever.</summary>
+    public TimeSpan? HardStopAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The size of each pooled forwarding buffer, in bytes (16 KiB to 1 MiB; default 64 KiB).
+    /// A buffer is held only while data is in flight: idle connections hold none.</summary>
+    public int BufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>The listeners.</summary>
+    public IReadOnlyList<FrontendOptions> Frontends { get; init; } = [];
+
+    /// <summary>The server pools.</summary>
+    public IReadOnlyList<BackendOptions> Backends { get; init; } = [];
+}
+
+/// <summary>A listener (HAProxy <c>frontend</c> with one <c>bind</c> and a <c>default_backend</c>).</summary>
+public sealed record FrontendOptions
+{
+    /// <summary>The frontend's name (<c>pxname</c> in the stats); unique.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The address and port to listen on (port 0 = any free port, see <see cref="ITcpProxy.GetFrontendEndPoint"/>).</summary>
+    public required IPEndPoint Bind { get; init; }
+
+    /// <summary>Bind even when the address is not (yet) on this host, as a backup node binds the
+    /// virtual IP keepalived will move to it (<c>IP_FREEBIND</c>; HAProxy's <c>transparent</c>/<c>freebind</c>
+    /// bind options, or the <c>ip_nonlocal_bind</c> sysctl). Default on.</summary>
+    public bool FreeBind { get; init; } = true;
+
+    /// <summary>The kernel accept backlog (HAProxy <c>backlog</c>); default 1024.</summary>
+    public int Backlog { get; init; } = 1024;
+
+    /// <summary>The frontend's connection limit (HAProxy <c>maxconn</c>); 0 = only the global limit.</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>The backend new connections go to (HAProxy <c>default_backend</c>).</summary>
+    public required string Backend { get; init; }
+
+    /// <summary>Inactivity timeout on the client side (HAProxy <c>timeout client</c>); <see langword="null"/> = none.</summary>
+    public TimeSpan? ClientTimeout { get; init; }
+
+    /// <summary>Inactivity timeout on the client side once one direction is closed (HAProxy
+    /// <c>timeout client-fin</c>); <see langword="null"/> = <see cref="ClientTimeout"/>.</summary>
+    public TimeSpan? ClientFinTimeout { get; init; }
+}
+
+/// <summary>How a backend picks a server (HAProxy <c>balance</c>).</summary>
+public enum BalanceAlgorithm
+{
+    /// <summary>Each server in turn, in proportion to its weight, smoothly interleaved (<c>roundrobin</c>).</summary>
+    RoundRobin,
+
+    /// <summary>The server with the fewest connections (active plus queued) per unit of weight;
+    /// round-robin among equals (<c>leastconn</c>).</summary>
+    LeastConnections,
+
+    /// <summary>The first server (by id) with a free slot (<c>first</c>); needs <see cref="ServerOptions.MaxConnections"/>.</summary>
+    First,
+
+    /// <summary>Two servers drawn at random by weight, the less loaded one wins (<c>random(2)</c>).</summary>
+    Random,
+}
+
+/// <summary>A server pool (HAProxy <c>backend</c>).</summary>
+public sealed record BackendOptions
+{
+    /// <summary>The backend's name (<c>pxname</c> in the stats); unique.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The balancing algorithm; default round-robin.</summary>
+    public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
+
+    /// <summary>How many draws <see cref="BalanceAlgorithm.Random"/> makes (HAProxy <c>random(N)</c>); default 2.</summary>
+    public int RandomDraws { get; init; } = 2;
+
+    /// <summary>The servers.</summary>
+    public IReadOnlyList<ServerOptions> Servers { get; init; } = [];
+
+    /// <summary>How many times a failed connection attempt is retried (HAProxy <c>retries</c>); default 3.</summary>
+    public int Retries { get; init; } = 3;
+
+    /// <summary>Let the last retry go to another server (HAProxy <c>option redispatch</c>).</summary>
+    public bool Redispatch { get; init; }
+
+    /// <summary>Use every usable backup server rather than only the first (HAProxy <c>option allbackups</c>).</summary>
+    public bool AllBackups { get; init; }
+
+    /// <summary>The longest a server connection may take to establish (HAProxy <c>timeout connect</c>); default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a connection waits in a queue for a free server slot (HAProxy
+    /// <c>timeout queue</c>); <see langword="null"/> = <see cref="ConnectTimeout"/>, as in HAProxy.</summary>
+    public TimeSpan? QueueTimeout { get; init; }
+
+    /// <summary>Inactivity timeout on the server side (HAProxy <c>timeout server</c>); <see langword="null"/> = none.</summary>
+    public TimeSpan? ServerTimeout { get; init; }
+
+    /// <summary>Inactivity timeout on the server side once one direction is closed (HAProxy
+    /// <c>timeout server-fin</c>); <see langword="null"/> = <see cref="ServerTimeout"/>.</summary>
+    public TimeSpan? ServerFinTimeout { get; init; }
+
+    /// <summary>Inactivity timeout once both sides are connected, replacing the client and server
+    /// timeouts (HAProxy <c>timeout tunnel</c>); <see langword="null"/> = not used.</summary>
+    public TimeSpan? TunnelTimeout { get; init; }
+}
+
+/// <summary>The PROXY protocol header sent to a server (HAProxy <c>send-proxy</c>, <c>send-proxy-v2</c>).</summary>
+public enum ProxyProtocolVersion
+{
+    /// <summary>No header.</summary>
+    None,
+
+    /// <summary>Version 1, the text line (<c>send-proxy</c>).</summary>
+    V1,
+
+    /// <summary>Version 2, the binary header (<c>send-proxy-v2</c>).</summary>
+    V2,
+}
+
+/// <summary>A server's administrative state (HAProxy <c>set server b/s state</c>).</summary>
+public enum ServerAdminState
+{
+    /// <summary>In service (<c>ready</c>).</summary>
+    Ready,
+
+    /// <summary>Takes no new connections; live ones continue; still checked (<c>drain</c>).</summary>
+    Drain,
+
+    /// <summary>Maintenance: takes no new connections, not checked; live ones continue (<c>maint</c>).</summary>
+    Maintenance,
+}
+
+/// <summary>A server in a backend (HAProxy <c>server</c> line).</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The server's name (<c>svname</c> in the stats); unique in its backend.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The server's address and port.</summary>
+    public required IPEndPoint Address { get; init; }
+
+    /// <summary>The relative share of new connections, 0 to 256 (0 = takes none, shown as DRAIN); default 1.</summary>
+    public int Weight { get; init; } = 1;
+
+    /// <summary>The server's concurrent connection limit; excess connections are queued (0 = unlimited).</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>The most connections queued for this server (0 = unlimited).</summary>
+    public int MaxQueue { get; init; }
+
+    /// <summary>Used only when no non-backup server is usable (HAProxy <c>backup</c>).</summary>
+    public bool Backup { get; init; }
+
+    /// <summary>The initial administrative state (HAProxy <c>disabled</c> = <see cref="ServerAdminState.Maintenance"/>).</summary>
+    public ServerAdminState InitialState { get; init; } = ServerAdminState.Ready;
+
+    /// <summary>The PROXY protocol header sent first on each connection to this server.</summary>
+    public ProxyProtocolVersion SendProxy { get; init; }
+
+    /// <summary>Health checking (HAProxy <c>check</c>); <see langword="null"/> = not checked, always considered up.</summary>
+    public ServerCheckOptions? Check { get; init; }
+
+    /// <summary>Kill the server's live connections when its health check marks it down
+    /// (HAProxy <c>on-marked-down shutdown-sessions</c>).</summary>
+    public bool ShutdownSessionsOnMarkedDown { get; init; }
+}
+
+/// <summary>A server's health checking (HAProxy <c>check</c>, <c>inter</c>, <c>rise</c>, <c>fall</c>).</summary>
+public sealed record ServerCheckOptions
+{
+    /// <summary>The interval between checks; default 2 s (HAProxy <c>inter</c>).</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The interval while the server is going up or down (HAProxy <c>fastinter</c>); <see langword="null"/> = <see cref="Interval"/>.</summary>
+    public TimeSpan? FastInterval { get; init; }
+
+    /// <summary>The interval while the server is fully down (HAProxy <c>downinter</c>); <see langword="null"/> = <see cref="Interval"/>.</summary>
+    public TimeSpan? DownInterval { get; init; }
+
+    /// <summary>How long one check may take; <see langword="null"/> = <see cref="Interval"/>.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Consecutive passes that mark a down server up; default 2.</summary>
+    public int Rise { get; init; } = 2;
+
+    /// <summary>Consecutive failures that mark an up server down; default 3.</summary>
+    public int Fall { get; init; } = 3;
+
+    /// <summary>Check this port rather than the server's (HAProxy <c>port</c>); <see langword="null"/> = the server's.</summary>
+    public int? Port { get; init; }
+}

@@ -1,0 +1,421 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using Ha.Net.HealthChecks;
+using Ha.Net.Proxy.Backends;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Health;
+using Ha.Net.Proxy.Listening;
+using Ha.Net.Proxy.Stats;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ha.Net.Proxy.Hosting;
+
+/// <summary>The proxy: frontends, backends, admin actions, stats, graceful stop and reload.</summary>
+internal sealed partial class TcpProxy : ITcpProxy
+{
+    private readonly object _configLock = new();
+    private readonly ProxyRuntime _runtime;
+    private readonly Random _random;
+    private Dictionary<string, Frontend> _frontends = new(StringComparer.Ordinal);
+    private Dictionary<string, Backend> _backends = new(StringComparer.Ordinal);
+    private readonly List<Frontend> _retiredFrontends = [];
+    private readonly ServerHealthChecks _health;
+    private ProxyOptions _options;
+    private bool _started;
+    private bool _stopped;
+
+    public TcpProxy(ProxyOptions options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null, Random? random = null, IHealthCheckScheduler? healthChecks = null,
+        Func<string, ServerOptions, IHealthProbe>? probeFactory = null)
+    {
+        ProxyOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _random = random ?? new Random();
+        var time = timeProvider ?? TimeProvider.System;
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Proxy");
+        var metrics = new ProxyMetrics(meterFactory, ObserveIo);
+        _runtime = new ProxyRuntime(time, logger, metrics, options.BufferSize, options.MaxConnections);
+        long now = time.GetTimestamp();
+        foreach (var backend in options.Backends)
+        {
+            _backends[backend.Name] = new Backend(backend, _random, now);
+        }
+
+        foreach (var frontend in options.Frontends)
+        {
+            _frontends[frontend.Name] = new Frontend(_runtime, frontend, FindBackend);
+        }
+
+        _health = new ServerHealthChecks(healthChecks, probeFactory, time, _random, loggerFactory, meterFactory, (s, up, why) => MarkHealth(s, up, why));
+    }
+
+    internal ProxyRuntime Runtime => _runtime;
+
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_started)
+            {
+                return Task.CompletedTask;
+            }
+
+            var started = new List<Frontend>();
+            try
+            {
+                foreach (var frontend in _frontends.Values)
+                {
+                    frontend.Start();
+                    started.Add(frontend);
+                }
+            }
+            catch
+            {
+                foreach (var frontend in started)
+                {
+                    _ = frontend.StopListeningAsync();
+                }
+
+                throw;
+            }
+
+            _started = true;
+            _health.Sync(_backends.Values);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        List<Frontend> frontends;
+        lock (_configLock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            frontends = [.. _frontends.Values, .. _retiredFrontends];
+        }
+
+        Log.Stopping(_runtime.Logger, frontends.Count);
+        foreach (var frontend in frontends)
+        {
+            await frontend.StopListeningAsync().ConfigureAwait(false);
+        }
+
+        var drained = Task.WhenAll(frontends.Select(f => f.WaitDrainedAsync()));
+        var hardStop = _options.HardStopAfter;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (hardStop is { } bound)
+        {
+            cts.CancelAfter(bound);
+        }
+
+        try
+        {
+            await drained.WaitAsync(Timeout.InfiniteTimeSpan, _runtime.Time, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            int killed = frontends.Sum(f => f.KillAll('K'));
+            Log.HardStop(_runtime.Logger, killed);
+            await drained.WaitAsync(TimeSpan.FromSeconds(30), _runtime.Time, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await _health.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async Task ApplyAsync(ProxyOptions options, CancellationToken cancellationToken = default)
+    {
+        ProxyOptionsValidator.ThrowIfInvalid(options);
+        var retire = new List<Frontend>();
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (options.BufferSize != _options.BufferSize || options.MaxConnections != _options.MaxConnections)
+            {
+                throw new ArgumentException("BufferSize and MaxConnections (global) take effect only at start.", nameof(options));
+            }
+
+            long now = _runtime.Time.GetTimestamp();
+            var backends = new Dictionary<string, Backend>(StringComparer.Ordinal);
+            foreach (var backendOptions in options.Backends)
+            {
+                if (_backends.TryGetValue(backendOptions.Name, out var backend))
+                {
+                    backend.Apply(backendOptions, now);
+                }
+                else
+                {
+                    backend = new Backend(backendOptions, _random, now);
+                }
+
+                backends[backendOptions.Name] = backend;
+            }
+
+            var frontends = new Dictionary<string, Frontend>(StringComparer.Ordinal);
+            var toStart = new List<Frontend>();
+            foreach (var frontendOptions in options.Frontends)
+            {
+                if (_frontends.TryGetValue(frontendOptions.Name, out var frontend)
+                    && frontend.Options.Bind.Equals(frontendOptions.Bind)
+                    && frontend.Options.MaxConnections == frontendOptions.MaxConnections
+                    && frontend.Options.Backlog == frontendOptions.Backlog
+                    && frontend.Options.FreeBind == frontendOptions.FreeBind)
+                {
+                    frontend.Apply(frontendOptions);
+                }
+                else
+                {
+                    if (frontend is not null)
+                    {
+                        retire.Add(frontend);
+                    }
+
+                    frontend = new Frontend(_runtime, frontendOptions, FindBackend);
+                    toStart.Add(frontend);
+                }
+
+                frontends[frontendOptions.Name] = frontend;
+            }
+
+            foreach (var old in _frontends.Values)
+            {
+                if (!frontends.ContainsKey(old.Name))
+                {
+                    retire.Add(old);
+                }
+            }
+
+            // Listeners that move stop first, so the same address can be bound again.
+            foreach (var old in retire)
+            {
+                _ = old.StopListeningAsync();
+                _retiredFrontends.Add(old);
+            }
+
+            _backends = backends;
+            _frontends = frontends;
+            _options = options;
+            if (_started)
+            {
+                foreach (var frontend in toStart)
+                {
+                    frontend.Start();
+                }
+
+                _health.Sync(_backends.Values);
+            }
+        }
+
+        foreach (var old in retire)
+        {
+            await old.StopListeningAsync().ConfigureAwait(false);
+        }
+
+        Log.Reloaded(_runtime.Logger, options.Frontends.Count, options.Backends.Count);
+    }
+
+    public IPEndPoint GetFrontendEndPoint(string frontend) =>
+        GetFrontend(frontend).EndPoint ?? throw new InvalidOperationException($"Frontend '{frontend}' is not listening.");
+
+    public void SetServerState(string backend, string server, ServerAdminState state)
+    {
+        var s = GetServer(backend, server);
+        var previous = s.AdminState;
+        s.AdminState = state;
+        if (previous != state)
+        {
+            s.LastChangeTimestamp = _runtime.Time.GetTimestamp();
+            Log.AdminStateChanged(_runtime.Logger, backend, server, state.ToString().ToUpperInvariant());
+        }
+
+        s.Backend.OnServersChanged();
+    }
+
+    public void SetServerWeight(string backend, string server, int weight)
+    {
+        if (weight is < 0 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, $"Server '{backend}/{server}': weight must be between 0 and 256.");
+        }
+
+        var s = GetServer(backend, server);
+        lock (s.Backend.Lock)
+        {
+            s.Weight = weight;
+        }
+
+        s.Backend.OnServersChanged();
+    }
+
+    public void SetServerHealth(string backend, string server, bool up)
+    {
+        var s = GetServer(backend, server);
+        if (!_health.TrySetHealth(s, up))
+        {
+            MarkHealth(s, up, reason: "forced by admin");
+        }
+    }
+
+    public void ReportCheck(string backend, string server, CheckResult result, int health, bool? markedUp)
+    {
+        var s = GetServer(backend, server);
+        s.LastCheck = result;
+        s.CheckHealth = health;
+        if (!result.Passed)
+        {
+            Interlocked.Increment(ref s.FailedChecks);
+        }
+
+        if (markedUp is { } up)
+        {
+            MarkHealth(s, up, result.ToString());
+        }
+    }
+
+    public void AddServer(string backend, ServerOptions server)
+    {
+        var b = GetBackend(backend);
+        var errors = new List<string>();
+        ProxyOptionsValidator.ValidateServer(server, $"Backends[{backend}].Servers[{server.Name}]", b.Options, errors);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(server));
+        }
+
+        b.AddServer(server, _runtime.Time.GetTimestamp());
+        SyncHealth();
+        Log.ServerAdded(_runtime.Logger, backend, server.Name, server.Address);
+    }
+
+    public void RemoveServer(string backend, string server)
+    {
+        if (GetBackend(backend).RemoveServer(server) is null)
+        {
+            throw new KeyNotFoundException($"Backend '{backend}' has no server named '{server}'.");
+        }
+
+        SyncHealth();
+        Log.ServerRemoved(_runtime.Logger, backend, server);
+    }
+
+    public int ShutdownSessions(string backend, string server)
+    {
+        var sessions = GetServer(backend, server).SnapshotSessions();
+        foreach (var session in sessions)
+        {
+            session.Kill('K');
+        }
+
+        return sessions.Length;
+    }
+
+    public IReadOnlyList<StatsRow> GetStats() => StatsSnapshot.Build(this);
+
+    public void WriteStatCsv(TextWriter writer) => StatCsv.Write(GetStats(), writer);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _runtime.Metrics.Dispose();
+    }
+
+    internal IReadOnlyCollection<Frontend> Frontends => _frontends.Values;
+
+    internal IReadOnlyCollection<Backend> Backends => _backends.Values;
+
+    internal Backend? FindBackend(string name) => _backends.GetValueOrDefault(name);
+
+    internal Frontend GetFrontend(string name) =>
+        _frontends.GetValueOrDefault(name) ?? throw new KeyNotFoundException($"No frontend named '{name}'.");
+
+    internal Backend GetBackend(string name) =>
+        _backends.GetValueOrDefault(name) ?? throw new KeyNotFoundException($"No backend named '{name}'.");
+
+    internal ServerState GetServer(string backend, string server) =>
+        GetBackend(backend).FindServer(server) ?? throw new KeyNotFoundException($"Backend '{backend}' has no server named '{server}'.");
+
+    private void SyncHealth()
+    {
+        lock (_configLock)
+        {
+            if (_started && !_stopped)
+            {
+                _health.Sync(_backends.Values);
+            }
+        }
+    }
+
+    private void MarkHealth(ServerState server, bool up, string reason)
+    {
+        long now = _runtime.Time.GetTimestamp();
+        bool changed;
+        lock (server.Backend.Lock)
+        {
+            changed = server.HealthUp != up;
+            if (changed)
+            {
+                server.HealthUp = up;
+                server.LastChangeTimestamp = now;
+                if (up)
+                {
+                    if (server.DownSinceTimestamp >= 0)
+                    {
+                        server.DowntimeTicks += now - server.DownSinceTimestamp;
+                        server.DownSinceTimestamp = -1;
+                    }
+                }
+                else
+                {
+                    server.UpToDownTransitions++;
+                    server.DownSinceTimestamp = now;
+                }
+            }
+        }
+
+        if (!changed)
+        {
+            return;
+        }
+
+        var backend = server.Backend;
+        int remaining = backend.Servers.Count(s => s.IsUsable && !s.Options.Backup);
+        if (up)
+        {
+            Log.ServerUp(_runtime.Logger, backend.Name, server.Name, reason, remaining);
+        }
+        else
+        {
+            Log.ServerDown(_runtime.Logger, backend.Name, server.Name, reason, remaining, server.Active);
+            if (remaining == 0)
+            {
+                Log.BackendHasNoServer(_runtime.Logger, backend.Name);
+            }
+        }
+
+        backend.OnServersChanged();
+        if (!up && server.Options.ShutdownSessionsOnMarkedDown)
+        {
+            foreach (var session in server.SnapshotSessions())
+            {
+                session.Kill('D');
+            }
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveIo()
+    {
+        foreach (var frontend in _frontends.Values)
+        {
+            var tag = new KeyValuePair<string, object?>("hanet.proxy.frontend", frontend.Name);
+            yield return new Measurement<long>(Volatile.Read(ref frontend.Counters.BytesIn), tag, new("network.io.direction", "receive"));
+            yield return new Measurement<long>(Volatile.Read(ref frontend.Counters.BytesOut), tag, new("network.io.direction", "transmit"));
+        }
+    }
+}

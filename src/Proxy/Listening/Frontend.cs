@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using Ha.Net.Proxy.Backends;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Connections;
+using Ha.Net.Proxy.Hosting;
+using Ha.Net.Proxy.Stats;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Proxy.Listening;
+
+/// <summary>
+/// A listening socket and its accept loop. When the frontend's or the global <c>maxconn</c> is
+/// reached the loop stops accepting, so new connections wait in the kernel backlog, as in HAProxy.
+/// </summary>
+internal sealed partial class Frontend
+{
+    // Linux socket options .NET has no name for (linux/in.h, linux/in6.h, asm-generic/socket.h).
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+    private const int IpProtoIp = 0;
+    private const int IpFreeBind = 15;
+    private const int IpProtoIpv6 = 41;
+    private const int Ipv6FreeBind = 78;
+
+    private readonly ProxyRuntime _runtime;
+    private readonly Func<string, Backend?> _findBackend;
+    private readonly HashSet<ProxySession> _sessions = [];
+    private readonly TaskCompletionSource _acceptLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile FrontendOptions _options;
+    private readonly SemaphoreSlim? _limit;
+    private Socket? _listener;
+    private TaskCompletionSource? _drained;
+
+    public Frontend(ProxyRuntime runtime, FrontendOptions options, Func<string, Backend?> findBackend)
+    {
+        _runtime = runtime;
+        _options = options;
+        _findBackend = findBackend;
+        _limit = options.MaxConnections > 0 ? new SemaphoreSlim(options.MaxConnections, options.MaxConnections) : null;
+    }
+
+    public string Name => _options.Name;
+
+    public FrontendOptions Options => _options;
+
+    public ProxyCounters Counters { get; } = new();
+
+    /// <summary>The bound address (with the real port when the configuration said 0).</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    public bool IsListening => _listener is not null;
+
+    public int SessionCount
+    {
+        get
+        {
+            lock (_sessions)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    /// <summary>Takes new timeouts and backend; a different bind address or maxconn needs a new frontend.</summary>
+    public void Apply(FrontendOptions options) => _options = options;
+
+    /// <summary>Binds and listens; throws <see cref="SocketException"/> naming the address when it cannot.</summary>
+    public void Start()
+    {
+        var options = _options;
+        var socket = new Socket(options.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                // SO_REUSEADDR alone: .NET's ReuseAddress option also sets SO_REUSEPORT on Unix,
+                // which would let two proxies silently share the port.
+                socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+                if (options.FreeBind)
+                {
+                    if (options.Bind.AddressFamily == AddressFamily.InterNetworkV6)
+                    {
+                        socket.SetRawSocketOption(IpProtoIpv6, Ipv6FreeBind, BitConverter.GetBytes(1));
+                    }
+                    else
+                    {
+                        socket.SetRawSocketOption(IpProtoIp, IpFreeBind, BitConverter.GetBytes(1));
+                    }
+                }
+            }
+
+            socket.Bind(options.Bind);
+            socket.Listen(options.Backlog);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new SocketException((int)e.SocketErrorCode,
+                $"Frontend '{options.Name}' cannot listen on {options.Bind}: {e.Message}");
+        }
+
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _listener = socket;
+        Log.Listening(_runtime.Logger, options.Name, EndPoint);
+        _ = AcceptLoopAsync(socket);
+    }
+
+    /// <summary>Stops accepting (closes the listening socket); live connections continue.</summary>
+    public Task StopListeningAsync()
+    {
+        if (Interlocked.Exchange(ref _listener, null) is { } listener)
+        {
+            listener.Dispose();
+            return _acceptLoopDone.Task;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes when no session of this frontend is left.</summary>
+    public Task WaitDrainedAsync()
+    {
+        lock (_sessions)
+        {
+            if (_sessions.Count == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    /// <summary>Kills every live session (hard stop).</summary>
+    public int KillAll(char cause)
+    {
+        ProxySession[] sessions;
+        lock (_sessions)
+        {
+            sessions = [.. _sessions];
+        }
+
+        foreach (var session in sessions)
+        {
+            session.Kill(cause);
+        }
+
+        return sessions.Length;
+    }
+
+    public void OnSessionClosed(ProxySession session, long totalMs)
+    {
+        Counters.SessionEnded(0, 0, totalMs);
+        _runtime.ConnectionClosed();
+        TaskCompletionSource? drained = null;
+        lock (_sessions)
+        {
+            _sessions.Remove(session);
+            if (_sessions.Count == 0)
+            {
+                drained = _drained;
+                _drained = null;
+            }
+        }
+
+        drained?.TrySetResult();
+        _limit?.Release();
+        _runtime.GlobalLimit?.Release();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        using var args = new SocketAwaitableEventArgs();
+        try
+        {
+            while (true)
+            {
+                if (_limit is { } limit)
+                {
+                    await limit.WaitAsync().ConfigureAwait(false);
+                }
+
+                if (_runtime.GlobalLimit is { } global)
+                {
+                    await global.WaitAsync().ConfigureAwait(false);
+                }
+
+                var result = await args.AcceptAsync(listener).ConfigureAwait(false);
+                if (result.HasError)
+                {
+                    _limit?.Release();
+                    _runtime.GlobalLimit?.Release();
+                    if (_listener != listener || result.IsLocalAbort)
+                    {
+                        return;
+                    }
+
+                    // Out of file descriptors and the like: report, breathe, go on.
+                    Log.AcceptFailed(_runtime.Logger, Name, result.Error);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _runtime.Time).ConfigureAwait(false);
+                    continue;
+                }
+
+                var client = args.AcceptSocket!;
+                Start(client);
+            }
+        }
+        finally
+        {
+            _acceptLoopDone.TrySetResult();
+        }
+    }
+
+    private void Start(Socket client)
+    {
+        client.NoDelay = true;
+        _runtime.ConnectionOpened();
+        Counters.SessionStarted(_runtime.Time.GetTimestamp());
+        _runtime.Metrics.ConnectionOpened(Name);
+        var backend = _findBackend(_options.Backend)
+            ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
+        var session = new ProxySession(_runtime, this, backend, client);
+        session.CaptureClientAddress();
+        lock (_sessions)
+        {
+            _sessions.Add(session);
+        }
+
+        _ = session.RunAsync();
+    }
+}

@@ -1,0 +1,105 @@
+namespace Ha.Net.Proxy.Stats;
+
+/// <summary>
+/// The counters of one frontend, backend or server, the columns of HAProxy's <c>show stat</c>.
+/// Updated lock-free; the objects outlive configuration reloads (matched by name).
+/// </summary>
+internal sealed class ProxyCounters
+{
+    private const int AverageWindow = 1024;
+
+    public long CurrentSessions;
+    public long MaxSessions;
+    public long TotalSessions;
+    public long BytesIn;
+    public long BytesOut;
+    public long DeniedConnections;
+    public long ConnectErrors;
+    public long Retries;
+    public long Redispatches;
+    public long QueueCurrent;
+    public long QueueMax;
+    public long ClientAborts;
+    public long ServerAborts;
+    public long LastSessionTimestamp;
+
+    // HAProxy's "swrate" sliding averages over the last 1024 sessions, in milliseconds × window.
+    private long _queueTimeSum;
+    private long _connectTimeSum;
+    private long _totalTimeSum;
+
+    private long _endedSessions;
+
+    // As HAProxy's swrate_avg: the window is the number of samples until it reaches 1024.
+    private long Window => Math.Clamp(Volatile.Read(ref _endedSessions), 1, AverageWindow);
+
+    public long AverageQueueTimeMs => Volatile.Read(ref _queueTimeSum) / Window;
+
+    public long AverageConnectTimeMs => Volatile.Read(ref _connectTimeSum) / Window;
+
+    public long AverageTotalTimeMs => Volatile.Read(ref _totalTimeSum) / Window;
+
+    public long SessionStarted(long timestamp)
+    {
+        long current = Interlocked.Increment(ref CurrentSessions);
+        Interlocked.Increment(ref TotalSessions);
+        UpdateMax(ref MaxSessions, current);
+        Volatile.Write(ref LastSessionTimestamp, timestamp);
+        return current;
+    }
+
+    public void SessionEnded(long queueMs, long connectMs, long totalMs)
+    {
+        Interlocked.Decrement(ref CurrentSessions);
+        Interlocked.Increment(ref _endedSessions);
+        AddSample(ref _queueTimeSum, queueMs);
+        AddSample(ref _connectTimeSum, connectMs);
+        AddSample(ref _totalTimeSum, totalMs);
+    }
+
+    public void Enqueued()
+    {
+        long current = Interlocked.Increment(ref QueueCurrent);
+        UpdateMax(ref QueueMax, current);
+    }
+
+    public void Dequeued() => Interlocked.Decrement(ref QueueCurrent);
+
+    /// <summary>Resets the maxima (HAProxy <c>clear counters</c>).</summary>
+    public void ClearMaxima()
+    {
+        Volatile.Write(ref MaxSessions, Volatile.Read(ref CurrentSessions));
+        Volatile.Write(ref QueueMax, Volatile.Read(ref QueueCurrent));
+    }
+
+    internal static void UpdateMax(ref long max, long value)
+    {
+        long seen = Volatile.Read(ref max);
+        while (value > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref max, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    private static void AddSample(ref long sum, long value)
+    {
+        long seen = Volatile.Read(ref sum);
+        while (true)
+        {
+            long next = seen + value - (seen / AverageWindow);
+            long previous = Interlocked.CompareExchange(ref sum, next, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+}

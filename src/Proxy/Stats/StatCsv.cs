@@ -1,0 +1,130 @@
+using System.Globalization;
+
+namespace Ha.Net.Proxy.Stats;
+
+/// <summary>
+/// Writes <see cref="StatsRow"/>s as HAProxy 2.6's <c>show stat</c> CSV: the header line starts
+/// with <c># </c>, the columns keep HAProxy's names and order (management guide §9.1: "Please do
+/// not insert any column before these ones"), fields we have no data for stay empty as HAProxy
+/// leaves them, and every line ends with a comma.
+/// </summary>
+internal static class StatCsv
+{
+    /// <summary>HAProxy 2.6's columns 0–76 (<c>pxname</c> … <c>algo</c>).</summary>
+    public static readonly string[] Columns =
+    [
+        "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout",
+        "dreq", "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act",
+        "bck", "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
+        "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code", "check_duration", "hrsp_1xx",
+        "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt",
+        "srv_abrt", "comp_in", "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
+        "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc", "check_rise", "check_fall", "check_health",
+        "agent_rise", "agent_fall", "agent_health", "addr", "cookie", "mode", "algo",
+    ];
+
+    public static void Write(IEnumerable<StatsRow> rows, TextWriter writer)
+    {
+        writer.Write("# ");
+        foreach (var column in Columns)
+        {
+            writer.Write(column);
+            writer.Write(',');
+        }
+
+        writer.Write('\n');
+        var fields = new string?[Columns.Length];
+        foreach (var row in rows)
+        {
+            Array.Clear(fields);
+            Fill(row, fields);
+            foreach (var field in fields)
+            {
+                if (field is not null)
+                {
+                    writer.Write(Escape(field));
+                }
+
+                writer.Write(',');
+            }
+
+            writer.Write('\n');
+        }
+    }
+
+    private static void Fill(StatsRow row, string?[] f)
+    {
+        f[0] = row.ProxyName;
+        f[1] = row.ServiceName;
+        f[2] = N(row.QueueCurrent);
+        f[3] = N(row.QueueMax);
+        f[4] = N(row.CurrentSessions);
+        f[5] = N(row.MaxSessions);
+        f[6] = N(row.SessionLimit);
+        f[7] = N(row.TotalSessions);
+        f[8] = N(row.BytesIn);
+        f[9] = N(row.BytesOut);
+        f[10] = N(row.DeniedRequests);
+        f[13] = N(row.ConnectErrors);
+        f[15] = N(row.Retries);
+        f[16] = N(row.Redispatches);
+        f[17] = row.Status;
+        f[18] = N(row.Weight);
+        f[19] = N(row.Active);
+        f[20] = N(row.Backup);
+        f[21] = N(row.CheckFailures);
+        f[22] = N(row.CheckDowns);
+        f[23] = N(row.LastChangeSeconds);
+        f[24] = N(row.DowntimeSeconds);
+        f[25] = N(row.QueueLimit);
+        f[26] = "1";
+        f[27] = N(row.ProxyId);
+        f[28] = N(row.ServerId);
+        f[30] = N(row.LoadBalancedTotal);
+        f[32] = N((int)row.Type);
+        f[36] = row.CheckStatus;
+        f[37] = N(row.CheckCode);
+        f[38] = N(row.CheckDurationMs);
+        f[49] = N(row.ClientAborts);
+        f[50] = N(row.ServerAborts);
+        f[55] = N(row.LastSessionSeconds);
+        f[56] = row.LastCheck;
+        f[58] = N(row.QueueTimeMs);
+        f[59] = N(row.ConnectTimeMs);
+        f[60] = row.Type == StatsRowType.Frontend ? null : "0";
+        f[61] = N(row.TotalTimeMs);
+        f[65] = row.CheckStatus is null ? null : CheckDescription(row.CheckStatus);
+        f[67] = N(row.CheckRise);
+        f[68] = N(row.CheckFall);
+        f[69] = N(row.CheckHealth);
+        f[73] = row.Address;
+        f[75] = "tcp";
+        f[76] = row.Algorithm;
+    }
+
+    private static string CheckDescription(string status) => status switch
+    {
+        "INI" => "Initializing",
+        "SOCKERR" => "Socket error",
+        "L4OK" => "Layer4 check passed",
+        "L4TOUT" => "Layer4 timeout",
+        "L4CON" => "Layer4 connection problem",
+        "L6OK" => "Layer6 check passed",
+        "L6TOUT" => "Layer6 timeout",
+        "L6RSP" => "Layer6 invalid response",
+        "L7OK" => "Layer7 check passed",
+        "L7OKC" => "Layer7 check conditionally passed",
+        "L7TOUT" => "Layer7 timeout",
+        "L7RSP" => "Layer7 invalid response",
+        "L7STS" => "Layer7 wrong status",
+        "PROCOK" => "External check passed",
+        "PROCERR" => "External check error",
+        "PROCTOUT" => "External check timeout",
+        _ => "Unknown",
+    };
+
+    private static string? N(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static string Escape(string field) =>
+        field.AsSpan().IndexOfAny(",\"\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

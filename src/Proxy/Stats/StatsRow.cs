@@ -1,0 +1,147 @@
+namespace Ha.Net.Proxy.Stats;
+
+/// <summary>What a <see cref="StatsRow"/> describes (HAProxy <c>type</c> column: 0, 1, 2).</summary>
+public enum StatsRowType
+{
+    /// <summary>A frontend (<c>svname</c> = FRONTEND).</summary>
+    Frontend = 0,
+
+    /// <summary>A backend (<c>svname</c> = BACKEND).</summary>
+    Backend = 1,
+
+    /// <summary>A server.</summary>
+    Server = 2,
+}
+
+/// <summary>
+/// One line of HAProxy's <c>show stat</c>: the counters of a frontend, a backend or a server.
+/// Property comments give the CSV column. <see langword="null"/> means HAProxy leaves the field empty.
+/// </summary>
+public sealed record StatsRow
+{
+    /// <summary><c>pxname</c>: the frontend or backend name.</summary>
+    public required string ProxyName { get; init; }
+
+    /// <summary><c>svname</c>: FRONTEND, BACKEND or the server name.</summary>
+    public required string ServiceName { get; init; }
+
+    /// <summary><c>type</c>.</summary>
+    public required StatsRowType Type { get; init; }
+
+    /// <summary><c>qcur</c>: connections queued now (backends and servers).</summary>
+    public long? QueueCurrent { get; init; }
+
+    /// <summary><c>qmax</c>: most connections queued at once.</summary>
+    public long? QueueMax { get; init; }
+
+    /// <summary><c>scur</c>: sessions now.</summary>
+    public long CurrentSessions { get; init; }
+
+    /// <summary><c>smax</c>: most sessions at once.</summary>
+    public long MaxSessions { get; init; }
+
+    /// <summary><c>slim</c>: the session limit (maxconn), if any.</summary>
+    public long? SessionLimit { get; init; }
+
+    /// <summary><c>stot</c>: sessions since start.</summary>
+    public long TotalSessions { get; init; }
+
+    /// <summary><c>bin</c>: bytes from clients.</summary>
+    public long BytesIn { get; init; }
+
+    /// <summary><c>bout</c>: bytes to clients.</summary>
+    public long BytesOut { get; init; }
+
+    /// <summary><c>dreq</c>: connections denied (no usable server, queue full).</summary>
+    public long? DeniedRequests { get; init; }
+
+    /// <summary><c>econ</c>: failed connection attempts to servers.</summary>
+    public long? ConnectErrors { get; init; }
+
+    /// <summary><c>wretr</c>: connection retries.</summary>
+    public long? Retries { get; init; }
+
+    /// <summary><c>wredis</c>: redispatches to another server.</summary>
+    public long? Redispatches { get; init; }
+
+    /// <summary><c>status</c>: OPEN/STOP, UP/DOWN, MAINT, DRAIN, "no check", "UP 1/3", ...</summary>
+    public required string Status { get; init; }
+
+    /// <summary><c>weight</c>: the server's weight; the backend's sum of active weights.</summary>
+    public int? Weight { get; init; }
+
+    /// <summary><c>act</c>: active server (1/0) or the backend's count of active usable servers.</summary>
+    public int? Active { get; init; }
+
+    /// <summary><c>bck</c>: backup server (1/0) or the backend's count of usable backups.</summary>
+    public int? Backup { get; init; }
+
+    /// <summary><c>chkfail</c>: failed checks.</summary>
+    public long? CheckFailures { get; init; }
+
+    /// <summary><c>chkdown</c>: UP→DOWN transitions.</summary>
+    public long? CheckDowns { get; init; }
+
+    /// <summary><c>lastchg</c>: seconds since the last UP/DOWN change.</summary>
+    public long? LastChangeSeconds { get; init; }
+
+    /// <summary><c>downtime</c>: total seconds down.</summary>
+    public long? DowntimeSeconds { get; init; }
+
+    /// <summary><c>qlimit</c>: the server's maxqueue, if any.</summary>
+    public long? QueueLimit { get; init; }
+
+    /// <summary><c>iid</c>: the proxy's numeric id.</summary>
+    public int ProxyId { get; init; }
+
+    /// <summary><c>sid</c>: the server's numeric id (0 for frontends and backends).</summary>
+    public int ServerId { get; init; }
+
+    /// <summary><c>lbtot</c>: times the server was picked.</summary>
+    public long? LoadBalancedTotal { get; init; }
+
+    /// <summary><c>check_status</c>: L4OK, L4CON, L7STS, ... (servers with checks).</summary>
+    public string? CheckStatus { get; init; }
+
+    /// <summary><c>check_code</c>: the protocol code of the last check.</summary>
+    public int? CheckCode { get; init; }
+
+    /// <summary><c>check_duration</c>: milliseconds the last check took.</summary>
+    public long? CheckDurationMs { get; init; }
+
+    /// <summary><c>cli_abrt</c>: transfers aborted by the client.</summary>
+    public long? ClientAborts { get; init; }
+
+    /// <summary><c>srv_abrt</c>: transfers aborted by the server.</summary>
+    public long? ServerAborts { get; init; }
+
+    /// <summary><c>lastsess</c>: seconds since the last session (-1 = never).</summary>
+    public long? LastSessionSeconds { get; init; }
+
+    /// <summary><c>last_chk</c>: the last check's description.</summary>
+    public string? LastCheck { get; init; }
+
+    /// <summary><c>qtime</c>: average queue time (ms) over the last 1024 sessions.</summary>
+    public long? QueueTimeMs { get; init; }
+
+    /// <summary><c>ctime</c>: average connect time (ms) over the last 1024 sessions.</summary>
+    public long? ConnectTimeMs { get; init; }
+
+    /// <summary><c>ttime</c>: average total session time (ms) over the last 1024 sessions.</summary>
+    public long? TotalTimeMs { get; init; }
+
+    /// <summary><c>check_rise</c>.</summary>
+    public int? CheckRise { get; init; }
+
+    /// <summary><c>check_fall</c>.</summary>
+    public int? CheckFall { get; init; }
+
+    /// <summary><c>check_health</c>.</summary>
+    public int? CheckHealth { get; init; }
+
+    /// <summary><c>addr</c>: the server's address:port.</summary>
+    public string? Address { get; init; }
+
+    /// <summary><c>algo</c>: the backend's balance algorithm.</summary>
+    public string? Algorithm { get; init; }
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Testing.Proxy;
+using static Ha.Net.Proxy.Tests.Functional.ProxyHarness;
+
+namespace Ha.Net.Proxy.Tests.Functional;
+
+public class HealthCheckTests
+{
+    private static readonly ServerCheckOptions FastCheck = new()
+    {
+        Interval = TimeSpan.FromMilliseconds(100),
+        Timeout = TimeSpan.FromSeconds(2),
+        Rise = 2,
+        Fall = 2,
+    };
+
+    [Fact]
+    public async Task ServerCheck_KilledServerGoesDown_TrafficAvoidsIt_ComesBackUpAfterRise()
+    {
+        await using var a = TestServer.Echo();
+        await using var b = TestServer.Echo();
+        await using var proxy = await StartAsync(
+            [Server("a", a) with { Check = FastCheck }, Server("b", b) with { Check = FastCheck }],
+            be => be with { Retries = 0 });
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").CheckStatus == "L4OK", "first check of a passed");
+
+        a.Kill();
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "DOWN", "a marked down");
+        var row = proxy.Row("be", "a");
+        Assert.Equal("L4CON", row.CheckStatus);
+        Assert.Equal(1, row.CheckDowns);
+        Assert.True(row.CheckFailures >= 2);
+        Assert.Equal(1, proxy.Row("be", "BACKEND").Active);
+
+        // With no retries, a connection sent to a would fail: none is.
+        long errorsBefore = proxy.Row("be", "a").ConnectErrors ?? 0;
+        for (int i = 0; i < 6; i++)
+        {
+            using var s = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+            await s.SendAsync(Encoding.ASCII.GetBytes("x\n"));
+            Assert.Equal("x", await ProxyTestClient.ReadLineAsync(s));
+        }
+
+        Assert.Equal(errorsBefore, proxy.Row("be", "a").ConnectErrors);
+
+        a.Restart();
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "UP", "a back up");
+        Assert.Equal("L4OK", proxy.Row("be", "a").CheckStatus);
+        Assert.Equal(3, proxy.Row("be", "a").CheckHealth); // rise + fall - 1: fully up
+    }
+
+    [Fact]
+    public async Task SetServerHealth_DrivesTheMonitor_ChecksBringItBack()
+    {
+        await using var a = TestServer.Echo();
+        await using var proxy = await StartAsync([Server("a", a) with { Check = FastCheck with { Interval = TimeSpan.FromMilliseconds(200) } }]);
+        proxy.Proxy.SetServerHealth("be", "a", up: false);
+        Assert.Equal("DOWN", proxy.Row("be", "a").Status);
+
+        // The server answers checks: rise passes bring it back.
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "UP", "checks bring a back");
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Hosting;
+using Ha.Net.Proxy.Stats;
+
+namespace Ha.Net.Proxy.Tests.Stats;
+
+public class StatCsvTests
+{
+    [Fact]
+    public async Task ShowStat_HasHaproxyHeaderAndOneLinePerFrontendServerBackend()
+    {
+        var options = new ProxyOptions
+        {
+            Frontends = [new FrontendOptions { Name = "smtpdc1", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "emailservice", MaxConnections = 3000 }],
+            Backends =
+            [
+                new BackendOptions
+                {
+                    Name = "emailservice",
+                    Servers =
+                    [
+                        new ServerOptions { Name = "dc1server01", Address = IPEndPoint.Parse("127.0.0.1:2525"), Check = new ServerCheckOptions() },
+                        new ServerOptions { Name = "dc1server02", Address = IPEndPoint.Parse("127.0.0.1:2526"), MaxConnections = 10, MaxQueue = 5 },
+                    ],
+                },
+            ],
+        };
+        await using var proxy = new TcpProxy(options);
+        var writer = new StringWriter();
+        proxy.WriteStatCsv(writer);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,", lines[0]);
+        Assert.EndsWith("addr,cookie,mode,algo,", lines[0]);
+        Assert.Equal(5, lines.Length);
+        var header = lines[0][2..].Split(',');
+        var fields = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.All(fields, f => Assert.Equal(header.Length, f.Length));
+        string Field(int line, string column) => fields[line][Array.IndexOf(header, column)];
+
+        Assert.Equal("smtpdc1", Field(0, "pxname"));
+        Assert.Equal("FRONTEND", Field(0, "svname"));
+        Assert.Equal("STOP", Field(0, "status"));
+        Assert.Equal("3000", Field(0, "slim"));
+        Assert.Equal("0", Field(0, "type"));
+        Assert.Equal("dc1server01", Field(1, "svname"));
+        Assert.Equal("UP", Field(1, "status"));
+        Assert.Equal("INI", Field(1, "check_status"));
+        Assert.Equal("2", Field(1, "check_rise"));
+        Assert.Equal("3", Field(1, "check_fall"));
+        Assert.Equal("127.0.0.1:2525", Field(1, "addr"));
+        Assert.Equal("no check", Field(2, "status"));
+        Assert.Equal("10", Field(2, "slim"));
+        Assert.Equal("5", Field(2, "qlimit"));
+        Assert.Equal("2", Field(2, "type"));
+        Assert.Equal("BACKEND", Field(3, "svname"));
+        Assert.Equal("UP", Field(3, "status"));
+        Assert.Equal("2", Field(3, "act"));
+        Assert.Equal("roundrobin", Field(3, "algo"));
+        Assert.Equal("tcp", Field(3, "mode"));
+    }
+}
