@@ -173,12 +173,16 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
                 return;
             }
 
-            var due = NowTicks + Math.Max(0, delay.Ticks);
+            var now = NowTicks;
+            var due = now + Math.Max(0, delay.Ticks);
             if (_resolution > 1)
             {
-                // Deadlines are rounded up to the next slot of the grid, so the deadlines of
-                // thousands of monitors share wake-ups (at most 1 s / resolution a second).
-                due = (due + _resolution - 1) / _resolution * _resolution;
+                // Deadlines snap to the next point of the grid, so the deadlines of thousands of
+                // monitors share wake-ups (at most 1 s / resolution a second). One within _slack
+                // past a grid point snaps back to it: clocks that round (the OS timer to whole
+                // milliseconds, a test clock with an odd frequency) must not push a deadline a
+                // whole slot later.
+                due = Math.Max(now, (due - _slack + _resolution - 1) / _resolution * _resolution);
             }
 
             _queue.Enqueue(new Entry(monitor, token, kind), due);
@@ -192,7 +196,9 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
     private void Arm(long due)
     {
         _armedFor = due;
-        var delay = Math.Max(0, due - NowTicks);
+        // A hair early (2 µs): a clock whose timestamps round "now" (a test clock with an odd
+        // frequency) must not make the timer miss the slot; OnTimer takes entries due within _slack.
+        var delay = Math.Max(0, due - NowTicks - Math.Min(_slack, 20));
         _timer.Change(TimeSpan.FromTicks(delay), Timeout.InfiniteTimeSpan);
     }
 
