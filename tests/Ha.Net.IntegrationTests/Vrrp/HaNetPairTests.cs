@@ -103,9 +103,12 @@ public class HaNetPairTests
     [RequiresFact("netns")]
     public async Task Partition_makes_two_masters_and_the_heal_leaves_one_with_the_client_on_it()
     {
+        // higher_prio_send_advert: B, stepping down at the heal, sends one last advert, so A always hears a
+        // lower-priority advert and re-announces. Without it, whether A re-announces is a race (see
+        // benchmarks/failover: the client can stay on B's MAC for seconds, with keepalived too).
         await using var t = VrrpTopology.Create();
-        var a = t.StartHaNet(t.A, $"{Common} --priority 150");
-        var b = t.StartHaNet(t.B, $"{Common} --priority 100");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150 --higher-prio-send-advert");
+        var b = t.StartHaNet(t.B, $"{Common} --priority 100 --higher-prio-send-advert");
         await a.WaitFor("MASTER");
         await b.WaitFor("BACKUP");
         await t.TouchVipFromClient();
