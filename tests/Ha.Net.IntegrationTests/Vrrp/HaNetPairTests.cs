@@ -160,4 +160,25 @@ public class HaNetPairTests
         await b.WaitFor("MASTER");
         Assert.True(await t.VipOnlyOn(t.B));
     }
+
+    [RequiresFact("netns")]
+    public async Task IPv6_pair_fails_over_and_the_client_follows_the_neighbour_advertisements()
+    {
+        const string vip = "2001:db8::100";
+        await using var t = VrrpTopology.Create();
+        NetnsLab.Ip($"-n {t.Client} addr add 2001:db8::50/64 dev eth0 nodad");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150", vip + "/64");
+        var b = t.StartHaNet(t.B, $"{Common} --priority 100", vip + "/64");
+        await a.WaitFor("MASTER");
+        await b.WaitFor("BACKUP");
+        Assert.True(await VrrpTopology.Eventually(() => VrrpTopology.HasVip(t.A, vip) && !VrrpTopology.HasVip(t.B, vip)));
+        await t.TouchVipFromClient(vip);
+        Assert.True(await t.ClientFollows(VrrpTopology.MacA, vip));
+
+        t.SetPort(t.A, up: false);
+        a.Kill9();
+        await b.WaitFor("MASTER");
+        Assert.True(VrrpTopology.HasVip(t.B, vip));
+        Assert.True(await t.ClientFollows(VrrpTopology.MacB, vip));
+    }
 }

@@ -119,4 +119,26 @@ public class KeepalivedPairTests
         Assert.True(await t.VipOnlyOn(t.A));
         Assert.Empty(ka.Complaints());
     }
+
+    [RequiresFact("netns", "cmd:keepalived")]
+    public async Task Unicast_pair_with_keepalived_elects_fails_over_and_hands_back()
+    {
+        // VRRPv3 unicast: the pseudo-header checksum covers the peer's address, not 224.0.0.18.
+        await using var t = VrrpTopology.Create();
+        var ka = t.StartKeepalived(t.B, 3, 100, "0.2", extra: "    unicast_src_ip 198.18.0.12\n    unicast_peer {\n        198.18.0.11\n    }");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150 --unicast-src 198.18.0.11 --unicast-peer 198.18.0.12 --check-unicast-src");
+        await a.WaitFor("MASTER");
+        await ka.WaitFor("BACKUP");
+        Assert.True(await t.VipOnlyOn(t.A));
+
+        a.Terminate();
+        await ka.WaitFor("MASTER");
+        Assert.True(await t.VipOnlyOn(t.B));
+
+        var a2 = t.StartHaNet(t.A, $"{Common} --priority 150 --unicast-src 198.18.0.11 --unicast-peer 198.18.0.12 --check-unicast-src");
+        await a2.WaitFor("MASTER");
+        await ka.WaitFor("BACKUP");
+        Assert.True(await t.VipOnlyOn(t.A));
+        Assert.Empty(ka.Complaints());
+    }
 }
