@@ -308,6 +308,18 @@ public class VirtualRouterHostTests
         };
         listener.SetMeasurementEventCallback<long>((i, v, tags, _) =>
         {
+            // Other tests' routers publish on the same meter name in parallel: count only ours.
+            var ours = false;
+            foreach (var t in tags)
+            {
+                ours |= t.Key == VrrpMetricNames.InstanceTag && (string?)t.Value == "VI_metrics";
+            }
+
+            if (!ours)
+            {
+                return;
+            }
+
             lock (counts)
             {
                 counts[i.Name] = counts.GetValueOrDefault(i.Name) + v;
@@ -316,7 +328,7 @@ public class VirtualRouterHostTests
         listener.Start();
 
         await using var rig = new HostRig();
-        var a = rig.Add("198.18.0.1", 255);
+        var a = rig.Add("198.18.0.1", 255, o => o.InstanceName = "VI_metrics");
         await a.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(2));
         lock (counts)

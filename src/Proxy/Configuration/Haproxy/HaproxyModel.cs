@@ -21,10 +21,12 @@ public sealed class HaproxyConfig
     /// <summary>Every file read.</summary>
     public IReadOnlyList<string> Files { get; internal set; } = [];
 
-    /// <summary>Finds a proxy by name and kind.</summary>
+    /// <summary>Finds a proxy by name (a frontend and a backend may share a name: pass the kind to choose).</summary>
     /// <param name="name">The section name.</param>
+    /// <param name="kind">The section kind, or <see langword="null"/> for the first of that name.</param>
     /// <returns>The proxy, or <see langword="null"/>.</returns>
-    public HaproxyProxy? Find(string name) => Proxies.FirstOrDefault(p => p.Name == name);
+    public HaproxyProxy? Find(string name, HaproxySectionKind? kind = null) =>
+        Proxies.FirstOrDefault(p => p.Name == name && (kind is null || p.Kind == kind));
 }
 
 /// <summary>Common to every part of the model: where it starts and where each directive was read.</summary>

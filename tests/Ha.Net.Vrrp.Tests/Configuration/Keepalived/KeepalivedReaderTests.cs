@@ -69,6 +69,27 @@ public sealed class KeepalivedReaderTests
     }
 
     [Fact]
+    public void Priority255WithoutState_StartsAsMaster_LikeKeepalived()
+    {
+        var vi = Instance(Minimal.Replace("interface eth0", "interface eth0\n priority 255", StringComparison.Ordinal));
+
+        Assert.Equal(KeepalivedInitialState.Master, vi.State);
+    }
+
+    [Fact]
+    public void NoVirtualAddress_IsAWarningInVersion2_AndAnErrorInVersion3()
+    {
+        const string NoVip = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n";
+
+        var v2 = Parse(NoVip);
+        Assert.True(v2.IsValid);
+        Assert.Contains(v2.Warnings, w => w.Directive == "virtual_ipaddress" && w.Message.Contains("sensible", StringComparison.Ordinal));
+
+        var error = SingleError(NoVip.Replace("interface eth0", "interface eth0\n version 3", StringComparison.Ordinal));
+        Assert.Equal(("virtual_ipaddress", 1), (error.Directive, error.Location.Line));
+    }
+
+    [Fact]
     public void EveryInstanceDirective_IsRead()
     {
         var result = Parse("""
@@ -348,7 +369,9 @@ public sealed class KeepalivedReaderTests
         var c = result.Config!;
         Assert.Equal(["VI_1", "VI_2"], c.Instances.Select(i => i.Name));
         Assert.Equal("chk", Assert.Single(c.Scripts).Name);
-        Assert.Equal(4, c.Files.Count);
+        Assert.Equal(
+            ["keepalived.conf", "10-vi1.conf", "20-vi2.conf", "chk.conf"],
+            c.Files.Select(Path.GetFileName));
         var warning = Assert.Single(result.Warnings);
         Assert.EndsWith("10-vi1.conf", warning.Location.File, StringComparison.Ordinal);
         Assert.Equal(8, warning.Location.Line);

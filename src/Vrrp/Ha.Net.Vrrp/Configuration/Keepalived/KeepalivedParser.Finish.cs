@@ -121,9 +121,18 @@ internal sealed partial class KeepalivedParser
             vi.Version = 3;
         }
 
+
+        // keepalived (vrrp_complete_instance): "No VIP specified; at least one is required" in v3, "... sensible" in v2.
         if (draft.Vips.Count == 0)
         {
-            Warn(vi.Location, "virtual_ipaddress", $"vrrp_instance '{name}' has no 'virtual_ipaddress' entries");
+            if (vi.Version == 3)
+            {
+                Error(vi.Location, "virtual_ipaddress", $"vrrp_instance '{name}': no 'virtual_ipaddress' specified; at least one is required in VRRPv3");
+            }
+            else
+            {
+                Warn(vi.Location, "virtual_ipaddress", $"vrrp_instance '{name}': no 'virtual_ipaddress' specified; at least one is sensible");
+            }
         }
 
         // advert_int: whole seconds in v2, centiseconds up to 40.95 s in v3.
@@ -164,7 +173,12 @@ internal sealed partial class KeepalivedParser
             Warn(vi.DirectiveLines.GetValueOrDefault("state", vi.Location), "priority",
                 $"vrrp_instance '{name}': no 'priority' with 'state MASTER'; keepalived derives priority 255 (address owner)");
         }
-        else if (vi.Priority == 255 && vi.State == KeepalivedInitialState.Backup && draft.HasState)
+        else if (vi.Priority == 255 && !draft.HasState)
+        {
+            // keepalived: "If no initial state has been set, derive it from the priority".
+            vi.State = KeepalivedInitialState.Master;
+        }
+        else if (vi.Priority == 255 && vi.State == KeepalivedInitialState.Backup)
         {
             Warn(vi.DirectiveLines.GetValueOrDefault("priority", vi.Location), "priority",
                 $"vrrp_instance '{name}': priority 255 marks the address owner, which starts as MASTER whatever 'state BACKUP' says");

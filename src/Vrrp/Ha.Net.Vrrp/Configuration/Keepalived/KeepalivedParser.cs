@@ -239,20 +239,28 @@ internal sealed partial class KeepalivedParser
             return;
         }
 
-        for (var i = matches.Count - 1; i >= 0; i--)
+        // Read in glob order (so Files and findings follow it), push in reverse so the first is read first.
+        var sources = new List<Source>();
+        foreach (var match in matches)
         {
             string text;
             try
             {
-                text = File.ReadAllText(matches[i]);
+                text = File.ReadAllText(match);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Error(st.Location, "include", $"'include {pattern}': cannot read '{matches[i]}': {ex.Message}");
+                Error(st.Location, "include", $"'include {pattern}': cannot read '{match}': {ex.Message}");
                 continue;
             }
 
-            PushSource(text, matches[i], Path.GetDirectoryName(Path.GetFullPath(matches[i])) ?? ".", current.Depth + 1);
+            _files.Add(match);
+            sources.Add(new Source(KeepalivedTokenizer.Tokenize(text, match, _diagnostics), Path.GetDirectoryName(Path.GetFullPath(match)) ?? ".", current.Depth + 1));
+        }
+
+        for (var i = sources.Count - 1; i >= 0; i--)
+        {
+            _sources.Push(sources[i]);
         }
     }
 

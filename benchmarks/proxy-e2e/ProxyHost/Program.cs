@@ -1,0 +1,77 @@
+using System.Net;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using Ha.Net.Proxy;
+using Ha.Net.Proxy.Configuration;
+
+// ProxyHost LISTEN=SERVER[,SERVER...] [LISTEN=SERVER ...] [--balance roundrobin|leastconn] [--buffer BYTES]
+// One frontend per LISTEN=SERVERS pair, mode tcp, like:
+//   frontend fN / bind LISTEN / default_backend bN; backend bN / server sK SERVER
+// SIGHUP prints "heap <bytes> active <connections>" after a full GC (idle-memory measurement).
+var pairs = new List<(IPEndPoint Listen, IPEndPoint[] Servers)>();
+var balance = BalanceAlgorithm.RoundRobin;
+int buffer = 64 * 1024;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--balance":
+            balance = args[++i] == "leastconn" ? BalanceAlgorithm.LeastConnections : BalanceAlgorithm.RoundRobin;
+            break;
+        case "--buffer":
+            buffer = int.Parse(args[++i]);
+            break;
+        default:
+            var parts = args[i].Split('=');
+            pairs.Add((IPEndPoint.Parse(parts[0]), [.. parts[1].Split(',').Select(IPEndPoint.Parse)]));
+            break;
+    }
+}
+
+if (pairs.Count == 0)
+{
+    Console.Error.WriteLine("usage: ProxyHost LISTEN=SERVER[,SERVER...] ... [--balance roundrobin|leastconn] [--buffer BYTES]");
+    return 2;
+}
+
+var options = new ProxyOptions
+{
+    MaxConnections = 100_000,
+    BufferSize = buffer,
+    HardStopAfter = TimeSpan.FromSeconds(1),
+    Frontends = [.. pairs.Select((p, i) => new FrontendOptions
+    {
+        Name = "f" + i,
+        Bind = p.Listen,
+        Backend = "b" + i,
+        Backlog = 4096,
+        ClientTimeout = TimeSpan.FromMinutes(5),
+    })],
+    Backends = [.. pairs.Select((p, i) => new BackendOptions
+    {
+        Name = "b" + i,
+        Balance = balance,
+        ServerTimeout = TimeSpan.FromMinutes(5),
+        Servers = [.. p.Servers.Select((s, k) => new ServerOptions { Name = "s" + k, Address = s })],
+    })],
+};
+
+await using var proxy = TcpProxyFactory.Create(options);
+await proxy.StartAsync();
+Console.WriteLine($"ready pid {Environment.ProcessId} gc {(GCSettings.IsServerGC ? "server" : "workstation")} cpus {Environment.ProcessorCount}");
+
+var stop = new TaskCompletionSource();
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+{
+    c.Cancel = true;
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    long active = proxy.GetStats().Where(r => r.ServiceName == "FRONTEND").Sum(r => r.CurrentSessions);
+    Console.WriteLine($"heap {GC.GetTotalMemory(false)} active {active}");
+});
+await stop.Task;
+await proxy.StopAsync();
+return 0;

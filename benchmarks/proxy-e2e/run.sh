@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# End-to-end comparison: the Ha.Net proxy vs HAProxy 2.6 (mode tcp, nbthread 1), side by side in
+# one run, through the same nginx and iperf3 backends on 127.0.0.1, plus the direct (no proxy)
+# figure as the limit. Prints each figure and the Ha.Net/HAProxy ratio.
+#
+#   sudo benchmarks/proxy-e2e/run.sh            # DURATION=10 IDLE=9500 CONNS=50 PIN=1 by default
+#
+# IDLE defaults to 9,500, not 10,000: each idle connection costs a proxy two descriptors and this
+# machine's hard RLIMIT_NOFILE is 20,000 with no CAP_SYS_RESOURCE to raise it. Set IDLE=10000 where
+# the limit allows.
+#
+# Needs (Debian): haproxy nginx wrk iperf3 python3; the .NET SDK. Runs as root (ulimits, nginx).
+# With PIN=1 each proxy runs on CPU 1 and the load generators and backends on CPU 0, so each proxy
+# gets one core, as HAProxy's nbthread 1 does.
+set -euo pipefail
+cd "$(dirname "$0")"
+HERE=$(pwd)
+DURATION=${DURATION:-10}
+IDLE=${IDLE:-9500}
+CONNS=${CONNS:-50}
+PIN=${PIN:-1}
+WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
+NGINX_PORT=18080; HAP_HTTP=18081; HANET_HTTP=18082
+IPERF_PORT=15201; HAP_IPERF=15202; HANET_IPERF=15203
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
+  sleep 0.5; rm -rf "$WORK"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"
+for cmd in haproxy nginx wrk iperf3 python3 dotnet; do
+  command -v "$cmd" >/dev/null || PATH=$PATH:/usr/sbin
+  command -v "$cmd" >/dev/null || { echo "missing $cmd (apt-get install -y haproxy nginx wrk iperf3)"; exit 2; }
+done
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then GEN="taskset -c 0"; PROXYCPU="taskset -c 1"; else GEN=""; PROXYCPU=""; fi
+
+echo "== build"
+dotnet publish ProxyHost/ProxyHost.csproj -c Release -o "$WORK/host" -v q -nologo >/dev/null
+
+echo "== backends: nginx :$NGINX_PORT, iperf3 :$IPERF_PORT"
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+worker_rlimit_nofile $(ulimit -Hn);
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 40000; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$NGINX_PORT backlog=4096; location / { return 200 "hello from nginx\n"; } }
+}
+NGX
+$GEN nginx -c "$WORK/nginx.conf" -p "$WORK/nginx"
+$GEN iperf3 -s -p $IPERF_PORT -D --logfile "$WORK/iperf3.log" -I "$WORK/iperf3.pid"
+
+echo "== proxies: HAProxy :$HAP_HTTP/:$HAP_IPERF, Ha.Net :$HANET_HTTP/:$HANET_IPERF"
+cat > "$WORK/haproxy.cfg" <<HAP
+global
+  nbthread 1
+  maxconn 9900
+  pidfile $WORK/haproxy.pid
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 5m
+  timeout server 5m
+  maxconn 9900
+frontend http
+  bind 127.0.0.1:$HAP_HTTP backlog 4096
+  default_backend nginx
+backend nginx
+  server n1 127.0.0.1:$NGINX_PORT
+frontend iperf
+  bind 127.0.0.1:$HAP_IPERF
+  default_backend iperf
+backend iperf
+  server i1 127.0.0.1:$IPERF_PORT
+HAP
+$PROXYCPU haproxy -f "$WORK/haproxy.cfg" -D
+# Socket completions run their (non-blocking) continuations on the epoll thread instead of
+# hopping to the thread pool: measured here at ~16 vs ~25 us of CPU per keep-alive request.
+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${INLINE:-1} $PROXYCPU "$WORK/host/ProxyHost" 127.0.0.1:$HANET_HTTP=127.0.0.1:$NGINX_PORT 127.0.0.1:$HANET_IPERF=127.0.0.1:$IPERF_PORT > "$WORK/hanet.log" 2>&1 &
+PIDS+=($!)
+HANET_PID=$!
+for i in $(seq 1 100); do grep -q ready "$WORK/hanet.log" 2>/dev/null && break; sleep 0.1; done
+HAP_PID=$(cat "$WORK/haproxy.pid")
+echo "   haproxy pid $HAP_PID, ha.net pid $HANET_PID ($(head -1 "$WORK/hanet.log"))"
+
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+declare -A R
+
+wrk_run() { # name port pid extra-args...
+  local name=$1 port=$2 pid=$3; shift 3
+  # Warm-up (JIT tiering for .NET, caches for everyone), not measured.
+  $GEN wrk -t1 -c"$CONNS" -d"${WARMUP:-3}s" "$@" "http://127.0.0.1:$port/" > /dev/null 2>&1 || true
+  local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
+  $GEN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$port/" > "$WORK/wrk.out" 2>&1 || true
+  local t1=0; [ "$pid" != 0 ] && t1=$(ticks "$pid")
+  local rps p50 p99 reqs
+  rps=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk.out")
+  reqs=$(awk '/requests in/{print $1}' "$WORK/wrk.out")
+  p50=$(awk '$1=="50%"{print $2}' "$WORK/wrk.out")
+  p99=$(awk '$1=="99%"{print $2}' "$WORK/wrk.out")
+  R[$name.rps]=$rps; R[$name.p50]=$p50; R[$name.p99]=$p99
+  if [ "$pid" != 0 ] && [ -n "$reqs" ] && [ "$reqs" != 0 ]; then
+    R[$name.cpu_us_per_req]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
+  fi
+  printf '   %-22s %10s req/s  p50 %-9s p99 %-9s cpu/req %s us\n' "$name" "$rps" "$p50" "$p99" "${R[$name.cpu_us_per_req]:--}"
+}
+
+iperf_run() { # name port pid streams
+  local name=$1 port=$2 pid=$3 streams=$4
+  local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
+  $GEN iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -P "$streams" -J > "$WORK/iperf.json" 2>/dev/null || true
+  local t1=0; [ "$pid" != 0 ] && t1=$(ticks "$pid")
+  local out
+  out=$(python3 -c "import json,sys; d=json.load(open('$WORK/iperf.json')); e=d['end']['sum_received']; print('%.2f %d' % (e['bits_per_second']/1e9, e['bytes']))" 2>/dev/null || echo "0 0")
+  local gbps=${out% *} bytes=${out#* }
+  R[$name.gbps]=$gbps
+  if [ "$pid" != 0 ] && [ "$bytes" != 0 ]; then
+    R[$name.cpu_s_per_gb]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.3f", t/hz/(b/1e9)}')
+  fi
+  printf '   %-22s %8s Gbit/s  cpu/GB %s s\n' "$name" "$gbps" "${R[$name.cpu_s_per_gb]:--}"
+}
+
+idle_run() { # name port pid
+  local name=$1 port=$2 pid=$3
+  [ "$name" = hanet ] && { kill -HUP "$pid"; sleep 1; }
+  local before; before=$(rss "$pid")
+  local heap0; heap0=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
+  rm -f "$WORK/ready"
+  $GEN python3 "$HERE/idle_conns.py" 127.0.0.1 "$port" "$IDLE" "$WORK/ready" & local cp=$!
+  for i in $(seq 1 600); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
+  sleep 2
+  local after; after=$(rss "$pid")
+  if [ "$name" = hanet ]; then
+    kill -HUP "$pid"; sleep 2
+    local heap1; heap1=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
+    R[hanet.heap_per_idle]=$(( (heap1 - heap0) / IDLE ))
+  fi
+  kill "$cp"; wait "$cp" 2>/dev/null || true
+  R[$name.idle_rss_mb]=$(awk -v a="$after" -v b="$before" 'BEGIN{printf "%.1f", (a-b)/1024}')
+  printf '   %-22s +%s MiB RSS for %s idle connections%s\n' "$name" "${R[$name.idle_rss_mb]}" "$IDLE" \
+    "$([ "$name" = hanet ] && echo ", managed heap +${R[hanet.heap_per_idle]} B/connection")"
+  sleep 3
+}
+
+echo "== load: $(uptime)"
+echo "== keep-alive HTTP through nginx (wrk -t1 -c$CONNS -d${DURATION}s)"
+wrk_run direct $NGINX_PORT 0
+wrk_run haproxy $HAP_HTTP "$HAP_PID"
+wrk_run hanet $HANET_HTTP "$HANET_PID"
+echo "== new connection per request (wrk -H 'Connection: close')"
+wrk_run direct_close $NGINX_PORT 0 -H "Connection: close"
+wrk_run haproxy_close $HAP_HTTP "$HAP_PID" -H "Connection: close"
+wrk_run hanet_close $HANET_HTTP "$HANET_PID" -H "Connection: close"
+echo "== bulk (iperf3 -t $DURATION)"
+for p in 1 4; do
+  iperf_run "direct_p$p" $IPERF_PORT 0 $p
+  iperf_run "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p
+  iperf_run "hanet_p$p" $HANET_IPERF "$HANET_PID" $p
+done
+R[haproxy.peak_rss_mb]=$(awk -v k="$(hwm "$HAP_PID")" 'BEGIN{printf "%.1f", k/1024}')
+R[hanet.peak_rss_mb]=$(awk -v k="$(hwm "$HANET_PID")" 'BEGIN{printf "%.1f", k/1024}')
+echo "== peak RSS: haproxy ${R[haproxy.peak_rss_mb]} MiB, ha.net ${R[hanet.peak_rss_mb]} MiB"
+echo "== $IDLE idle connections"
+idle_run haproxy $HAP_HTTP "$HAP_PID"
+idle_run hanet $HANET_HTTP "$HANET_PID"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
+ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v }'; }
+echo
+echo "== summary (Ha.Net / HAProxy; direct = no proxy, the limit)"
+printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
+printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
+printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "$(ms "${R[direct.p50]}")" "$(ms "${R[haproxy.p50]}")" "$(ms "${R[hanet.p50]}")" "$(ratio "$(ms "${R[hanet.p50]}")" "$(ms "${R[haproxy.p50]}")")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p99 (ms)" "$(ms "${R[direct.p99]}")" "$(ms "${R[haproxy.p99]}")" "$(ms "${R[hanet.p99]}")" "$(ratio "$(ms "${R[hanet.p99]}")" "$(ms "${R[haproxy.p99]}")")" "<=1.0"
+printf '%-28s %12s %12s %12s %8s %s\n' "cpu per request (us)" "-" "${R[haproxy.cpu_us_per_req]}" "${R[hanet.cpu_us_per_req]}" "$(ratio "${R[hanet.cpu_us_per_req]}" "${R[haproxy.cpu_us_per_req]}")" "<=1.25"
+printf '%-28s %12s %12s %12s %8s %s\n' "new conn/s" "${R[direct_close.rps]}" "${R[haproxy_close.rps]}" "${R[hanet_close.rps]}" "$(ratio "${R[hanet_close.rps]}" "${R[haproxy_close.rps]}")" ">=1.0"
+printf '%-28s %12s %12s %12s %8s %s\n' "cpu per new conn (us)" "-" "${R[haproxy_close.cpu_us_per_req]}" "${R[hanet_close.cpu_us_per_req]}" "$(ratio "${R[hanet_close.cpu_us_per_req]}" "${R[haproxy_close.cpu_us_per_req]}")" ""
+for p in 1 4; do
+printf '%-28s %12s %12s %12s %8s %s\n' "bulk Gbit/s, $p stream(s)" "${R[direct_p$p.gbps]}" "${R[haproxy_p$p.gbps]}" "${R[hanet_p$p.gbps]}" "$(ratio "${R[hanet_p$p.gbps]}" "${R[haproxy_p$p.gbps]}")" ">=1.0"
+printf '%-28s %12s %12s %12s %8s %s\n' "cpu s per GB, $p stream(s)" "-" "${R[haproxy_p$p.cpu_s_per_gb]}" "${R[hanet_p$p.cpu_s_per_gb]}" "$(ratio "${R[hanet_p$p.cpu_s_per_gb]}" "${R[haproxy_p$p.cpu_s_per_gb]}")" ""
+done
+printf '%-28s %12s %12s %12s %8s %s\n' "peak RSS (MiB)" "-" "${R[haproxy.peak_rss_mb]}" "${R[hanet.peak_rss_mb]}" "$(ratio "${R[hanet.peak_rss_mb]}" "${R[haproxy.peak_rss_mb]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "RSS +$IDLE idle (MiB)" "-" "${R[haproxy.idle_rss_mb]}" "${R[hanet.idle_rss_mb]}" "$(ratio "${R[hanet.idle_rss_mb]}" "${R[haproxy.idle_rss_mb]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "managed heap per idle conn" "-" "-" "${R[hanet.heap_per_idle]} B" "" "<=4096 B"
+echo "== load after: $(uptime)"
