@@ -11,7 +11,7 @@
 # last successful attempt before it to the first successful one after it.
 #
 # Scenarios (A is master when each starts):
-#   kill      kill -9 of the master's VRRP process and its switch port down (a crashed machine);
+#   kill      kill -9 of the master's VRRP process, then its switch port down (a crashed machine);
 #   stop      SIGTERM of the master (priority-0 advert, VIP removed);
 #   heal      A and B isolated from each other on the bridge (both become master; the client follows
 #             B's gratuitous ARP), then healed: the outage is what the client sees after the heal.
@@ -145,7 +145,7 @@ run() {
   wait_until 30 grep -q "PROBE started" "$work/probe.out" || true
   sleep 0.5
   case $scenario in
-    kill) ip -n $SW link set p1 down; kill -9 $pid_a $(pgrep -P $pid_a) 2>/dev/null || true ;;
+    kill) kill -9 $pid_a $(pgrep -P $pid_a) 2>/dev/null || true; ip -n $SW link set p1 down ;;
     stop) kill -TERM $pid_a ;;
     heal) ns_exec $SW bridge link set dev p1 isolated off; ns_exec $SW bridge link set dev p2 isolated off ;;
   esac

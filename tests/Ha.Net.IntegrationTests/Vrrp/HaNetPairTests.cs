@@ -7,6 +7,7 @@ namespace Ha.Net.IntegrationTests.Vrrp;
 /// Two Ha.Net nodes (A priority 150, B priority 100; VRRPv3, advert_int 0.2 s) and a client on one bridge,
 /// each node a separate Ha.Net.VrrpNode process in its own network namespace.
 /// </summary>
+[Collection(VrrpLabs.Name)]
 public class HaNetPairTests
 {
     private const string Common = "--vrid 51 --version 3 --advert-int 0.2";
@@ -42,8 +43,10 @@ public class HaNetPairTests
         await t.TouchVipFromClient();
         Assert.True(await t.ClientFollows(VrrpTopology.MacA));
 
-        t.SetPort(t.A, up: false);
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
         a.Kill9();
+        Assert.True(a.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
         await b.WaitFor("MASTER");
         Assert.True(VrrpTopology.HasVip(t.B));
         Assert.True(await t.ClientFollows(VrrpTopology.MacB));
@@ -175,8 +178,10 @@ public class HaNetPairTests
         await t.TouchVipFromClient(vip);
         Assert.True(await t.ClientFollows(VrrpTopology.MacA, vip));
 
-        t.SetPort(t.A, up: false);
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
         a.Kill9();
+        Assert.True(a.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
         await b.WaitFor("MASTER");
         Assert.True(VrrpTopology.HasVip(t.B, vip));
         Assert.True(await t.ClientFollows(VrrpTopology.MacB, vip));
