@@ -1,0 +1,49 @@
+using System.Net.Sockets;
+
+namespace Ha.Net.HealthChecks.Probes;
+
+/// <summary>HAProxy's plain <c>check</c>: L4OK when the TCP connection is accepted (after an optional PROXY header).</summary>
+internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider time) : IHealthProbe
+{
+    private static readonly LingerOption ResetOnClose = new(true, 0);
+
+    public async ValueTask<CheckResult> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var (socket, failure) = await ProbeIo.ConnectAsync(options, time, started, cancellationToken).ConfigureAwait(false);
+        if (socket is null)
+        {
+            return failure;
+        }
+
+        try
+        {
+            if (options.SendProxy != ProxyProtocolVersion.None)
+            {
+                var header = new byte[108];
+                var n = ProbeIo.WriteProxyHeader(options.SendProxy, socket, header);
+                await socket.SendAsync(header.AsMemory(0, n), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
+            return ProbeIo.Result(CheckStatus.L4Ok, null, "Layer4 check passed", time, started);
+        }
+        catch (OperationCanceledException)
+        {
+            return ProbeIo.Result(CheckStatus.L4Timeout, null, "Timeout sending the PROXY header", time, started);
+        }
+        catch (SocketException ex)
+        {
+            return ProbeIo.Result(CheckStatus.L4ConnectionError, null, ex.Message, time, started);
+        }
+        finally
+        {
+            if (options.CloseWithReset)
+            {
+                // SO_LINGER with a zero timeout: close sends RST, no TIME_WAIT on our side.
+                socket.LingerState = ResetOnClose;
+            }
+
+            socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace Ha.Net.Proxy.Configuration.Haproxy;
+
+internal sealed partial class HaproxyParser
+{
+    /// <summary>A layer-7 feature met in a section: refused in mode http, ignored with a warning in tcp terms.</summary>
+    private sealed record L7Feature(string Name, HaproxySourceLine Location, bool Inherited, bool Fatal);
+
+    /// <summary>The mutable state of a defaults or proxy section; proxies start as a copy of the last defaults.</summary>
+    private sealed class ProxyDraft
+    {
+        public HaproxyProxy Proxy { get; private set; } = new();
+        public bool IsDefaults { get; private set; }
+        public HaproxySourceLine Location { get => Proxy.Location; set => Proxy.Location = value; }
+        public string Name { get => Proxy.Name; set => Proxy.Name = value; }
+        public List<HaproxyBind> Binds { get; } = [];
+        public List<HaproxyServer> Servers { get; } = [];
+        public List<HaproxyAcl> Acls { get; } = [];
+        public List<HaproxyUseBackend> UseBackends { get; } = [];
+        public List<HaproxyHttpCheckExpect> Expects { get; private set; } = [];
+        public List<HaproxyLogTarget> Logs { get; private set; } = [];
+        public List<(List<HaproxyToken> Options, HaproxySourceLine Location)> DefaultServer { get; private set; } = [];
+        public List<L7Feature> L7 { get; private set; } = [];
+        public HaproxyStats? Stats { get; set; }
+        public List<KeyValuePair<string, string>> StatsUsers { get; private set; } = [];
+        public HaproxySourceLine? ModeLine { get; set; }
+        public bool ModeInherited { get; set; }
+
+        public static ProxyDraft NewDefaults() => new() { IsDefaults = true };
+
+        public ProxyDraft CloneFor(HaproxySectionKind kind, HaproxySourceLine location)
+        {
+            var d = Proxy;
+            var p = new HaproxyProxy
+            {
+                Kind = kind,
+                Location = location,
+                Mode = d.Mode,
+                Balance = d.Balance,
+                Timeouts = d.Timeouts,
+                Retries = d.Retries,
+                MaxConn = d.MaxConn,
+                LogGlobal = d.LogGlobal,
+                TcpLog = d.TcpLog,
+                DontLogNull = d.DontLogNull,
+                Redispatch = d.Redispatch,
+                ClientTcpKeepAlive = d.ClientTcpKeepAlive,
+                ServerTcpKeepAlive = d.ServerTcpKeepAlive,
+                SpliceAuto = d.SpliceAuto,
+                SpliceRequest = d.SpliceRequest,
+                SpliceResponse = d.SpliceResponse,
+                SmtpCheck = d.SmtpCheck,
+                HttpCheck = d.HttpCheck,
+                DefaultBackend = kind == HaproxySectionKind.Backend ? null : d.DefaultBackend,
+                Description = null,
+            };
+            p.CopyLinesFrom(d);
+            if (kind == HaproxySectionKind.Backend)
+            {
+                // default_backend does not apply to backends.
+                p.RemoveLine("default_backend");
+            }
+
+            var clone = new ProxyDraft
+            {
+                Proxy = p,
+                Expects = [.. Expects],
+                Logs = [.. Logs],
+                DefaultServer = [.. DefaultServer],
+                L7 = [.. L7.Select(f => f with { Inherited = true })],
+                StatsUsers = [.. StatsUsers],
+                ModeLine = ModeLine,
+                ModeInherited = ModeLine is not null,
+            };
+            if (Stats is not null)
+            {
+                clone.Stats = new HaproxyStats
+                {
+                    Location = Stats.Location,
+                    Enabled = Stats.Enabled,
+                    Uri = Stats.Uri,
+                    Realm = Stats.Realm,
+                    Admin = Stats.Admin,
+                    HideVersion = Stats.HideVersion,
+                    Refresh = Stats.Refresh,
+                    ShowLegends = Stats.ShowLegends,
+                    ShowNode = Stats.ShowNode,
+                    ShowDescription = Stats.ShowDescription,
+                };
+                clone.Stats.CopyLinesFrom(Stats);
+            }
+
+            return clone;
+        }
+
+        public HaproxyStats EnsureStats(HaproxySourceLine at) => Stats ??= new HaproxyStats { Location = at };
+    }
+}

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Linux.Interop;
+using Ha.Net.Vrrp.Linux.Netlink;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Vrrp.Linux.Addresses;
+
+/// <summary>
+/// Adds and removes virtual addresses with RTM_NEWADDR/RTM_DELADDR (sequence-numbered, acked),
+/// treating EEXIST on add and EADDRNOTAVAIL/ENODEV on delete as success, and watches
+/// RTNLGRP_IPV4_IFADDR/RTNLGRP_IPV6_IFADDR for deletions of the addresses it bound.
+/// </summary>
+internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
+{
+    private const int ENOBUFS = 105;
+    private readonly RouteClient _route;
+    private readonly NetlinkSocket? _events;
+    private readonly NetlinkAddressBinderOptions _options;
+    private readonly LinuxVrrpMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(int Index, IPAddress Address), VirtualAddress> _bound = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _watch;
+
+    private NetlinkAddressBinder(RouteClient route, NetlinkSocket? events, NetlinkAddressBinderOptions options, LinuxVrrpMetrics metrics, ILogger logger)
+    {
+        _route = route;
+        _events = events;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _watch = events is null ? Task.CompletedTask : Task.Run(() => WatchAsync(events, _stopping.Token));
+    }
+
+    public event EventHandler<VirtualAddressRemovedEventArgs>? RemovedExternally;
+
+    /// <summary>Opens the binder's netlink sockets in the calling thread's network namespace.</summary>
+    public static NetlinkAddressBinder Open(NetlinkAddressBinderOptions options, LinuxVrrpMetrics metrics, ILogger logger)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid address binder options: " + string.Join(" ", errors), nameof(options));
+        }
+
+        var requests = NetlinkSocket.Open();
+        requests.RequestTimeout = options.RequestTimeout;
+        NetlinkSocket? events = null;
+        try
+        {
+            events = options.WatchExternalRemoval ? NetlinkSocket.Open(Rtnl.RTNLGRP_IPV4_IFADDR, Rtnl.RTNLGRP_IPV6_IFADDR) : null;
+            return new NetlinkAddressBinder(new RouteClient(requests), events, options, metrics, logger);
+        }
+        catch
+        {
+            requests.Dispose();
+            events?.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var link = await _route.GetLinkAsync(address.InterfaceName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _route.ChangeAddressAsync(add: true, address, link.Index, cancellationToken).ConfigureAwait(false);
+            Log.Added(_logger, address);
+        }
+        catch (NetlinkException ex) when (ex.Errno == LibC.EEXIST)
+        {
+            Log.AlreadyPresent(_logger, address);
+        }
+
+        _bound[(link.Index, address.Address)] = address;
+    }
+
+    public async ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        LinkInfo link;
+        try
+        {
+            link = await _route.GetLinkAsync(address.InterfaceName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetlinkException ex) when (ex.Errno == LibC.ENODEV)
+        {
+            Log.AlreadyAbsent(_logger, address, "no such interface");
+            return;
+        }
+
+        // Forget it first, so the RTM_DELADDR notification our own request causes is not taken for someone else's.
+        _bound.TryRemove((link.Index, address.Address), out _);
+        try
+        {
+            await _route.ChangeAddressAsync(add: false, address, link.Index, cancellationToken).ConfigureAwait(false);
+            Log.Removed(_logger, address);
+        }
+        catch (NetlinkException ex) when (ex.Errno is LibC.EADDRNOTAVAIL or LibC.ENODEV)
+        {
+            Log.AlreadyAbsent(_logger, address, ex.Message);
+        }
+    }
+
+    public async Task<IReadOnlyList<VirtualAddress>> ListAsync(string? interfaceName, CancellationToken cancellationToken)
+    {
+        var links = await _route.GetLinksAsync(cancellationToken).ConfigureAwait(false);
+        var names = links.ToDictionary(l => l.Index, l => l.Name);
+        var addresses = await _route.GetAddressesAsync(0, cancellationToken).ConfigureAwait(false);
+        var result = new List<VirtualAddress>();
+        foreach (var a in addresses)
+        {
+            if (!names.TryGetValue(a.InterfaceIndex, out var name) || (interfaceName is not null && name != interfaceName))
+            {
+                continue;
+            }
+
+            result.Add(ToVirtualAddress(a, name));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<VirtualAddress>> RemoveStaleAsync(IEnumerable<VirtualAddress> configured, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        var present = await ListAsync(null, cancellationToken).ConfigureAwait(false);
+        var removed = new List<VirtualAddress>();
+        foreach (var address in configured)
+        {
+            if (present.Any(p => p.InterfaceName == address.InterfaceName && p.Address.Equals(address.Address)))
+            {
+                await RemoveAsync(address, cancellationToken).ConfigureAwait(false);
+                Log.RemovedStale(_logger, address);
+                removed.Add(address);
+            }
+        }
+
+        return removed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _events?.Dispose();
+        try
+        {
+            await _watch.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _route.Dispose();
+        _stopping.Dispose();
+    }
+
+    internal static VirtualAddress ToVirtualAddress(AddressInfo a, string interfaceName) => new(a.Address, a.PrefixLength, interfaceName)
+    {
+        Broadcast = a.Broadcast,
+        Scope = a.Scope,
+        Label = a.Label == interfaceName ? null : a.Label,
+    };
+
+    private async Task WatchAsync(NetlinkSocket events, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            List<VirtualAddress> gone = [];
+            try
+            {
+                var length = await events.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                CollectDeleted(events.LastDatagram(length), gone);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex) when (ex.NativeErrorCode == ENOBUFS || ex.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                // Notifications were lost: compare what we bound with what is there.
+                Log.Resync(_logger);
+                gone = await FindMissingAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var address in gone)
+            {
+                await HandleExternalRemovalAsync(address, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void CollectDeleted(ReadOnlySpan<byte> datagram, List<VirtualAddress> gone)
+    {
+        var reader = new NetlinkMessageReader(datagram);
+        while (reader.TryRead(out var message))
+        {
+            if (message.Type == Rtnl.RTM_DELADDR && RouteNetlink.TryParseAddress(message) is { } info
+                && _bound.TryGetValue((info.InterfaceIndex, info.Address), out var address))
+            {
+                gone.Add(address);
+            }
+        }
+    }
+
+    private async Task<List<VirtualAddress>> FindMissingAsync(CancellationToken cancellationToken)
+    {
+        var addresses = await _route.GetAddressesAsync(0, cancellationToken).ConfigureAwait(false);
+        return [.. _bound.Where(b => !addresses.Any(a => a.InterfaceIndex == b.Key.Index && a.Address.Equals(b.Key.Address))).Select(b => b.Value)];
+    }
+
+    private async Task HandleExternalRemovalAsync(VirtualAddress address, CancellationToken cancellationToken)
+    {
+        _metrics.ExternalRemovals.Add(1, new KeyValuePair<string, object?>("interface", address.InterfaceName));
+        var restored = false;
+        if (_options.OnExternalRemoval == ExternalRemovalPolicy.Restore)
+        {
+            try
+            {
+                await AddAsync(address, cancellationToken).ConfigureAwait(false);
+                restored = true;
+            }
+            catch (Exception ex) when (ex is NetlinkException or TimeoutException or SocketException)
+            {
+                Log.RestoreFailed(_logger, address, ex);
+            }
+        }
+        else
+        {
+            _bound.TryRemove(_bound.FirstOrDefault(b => b.Value == address).Key, out _);
+        }
+
+        Log.RemovedExternally(_logger, address, restored);
+        try
+        {
+            RemovedExternally?.Invoke(this, new VirtualAddressRemovedEventArgs(address, restored));
+        }
+#pragma warning disable CA1031 // a subscriber's bug must not stop the watcher
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.HandlerFailed(_logger, ex);
+        }
+    }
+}

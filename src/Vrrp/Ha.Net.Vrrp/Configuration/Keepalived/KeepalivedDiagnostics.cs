@@ -1,0 +1,122 @@
+namespace Ha.Net.Vrrp.Configuration.Keepalived;
+
+/// <summary>Where a directive was read: a configuration file and a 1-based line number.</summary>
+/// <param name="File">The file path as given to the reader (or as resolved for an <c>include</c>).</param>
+/// <param name="Line">The 1-based line number.</param>
+public readonly record struct KeepalivedSourceLine(string File, int Line)
+{
+    /// <summary>Formats the location as <c>file:line</c>.</summary>
+    /// <returns>The location text.</returns>
+    public override string ToString() => $"{File}:{Line}";
+}
+
+/// <summary>How serious a configuration finding is.</summary>
+public enum KeepalivedDiagnosticSeverity
+{
+    /// <summary>The configuration can run; something was ignored, adjusted or is suspicious.</summary>
+    Warning,
+
+    /// <summary>The configuration must be refused.</summary>
+    Error,
+}
+
+/// <summary>One finding of the keepalived.conf reader.</summary>
+/// <param name="Severity">Warning or error.</param>
+/// <param name="Location">Where it was found.</param>
+/// <param name="Directive">The directive (keyword) concerned, or <see langword="null"/> for a syntax finding.</param>
+/// <param name="Message">A message naming the directive and the problem.</param>
+public sealed record KeepalivedDiagnostic(
+    KeepalivedDiagnosticSeverity Severity,
+    KeepalivedSourceLine Location,
+    string? Directive,
+    string Message)
+{
+    /// <summary>Formats the finding as <c>file:line: error: message</c>.</summary>
+    /// <returns>The finding text.</returns>
+    public override string ToString() =>
+        $"{Location}: {(Severity == KeepalivedDiagnosticSeverity.Error ? "error" : "warning")}: {Message}";
+}
+
+/// <summary>The outcome of reading a keepalived configuration: the model (when valid) and every finding.</summary>
+public sealed class KeepalivedConfigResult
+{
+    internal KeepalivedConfigResult(KeepalivedConfig? config, IReadOnlyList<KeepalivedDiagnostic> diagnostics)
+    {
+        Diagnostics = diagnostics;
+        Errors = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Error).ToArray();
+        Warnings = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Warning).ToArray();
+        Config = Errors.Count == 0 ? config : null;
+    }
+
+    /// <summary>The configuration, or <see langword="null"/> when there is at least one error.</summary>
+    public KeepalivedConfig? Config { get; }
+
+    /// <summary>Every finding in reading order.</summary>
+    public IReadOnlyList<KeepalivedDiagnostic> Diagnostics { get; }
+
+    /// <summary>The errors; a non-empty list means the configuration is refused.</summary>
+    public IReadOnlyList<KeepalivedDiagnostic> Errors { get; }
+
+    /// <summary>The warnings (unknown or unsupported directives, adjusted values).</summary>
+    public IReadOnlyList<KeepalivedDiagnostic> Warnings { get; }
+
+    /// <summary>Whether the configuration has no errors.</summary>
+    public bool IsValid => Errors.Count == 0;
+
+    /// <summary>Returns the configuration or throws <see cref="KeepalivedConfigException"/> listing every error.</summary>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="KeepalivedConfigException">The configuration has errors.</exception>
+    public KeepalivedConfig GetConfigOrThrow() =>
+        Config ?? throw new KeepalivedConfigException(Errors, Warnings);
+}
+
+/// <summary>Thrown when a keepalived configuration is refused; carries every error and warning.</summary>
+public sealed class KeepalivedConfigException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public KeepalivedConfigException()
+        : this([], [])
+    {
+    }
+
+    /// <summary>Creates the exception with a message and no findings.</summary>
+    /// <param name="message">The message.</param>
+    public KeepalivedConfigException(string message)
+        : base(message)
+    {
+        Errors = [];
+        Warnings = [];
+    }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public KeepalivedConfigException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Errors = [];
+        Warnings = [];
+    }
+
+    /// <summary>Creates the exception from the reader's findings.</summary>
+    /// <param name="errors">The errors.</param>
+    /// <param name="warnings">The warnings.</param>
+    public KeepalivedConfigException(IReadOnlyList<KeepalivedDiagnostic> errors, IReadOnlyList<KeepalivedDiagnostic> warnings)
+        : base(FormatMessage(errors))
+    {
+        Errors = errors;
+        Warnings = warnings;
+    }
+
+    /// <summary>The errors that refused the configuration.</summary>
+    public IReadOnlyList<KeepalivedDiagnostic> Errors { get; }
+
+    /// <summary>The warnings found alongside.</summary>
+    public IReadOnlyList<KeepalivedDiagnostic> Warnings { get; }
+
+    private static string FormatMessage(IReadOnlyList<KeepalivedDiagnostic> errors) =>
+        errors.Count == 0
+            ? "The keepalived configuration was refused."
+            : $"The keepalived configuration has {errors.Count} error(s):{Environment.NewLine}"
+              + string.Join(Environment.NewLine, errors.Select(e => e.ToString()));
+}

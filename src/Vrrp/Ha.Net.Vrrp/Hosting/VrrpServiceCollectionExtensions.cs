@@ -1,0 +1,33 @@
+using Ha.Net.Vrrp.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers VRRP virtual routers.</summary>
+public static class VrrpServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the VRRP instances configured by <paramref name="configure"/>, started and stopped with the host
+    /// (<see cref="IHostedService"/>) and reachable through <see cref="IVirtualRouterCollection"/>.
+    /// </summary>
+    /// <remarks>
+    /// The platform seams must be registered too: <see cref="Ha.Net.Vrrp.Transport.IVrrpTransportFactory"/>,
+    /// <see cref="Ha.Net.Vrrp.Addresses.IVirtualAddressBinder"/> and <see cref="Ha.Net.Vrrp.Addresses.IAddressAnnouncer"/>
+    /// (Ha.Net.Vrrp.Linux provides them). <see cref="TimeProvider"/>, logging and <c>IMeterFactory</c> are used when
+    /// registered. Options are validated at start-up, every error naming its keepalived key. May be called more than once.
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Adds and configures instances.</param>
+    public static IServiceCollection AddVrrp(this IServiceCollection services, Action<VrrpOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<VrrpOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VrrpOptions>, VrrpOptionsValidator>());
+        services.TryAddSingleton<IVirtualRouterCollection, VirtualRouterCollection>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VrrpHostedService>());
+        return services;
+    }
+}

@@ -1,0 +1,362 @@
+using Ha.Net.Proxy.Configuration.Haproxy;
+
+namespace Ha.Net.Proxy.Tests.Configuration.Haproxy;
+
+public sealed class HaproxyReaderTests
+{
+    private const string Base = """
+        global
+            maxconn 100
+        defaults
+            mode tcp
+            timeout connect 5s
+            timeout client 30s
+            timeout server 30s
+        frontend fe
+            bind 127.0.0.1:2525
+            default_backend be
+        backend be
+            server s1 127.0.0.1:2526 check
+
+        """;
+
+    private static HaproxyConfigResult Parse(string text) => HaproxyConfigReader.Parse(text, "test.cfg");
+
+    private static HaproxyConfig Valid(string text)
+    {
+        var result = Parse(text);
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        return result.Config!;
+    }
+
+    private static HaproxyDiagnostic SingleError(string text)
+    {
+        var result = Parse(text);
+        Assert.Null(result.Config);
+        return Assert.Single(result.Errors);
+    }
+
+    // ------------------------------------------------------------------ values
+
+    [Theory]
+    [InlineData("10", 10 * TimeSpan.TicksPerMillisecond)]
+    [InlineData("10ms", 10 * TimeSpan.TicksPerMillisecond)]
+    [InlineData("250us", 250 * TimeSpan.TicksPerMicrosecond)]
+    [InlineData("10s", 10 * TimeSpan.TicksPerSecond)]
+    [InlineData("1m", TimeSpan.TicksPerMinute)]
+    [InlineData("2h", 2 * TimeSpan.TicksPerHour)]
+    [InlineData("1d", TimeSpan.TicksPerDay)]
+    public void TimeUnits_AreHaproxys_WithMillisecondsByDefault(string text, long ticks)
+    {
+        var c = Valid(Base + $"    timeout check {text}\n");
+
+        Assert.Equal(TimeSpan.FromTicks(ticks), c.Find("be")!.Timeouts.Check);
+    }
+
+    [Fact]
+    public void Defaults_AreInheritedByTheSectionsThatFollow_AndResetByTheNextDefaults()
+    {
+        var c = Valid("""
+            defaults
+                mode tcp
+                balance leastconn
+                retries 5
+                option redispatch 2
+                option tcpka
+                option splice-auto
+                default-server inter 3s fall 5
+                timeout connect 1s
+            backend a
+                timeout connect 2s
+                server s1 127.0.0.1:1 check
+                server s2 127.0.0.1:2 check fall 1 weight 50
+            defaults
+                timeout connect 9s
+            backend b
+                no option redispatch
+                server s3 127.0.0.1:3
+            """);
+
+        var a = c.Find("a")!;
+        Assert.Equal((HaproxyBalanceAlgorithm.LeastConn, 5, 2), (a.Balance.Algorithm, a.Retries, a.Redispatch!.Value));
+        Assert.True(a.ClientTcpKeepAlive && a.ServerTcpKeepAlive && a.SpliceAuto);
+        Assert.Equal(TimeSpan.FromSeconds(2), a.Timeouts.Connect);
+        Assert.Equal((TimeSpan.FromSeconds(3), 5, 1), (a.Servers[0].Inter, a.Servers[0].Fall, a.Servers[0].Weight));
+        Assert.Equal((TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3)), (a.Servers[0].FastInter, a.Servers[0].DownInter));
+        Assert.Equal((1, 50), (a.Servers[1].Fall, a.Servers[1].Weight));
+        Assert.Equal(11, a.DirectiveLines["timeout connect"].Line);
+        Assert.Equal(3, a.DirectiveLines["balance"].Line);
+
+        var b = c.Find("b")!;
+        Assert.Equal((HaproxyBalanceAlgorithm.RoundRobin, 3), (b.Balance.Algorithm, b.Retries));
+        Assert.Null(b.Redispatch);
+        Assert.False(b.ClientTcpKeepAlive);
+        Assert.Equal(TimeSpan.FromSeconds(9), b.Timeouts.Connect);
+        Assert.Equal((TimeSpan.FromSeconds(2), 3), (b.Servers[0].Inter, b.Servers[0].Fall));
+    }
+
+    [Fact]
+    public void ServerOptions_AreRead()
+    {
+        var c = Valid(Base.Replace("server s1 127.0.0.1:2526 check", """
+            server s1 127.0.0.1:2526 check inter 500ms fastinter 100 downinter 5s rise 4 fall 6 weight 0 maxconn 10 maxqueue 20 send-proxy-v2 check-send-proxy on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions port 8080 addr 127.0.0.2 id 7
+                server s2 [::1]:25 backup disabled send-proxy
+                server s3 localhost
+            """, StringComparison.Ordinal));
+
+        var s = c.Find("be")!.Servers;
+        Assert.Equal((TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5)), (s[0].Inter, s[0].FastInter, s[0].DownInter));
+        Assert.Equal((4, 6, 0, 10, 20), (s[0].Rise, s[0].Fall, s[0].Weight, s[0].MaxConn, s[0].MaxQueue));
+        Assert.Equal((HaproxySendProxy.V2, true, true, true), (s[0].SendProxy, s[0].CheckSendProxy, s[0].ShutdownSessionsOnMarkedDown, s[0].ShutdownBackupSessionsOnMarkedUp));
+        Assert.Equal(((int?)8080, "127.0.0.2", (int?)7), (s[0].CheckPort, s[0].CheckAddress, s[0].Id));
+        Assert.Equal(("::1", (int?)25, true, true, HaproxySendProxy.V1, (int?)8), (s[1].Address, s[1].Port, s[1].Backup, s[1].Disabled, s[1].SendProxy, s[1].Id));
+        Assert.Equal(("localhost", (int?)null, false), (s[2].Address, s[2].Port, s[2].Check));
+    }
+
+    [Fact]
+    public void ChecksBindsBalanceAndConditions_AreRead()
+    {
+        var c = Valid("""
+            frontend fe
+                mode tcp
+                bind 127.0.0.1:2525,127.0.0.2:2525 accept-proxy maxconn 50
+                bind [::1]:2525 v6only
+                bind :2626 interface lo
+                acl local src 127.0.0.0/8
+                acl smtps dst_port 465
+                use_backend be2 if local !smtps || TRUE
+                use_backend be2 unless smtps
+                default_backend be
+                maxconn 500
+            backend be
+                balance random(3)
+                option httpchk GET /health HTTP/1.1
+                http-check expect status 200-299
+                http-check expect ! rstring ^down
+                server s1 127.0.0.1:80 check
+            backend be2
+                balance source
+                option smtpchk EHLO example.org
+                server s1 127.0.0.1:25 check
+            listen both
+                bind 127.0.0.1:3000
+                option httpchk /ping
+                server s 127.0.0.1:3001
+            """);
+
+        var fe = c.Find("fe")!;
+        Assert.Equal(["127.0.0.1:2525", "127.0.0.2:2525"], fe.Binds[0].Endpoints.Select(e => e.ToString()));
+        Assert.Equal((true, (int?)50), (fe.Binds[0].AcceptProxy, fe.Binds[0].MaxConn));
+        Assert.Equal(("[::1]:2525", (bool?)true), (fe.Binds[1].Endpoints[0].ToString(), fe.Binds[1].V6Only));
+        Assert.Equal(("", 2626, "lo", true), (fe.Binds[2].Endpoints[0].Address, fe.Binds[2].Endpoints[0].Port, fe.Binds[2].Interface, fe.Binds[2].Endpoints[0].IsAny));
+        Assert.Equal(["local", "smtps"], fe.Acls.Select(a => a.Name));
+        Assert.Equal(("src", "127.0.0.0/8"), (fe.Acls[0].Fetch, fe.Acls[0].Values[0]));
+        Assert.Equal("if local !smtps || TRUE", fe.UseBackends[0].Condition!.ToString());
+        Assert.True(fe.UseBackends[1].Condition!.Negated);
+        Assert.Equal(500, fe.MaxConn);
+
+        var be = c.Find("be")!;
+        Assert.Equal(new HaproxyBalance(HaproxyBalanceAlgorithm.Random, 3), be.Balance);
+        Assert.Equal(new HaproxyHttpCheck("GET", "/health", "HTTP/1.1"), be.HttpCheck);
+        Assert.Equal(
+            [(HaproxyHttpExpectKind.Status, "200-299", false), (HaproxyHttpExpectKind.BodyRegex, "^down", true)],
+            be.HttpCheckExpects.Select(e => (e.Kind, e.Pattern, e.Negated)));
+        Assert.Equal(new HaproxySmtpCheck("EHLO", "example.org"), c.Find("be2")!.SmtpCheck);
+        Assert.Equal(HaproxyBalanceAlgorithm.Source, c.Find("be2")!.Balance.Algorithm);
+        var both = c.Find("both")!;
+        Assert.Equal(new HaproxyHttpCheck("OPTIONS", "/ping", "HTTP/1.0"), both.HttpCheck);
+        Assert.Contains(both, c.Frontends);
+        Assert.Contains(both, c.Backends);
+    }
+
+    [Fact]
+    public void StatsListen_IsTheStatsPage_WithEveryStatsDirective()
+    {
+        var c = Valid(Base + """
+            listen stats
+                bind 127.0.0.1:9000
+                mode http
+                stats enable
+                stats uri /admin?stats
+                stats realm Ha\ Net\ "stats"
+                stats auth admin:secret
+                stats auth ops:"two words"
+                stats admin if LOCALHOST
+                stats hide-version
+                stats refresh 5s
+                stats show-legends
+                stats show-node lb1
+            """);
+
+        var page = Assert.Single(c.StatsPages);
+        Assert.DoesNotContain(page, c.Frontends);
+        var s = page.Stats!;
+        Assert.Equal(("/admin?stats", "Ha Net stats", true), (s.Uri, s.Realm, s.HideVersion));
+        Assert.Equal([new KeyValuePair<string, string>("admin", "secret"), new KeyValuePair<string, string>("ops", "two words")], s.Users);
+        Assert.Equal("if LOCALHOST", s.Admin!.ToString());
+        Assert.Equal((TimeSpan.FromSeconds(5), true, "lb1"), (s.Refresh!.Value, s.ShowLegends, s.ShowNode));
+        Assert.Equal(20, s.DirectiveLines["stats auth"].Line);
+    }
+
+    // ------------------------------------------------------------------ warnings
+
+    [Fact]
+    public void UnknownAndUnsupportedDirectives_Warn_WithLine()
+    {
+        var result = Parse(Base + "    hash-type consistent\n    frobnicate yes\nglobal\n    tune.bufsize 16384\n    wibble 1\npeers p\n    peer a 127.0.0.1:1\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(
+            [(13, "hash-type"), (14, "frobnicate"), (16, "tune.bufsize"), (17, "wibble"), (18, "peers")],
+            result.Warnings.Select(w => (w.Location.Line, w.Directive!)));
+        Assert.Contains("unknown", result.Warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("not supported", result.Warnings[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Layer7OptionsInTcpMode_AreIgnoredWithAWarning_AsHaproxyDoes()
+    {
+        var result = Parse(Base + "    option forwardfor\n    http-request deny\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal([13, 14], result.Warnings.Select(w => w.Location.Line));
+        Assert.All(result.Warnings, w => Assert.Contains("requires mode http", w.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void HttpSectionWithoutLayer7Features_RunsInTcpTerms_WithAWarning()
+    {
+        var result = Parse(Base.Replace("    mode tcp\n", "    mode http\n    option httplog\n", StringComparison.Ordinal));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.All(result.Config!.Proxies, p => Assert.True(p.HttpMappedToTcp));
+        Assert.Equal(2, result.Warnings.Count(w => w.Directive == "mode" && w.Location.Line == 4));
+        Assert.Equal(2, result.Warnings.Count(w => w.Directive == "option" && w.Location.Line == 5));
+    }
+
+    // ------------------------------------------------------------------ errors: one per class
+
+    [Fact]
+    public void HttpSectionWithLayer7Features_IsRefused_NamingSectionFeatureAndLine()
+    {
+        var result = Parse(Base.Replace("    default_backend be\n", "    mode http\n    option forwardfor\n    http-request set-header X-A b\n    default_backend be\n", StringComparison.Ordinal));
+
+        Assert.Equal(
+            [(11, "option", "'option forwardfor'"), (12, "http-request", "'http-request'")],
+            result.Errors.Select(e => (e.Location.Line, e.Directive!, e.Message.Contains("'option forwardfor'", StringComparison.Ordinal) ? "'option forwardfor'" : "'http-request'")));
+        Assert.All(result.Errors, e => Assert.StartsWith("frontend 'fe' (mode http at test.cfg:10)", e.Message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("    timeout queue 10x\n", "timeout queue", "not a valid time")]
+    [InlineData("    timeout queue 3000000000\n", "timeout queue", "not a valid time")]
+    [InlineData("    timeout sideways 1s\n", "timeout", "unknown timeout 'sideways'")]
+    [InlineData("    balance nonsense\n", "balance", "unknown balance algorithm")]
+    [InlineData("    balance hash src\n", "balance", "not supported")]
+    [InlineData("    server s2 127.0.0.1:70000\n", "server", "between 1 and 65535")]
+    [InlineData("    server s2\n", "server", "has no address")]
+    [InlineData("    server s2 127.0.0.1:1 chekc\n", "server", "unknown server option 'chekc'")]
+    [InlineData("    server s2 127.0.0.1:1 weight 300\n", "server s2 weight", "between 0 and 256")]
+    [InlineData("    server s2 127.0.0.1:1 ssl verify none\n", "server", "TLS to servers")]
+    [InlineData("    server s1 127.0.0.1:9\n", "server", "defined twice")]
+    [InlineData("    server s2 256.1.1.1.1:1\n", "server", "neither an IP address nor a host name")]
+    [InlineData("    option mysql-check\n", "option mysql-check", "not supported")]
+    [InlineData("    bind 127.0.0.1:1\n", "bind", "not valid in backend 'be'")]
+    [InlineData("    retries many\n", "retries", "must be an integer")]
+    [InlineData("    http-check expect status abc\n", "http-check expect", "not a status code")]
+    [InlineData("    stats socket /tmp/x\n", "stats socket", "only valid in the global section")]
+    public void InvalidBackendLine_IsRefused_AtItsLine(string line, string directive, string message)
+    {
+        var error = SingleError(Base + line);
+
+        Assert.Equal((directive, 13, "test.cfg"), (error.Directive, error.Location.Line, error.Location.File));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("test.cfg:13: error: ", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("    bind 127.0.0.1\n", "bind", "has no port")]
+    [InlineData("    bind 127.0.0.1:1000-1010\n", "bind", "ranges or offsets")]
+    [InlineData("    bind 127.0.0.1:443 ssl\n", "bind", "needs 'crt")]
+    [InlineData("    bind /run/x.sock\n", "bind", "not supported")]
+    [InlineData("    bind 127.0.0.1:1 transparent\n", "bind", "not supported")]
+    [InlineData("    use_backend nowhere\n", "use_backend", "does not name a backend")]
+    [InlineData("    use_backend be if unknown_acl\n", "use_backend", "unknown ACL 'unknown_acl'")]
+    [InlineData("    use_backend be if { src 127.0.0.1 }\n", "use_backend", "anonymous ACLs")]
+    [InlineData("    use_backend be when TRUE\n", "use_backend", "expected 'if' or 'unless'")]
+    [InlineData("    acl api path_beg /api\n", "acl", "cannot be evaluated in tcp mode")]
+    [InlineData("    server s9 127.0.0.1:1\n", "server", "not valid in frontend 'fe'")]
+    [InlineData("    mode udp\n", "mode", "must be tcp or http")]
+    public void InvalidFrontendLine_IsRefused_AtItsLine(string line, string directive, string message)
+    {
+        var text = Base.Replace("    default_backend be\n", "    default_backend be\n" + line, StringComparison.Ordinal);
+
+        var error = SingleError(text);
+
+        Assert.Equal((directive, 11), (error.Directive, error.Location.Line));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TlsTerminationOnAProxyingFrontend_IsRefused()
+    {
+        var error = SingleError(Base.Replace("bind 127.0.0.1:2525", "bind 127.0.0.1:2525 ssl crt /etc/ssl/x.pem", StringComparison.Ordinal));
+
+        Assert.Equal(("bind", 9), (error.Directive, error.Location.Line));
+        Assert.Contains("TLS termination", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DirectiveOutsideAnySection_IsRefused()
+    {
+        var error = SingleError("maxconn 10\n" + Base);
+
+        Assert.Equal(("maxconn", 1), (error.Directive, error.Location.Line));
+    }
+
+    [Fact]
+    public void FrontendWithoutBind_AndUnknownDefaultBackend_AreRefused()
+    {
+        var result = Parse(Base.Replace("    bind 127.0.0.1:2525\n    default_backend be\n", "    default_backend nope\n", StringComparison.Ordinal));
+
+        Assert.Equal([("default_backend", 9), ("bind", 8)], result.Errors.Select(e => (e.Directive!, e.Location.Line)));
+    }
+
+    [Fact]
+    public void UnterminatedQuote_IsRefused()
+    {
+        var error = SingleError(Base + "    description \"half\n");
+
+        Assert.Equal(13, error.Location.Line);
+        Assert.Contains("unterminated double quote", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DuplicateProxyNames_AreRefused()
+    {
+        var error = SingleError(Base + "frontend fe\n    bind 127.0.0.1:1\n    default_backend be\n");
+
+        Assert.Equal(("frontend", 13), (error.Directive, error.Location.Line));
+        Assert.Contains("same name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AllErrors_AreCollectedTogether_AndTheExceptionListsThem()
+    {
+        var result = Parse(Base + "    timeout server forever\n    balance wrr\n    server s2 127.0.0.1:0\n");
+
+        Assert.Equal([13, 14, 15], result.Errors.Select(e => e.Location.Line));
+        var ex = Assert.Throws<HaproxyConfigException>(() => result.GetConfigOrThrow());
+        Assert.Equal(3, ex.Errors.Count);
+        Assert.Contains("test.cfg:14: error:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFile_IsAnError_NotAnException()
+    {
+        var result = HaproxyConfigReader.Load("/nonexistent-hanet/haproxy.cfg");
+
+        Assert.Single(result.Errors);
+        Assert.Throws<HaproxyConfigException>(() => HaproxyConfigReader.LoadOrThrow("/nonexistent-hanet/haproxy.cfg"));
+    }
+}

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Testing.Logging;
+
+/// <summary>Collects formatted log lines in memory (tests assert operator-facing wording).</summary>
+public sealed class ListLoggerProvider : ILoggerProvider, ILoggerFactory
+{
+    public ConcurrentQueue<(LogLevel Level, EventId Id, string Message)> Entries { get; } = new();
+
+    public IEnumerable<string> Messages => Entries.Select(e => e.Message);
+
+    public ILogger CreateLogger(string categoryName) => new ListLogger(this);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class ListLogger(ListLoggerProvider owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Entries.Enqueue((logLevel, eventId, formatter(state, exception)));
+    }
+}
