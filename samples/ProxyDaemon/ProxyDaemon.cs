@@ -151,6 +151,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             return 1;
         }
 
+        WritePidFile();
         LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
         await foreach (var signal in _signals.Reader.ReadAllAsync())
         {
@@ -166,12 +167,48 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
         await StopStatsAndSocketsAsync();
         await _proxy.StopAsync();
+        if (_pidFile is not null)
+        {
+            TryDelete(_pidFile);
+        }
+
         foreach (var row in _proxy.GetStats().Where(r => r.Type is StatsRowType.Frontend or StatsRowType.Backend))
         {
             LogProxyStopped(_logger, row.Type == StatsRowType.Frontend ? "Proxy" : "Backend", row.ProxyName, row.TotalSessions);
         }
 
         return 0;
+    }
+
+    private string? _pidFile;
+
+    private void WritePidFile()
+    {
+        if (_config.PidFile is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText(path, Environment.ProcessId + "\n");
+            _pidFile = path;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPidFile(_logger, path, ex.Message);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private IHealthProbe Probe(string backend, ServerOptions server) => _config.Mapping.CreateProbeFactory()(backend, server);
@@ -315,6 +352,9 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Stats page {Name} listening on {EndPoints} ({Scheme}, uri {Uri}).")]
     private static partial void LogStatsPage(ILogger logger, string name, string endPoints, string scheme, string uri);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Cannot write pid file {Path}: {Reason} (continuing; systemd tracks the main pid).")]
+    private static partial void LogPidFile(ILogger logger, string path, string reason);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Stats socket listening on {Socket} (level {Level}).")]
     private static partial void LogStatsSocket(ILogger logger, string socket, string level);

@@ -136,6 +136,9 @@ public sealed class DaemonTests
         Assert.Equal(3, names.Count(n => n == "dc1server01"));
         Assert.Equal(3, names.Count(n => n == "dc1server02"));
         Assert.Contains("smtpdc1 emailservice/dc1server0", setup.Daemon.Output, StringComparison.Ordinal); // tcplog line
+        Assert.Equal(setup.Daemon.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            (await File.ReadAllTextAsync(Path.Combine(setup.Directory, "haproxy.pid"))).Trim());
+        Assert.Contains("global 'user' is ignored", setup.Daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -312,7 +315,13 @@ public sealed class DaemonTests
         var n = await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token);
         Assert.StartsWith("250 ", Encoding.ASCII.GetString(buffer, 0, n), StringComparison.Ordinal);
         await client.SendAsync("QUIT\r\n"u8.ToArray(), System.Net.Sockets.SocketFlags.None, cts.Token);
+        while (await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token) > 0)
+        {
+        }
+
+        client.Close(); // the session ends normally, so the soft stop completes without the hard stop
         Assert.Equal(0, await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.DoesNotContain("Hard stop", setup.Daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

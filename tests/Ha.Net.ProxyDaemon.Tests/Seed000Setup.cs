@@ -44,8 +44,12 @@ internal sealed class Seed000Setup : IAsyncDisposable
         # GLOBAL SETTINGS (seed 000, addresses on loopback)
         ##########################################################
         global
-            pidfile /var/run/haproxy.pid
+            chroot /var/lib/haproxy
+            pidfile {Path.Combine(Path.GetDirectoryName(socketPath)!, "haproxy.pid")}
             maxconn 4000
+            user haproxy
+            group haproxy
+            daemon
             stats socket {socketPath} mode 600 level admin
             log 127.0.0.1 local2
         defaults
