@@ -160,6 +160,57 @@ public sealed class DaemonNamespaceTests
         }
     }
 
+    [RequiresFact("netns")]
+    public async Task Vrrp_script_and_track_interface_drive_fault_and_recovery()
+    {
+        await using var lab = new Lab();
+        var log = Path.Combine(lab.Directory, "notify.log");
+        var flag = lab.WriteFile("healthy", "");
+        var test = File.Exists("/usr/bin/test") ? "/usr/bin/test" : "/bin/test";
+        var conf = lab.WriteFile("keepalived.conf", $$"""
+            vrrp_script chk_file {
+                script "{{test}} -e {{flag}}"
+                interval 1
+                timeout 5
+                rise 1
+                fall 1
+            }
+            """ + "\n" + Config(NotifyScript(lab, log), extraInstance: "    track_script {\n        chk_file\n    }\n    track_interface {\n        vd1\n    }"));
+
+        using var daemon = DaemonProcess.StartInNamespace(lab.Namespace, "-f", conf, "-l");
+        try
+        {
+            await daemon.WaitForAsync("VRRP_Script(chk_file) succeeded", Bound);
+            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound);
+
+            // The script fails (weight 0): FAULT, VIP released, notify FAULT.
+            File.Delete(flag);
+            await daemon.WaitForAsync("VRRP_Script(chk_file) failed (exited with status 1)", Bound);
+            await daemon.WaitForAsync("(VI_1) Entering FAULT STATE", Bound);
+            await WaitForLinesAsync(log, 5);
+            Assert.StartsWith("A INSTANCE VI_1 FAULT ", Lines(log)[4], StringComparison.Ordinal);
+            Assert.DoesNotContain("198.18.0.100", lab.Addresses, StringComparison.Ordinal);
+
+            // It recovers: BACKUP, then MASTER again.
+            File.WriteAllText(flag, "");
+            await daemon.WaitForAsync("VRRP_Script(chk_file) succeeded", Bound, occurrences: 2);
+            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 2);
+
+            // The tracked interface goes down: FAULT; up again: MASTER.
+            Lab.Run("ip", $"-n {lab.Namespace} link set vd1 down");
+            await daemon.WaitForAsync("(VI_1) Entering FAULT STATE", Bound, occurrences: 2);
+            Assert.Contains("Netlink reports vd1 down", daemon.Output, StringComparison.Ordinal);
+            Lab.Run("ip", $"-n {lab.Namespace} link set vd1 up");
+            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 3);
+            Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
+        }
+        finally
+        {
+            daemon.Signal("TERM");
+            daemon.WaitForExit(Bound);
+        }
+    }
+
     [RequiresFact("netns", "root", "cmd:postfix")]
     public async Task Smtp_alert_reaches_a_real_mta_with_keepalived_subject_and_a_real_helo_name()
     {
