@@ -35,6 +35,8 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
         public ITcpProxy? Proxy { get; set; }
 
         public int Boots { get; set; }
+
+        public bool Killed { get; set; }
     }
 
     public async Task<Outcome> RunAsync(CancellationToken ct)
@@ -73,6 +75,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
             ledger.Say($"*** killing the master {master.Name}: it leaves the LAN at once (no priority-0 advert), its proxy stops");
             ledger.MarkKill();
             var kill = Ledger.Now;
+            master.Killed = true;
             _lan.Kill(master.Name);
             await Stop(master);
             var takenAt = await WaitFor(() => _lan.Owners(Vip).Contains(survivor.Name) ? Ledger.Now : (long?)null, Bound, ct);
@@ -86,9 +89,24 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
                 ledger.Say($"*** {master.Name} comes back: its proxy and VRRP host start again");
                 var reboot = Ledger.Now;
                 await Boot(master, ports[master.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
-                var back = await WaitFor(() => _lan.Owners(Vip) is [var only] && only == master.Name ? Ledger.Now : (long?)null, Bound, ct);
-                handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
-                ledger.Say(back is { } b2 ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after it started" : "*** no handback within 20 s");
+                if (Preempts(master.Address, survivor.Address))
+                {
+                    var back = await WaitFor(() => _lan.Owners(Vip) is [var only] && only == master.Name ? Ledger.Now : (long?)null, Bound, ct);
+                    handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
+                    ledger.Say(back is { } b2
+                        ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after it started (equal priority, higher address: it preempts)"
+                        : "*** no handback within 20 s");
+                }
+                else
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(4), ct);
+                    var stays = _lan.Owners(Vip) is [var only] && only == survivor.Name;
+                    handback = stays ? "none-expected" : "unexpected";
+                    ledger.Say(stays
+                        ? $"*** no handback, as keepalived does: equal priority and {survivor.Name} has the higher address, so {master.Name} stays BACKUP and {survivor.Name} keeps the VIP"
+                        : $"*** unexpected: the VIP is on {string.Join('+', _lan.Owners(Vip))}");
+                }
+
                 var afterBack = Ledger.Now;
                 await WaitFor(() => ledger.DeliveredSince(afterBack) >= 8 ? true : (bool?)null, TimeSpan.FromSeconds(20), ct);
             }
@@ -164,7 +182,14 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
         var lanPort = _lan.Attach(node.Name, node.Address);
         node.Router = VirtualRouter.Create(router.Options, lanPort, lanPort, lanPort, loggerFactory: factory);
         var name = node.Name;
-        node.Router.StateChanged += (_, e) => ledger.Say($"{name} VRRP: ({e.InstanceName}) Entering {e.KeepalivedState} STATE (priority {e.EffectivePriority})");
+        node.Killed = false;
+        node.Router.StateChanged += (_, e) =>
+        {
+            if (!node.Killed)
+            {
+                ledger.Say($"{name} VRRP: ({e.InstanceName}) Entering {e.KeepalivedState} STATE (priority {e.EffectivePriority})");
+            }
+        };
         await node.Router.StartAsync(ct);
 
         // The tracked "systemctl status haproxy" script: this node's proxy is running.
@@ -175,6 +200,10 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
 
         ledger.Say($"{node.Name}: Ha.Net.Proxy from {node.Name}.haproxy.cfg on 127.0.0.1:{port} (stands for {Vip}:25), Ha.Net.Vrrp from {node.Name}.keepalived.conf ({router.Instance.Name}, vrid {router.Options.VirtualRouterId}, priority {router.Options.Priority})");
     }
+
+    /// <summary>Both configurations give priority 101 (+20 while the proxy runs): a returning node takes the VIP back only with the higher address.</summary>
+    internal static bool Preempts(IPAddress returning, IPAddress holder) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(returning.GetAddressBytes()) > System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(holder.GetAddressBytes());
 
     private static async Task Stop(NodeRuntime node)
     {

@@ -141,11 +141,24 @@ internal sealed class NetnsStory
                 Lab.Run("ip", $"-n {master.Ns} addr del {Vip}/32 dev eth0");
                 Lab.Must("ip", $"-n {master.Ns} link set eth0 up");
                 StartDaemons(master);
-                var back = await WaitFor(() => Lab.Addresses(master.Ns).Contains(Vip) && !Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null, Bound, ct);
-                handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
-                say(back is { } b2
-                    ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after its daemons started (equal priority, higher address: it preempts)"
-                    : $"*** no handback within {Bound.TotalSeconds} s (the VIP stays on {survivor.Name})");
+                if (InMemory.InMemoryStory.Preempts(System.Net.IPAddress.Parse(master.Address), System.Net.IPAddress.Parse(survivor.Address)))
+                {
+                    var back = await WaitFor(() => Lab.Addresses(master.Ns).Contains(Vip) && !Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null, Bound, ct);
+                    handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
+                    say(back is { } b2
+                        ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after its daemons started (equal priority, higher address: it preempts)"
+                        : $"*** no handback within {Bound.TotalSeconds} s (the VIP stays on {survivor.Name})");
+                }
+                else
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                    var stays = Lab.Addresses(survivor.Ns).Contains(Vip) && !Lab.Addresses(master.Ns).Contains(Vip);
+                    handback = stays ? "none-expected" : "unexpected";
+                    say(stays
+                        ? $"*** no handback, as keepalived does: equal priority and {survivor.Name} has the higher address, so {master.Name} stays BACKUP and {survivor.Name} keeps the VIP"
+                        : "*** unexpected: the VIP did not stay where it was");
+                }
+
                 var afterBack = Ledger.Now;
                 await WaitUntil(() => _ledger.DeliveredSince(afterBack) >= 8, TimeSpan.FromSeconds(20), ct);
             }
