@@ -62,6 +62,7 @@ if (netnsOk)
     ledger.Say($"logs: {options.LogDirectory}");
     var runDirectory = Directory.CreateTempSubdirectory("hanet-demo-").FullName;
     File.SetUnixFileMode(runDirectory, (UnixFileMode)0b111_101_101);
+    ledger.Say($"run directory: {runDirectory} (configs, Postfix instances, Maildirs; removed at the end)");
     var lab = new Lab(runDirectory);
     try
     {

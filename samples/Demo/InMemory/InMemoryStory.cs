@@ -37,6 +37,8 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
         public int Boots { get; set; }
 
         public bool Killed { get; set; }
+
+        public int Priority { get; set; }
     }
 
     public async Task<Outcome> RunAsync(CancellationToken ct)
@@ -57,7 +59,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
                 await Boot(node, ports[node.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
             }
 
-            ledger.Say("waiting for the election (both keepalived.conf say 'state MASTER priority 101': the higher address wins the tie)");
+            ledger.Say("waiting for the election (both keepalived.conf: state MASTER, priority 101, +20 while 'systemctl status haproxy' passes; equal, so the first to claim the VIP keeps it)");
             var master = await WaitFor(() => _lan.Owners(Vip) is [var only] ? _nodes[only] : null, Bound, ct)
                 ?? throw new DemoFailure("no node took the VIP within 20 s", $"see {options.LogDirectory}");
             await Task.Delay(1000, ct);
@@ -89,22 +91,23 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
                 ledger.Say($"*** {master.Name} comes back: its proxy and VRRP host start again");
                 var reboot = Ledger.Now;
                 await Boot(master, ports[master.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
-                if (Preempts(master.Address, survivor.Address))
+                if (master.Priority <= survivor.Priority)
                 {
-                    var back = await WaitFor(() => _lan.Owners(Vip) is [var only] && only == master.Name ? Ledger.Now : (long?)null, Bound, ct);
-                    handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
-                    ledger.Say(back is { } b2
-                        ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after it started (equal priority, higher address: it preempts)"
-                        : "*** no handback within 20 s");
+                    ledger.Say($"    (both keepalived.conf give priority {master.Priority}: a BACKUP does not preempt a MASTER of equal priority, so no handback is expected)");
+                }
+
+                var back = await WaitFor(() => _lan.Owners(Vip) is [var only] && only == master.Name ? Ledger.Now : (long?)null,
+                    master.Priority > survivor.Priority ? Bound : TimeSpan.FromSeconds(5), ct);
+                if (back is { } b)
+                {
+                    handback = string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms");
+                    ledger.Say($"*** HANDBACK: {master.Name} holds the VIP again {b - reboot} ms after it came back");
                 }
                 else
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(4), ct);
-                    var stays = _lan.Owners(Vip) is [var only] && only == survivor.Name;
-                    handback = stays ? "none-expected" : "unexpected";
-                    ledger.Say(stays
-                        ? $"*** no handback, as keepalived does: equal priority and {survivor.Name} has the higher address, so {master.Name} stays BACKUP and {survivor.Name} keeps the VIP"
-                        : $"*** unexpected: the VIP is on {string.Join('+', _lan.Owners(Vip))}");
+                    var stays = _lan.Owners(Vip).Contains(survivor.Name);
+                    handback = stays ? "none" : "lost";
+                    ledger.Say(stays ? $"*** no handback: {master.Name} is BACKUP, {survivor.Name} keeps the VIP; the pair is redundant again" : "*** the VIP is on neither node");
                 }
 
                 var afterBack = Ledger.Now;
@@ -170,6 +173,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
         }
 
         var router = kaMapping.Routers[0];
+        node.Priority = router.Options.Priority;
         if (node.Boots == 1)
         {
             ledger.Say($"{node.Name}: {node.Name}.keepalived.conf read with {kaRead.Warnings.Count + kaMapping.Warnings.Count} warning(s), {node.Name}.haproxy.cfg with {read.Warnings.Count + mapping.Warnings.Count} (the seed's one-line layout; details in the log)");
@@ -200,10 +204,6 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
 
         ledger.Say($"{node.Name}: Ha.Net.Proxy from {node.Name}.haproxy.cfg on 127.0.0.1:{port} (stands for {Vip}:25), Ha.Net.Vrrp from {node.Name}.keepalived.conf ({router.Instance.Name}, vrid {router.Options.VirtualRouterId}, priority {router.Options.Priority})");
     }
-
-    /// <summary>Both configurations give priority 101 (+20 while the proxy runs): a returning node takes the VIP back only with the higher address.</summary>
-    internal static bool Preempts(IPAddress returning, IPAddress holder) =>
-        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(returning.GetAddressBytes()) > System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(holder.GetAddressBytes());
 
     private static async Task Stop(NodeRuntime node)
     {

@@ -18,7 +18,7 @@ namespace Ha.Net.Samples.Demo.Netns;
 /// The story: start everything, mail through the VIP every 250 ms, kill -9 the master's daemons and cut its
 /// link (the node dies), measure the failover and the outage, reboot the node (handback), tear down.
 /// </summary>
-internal sealed class NetnsStory
+internal sealed partial class NetnsStory
 {
     public const string Vip = "198.18.0.3";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
@@ -47,6 +47,9 @@ internal sealed class NetnsStory
         public ChildProcess? Proxyd { get; set; }
 
         public int Boots { get; set; }
+
+        /// <summary>Killed and its link down: whatever its eth0 still shows is not on the LAN.</summary>
+        public bool Dead { get; set; }
     }
 
     public async Task<Outcome> RunAsync(CancellationToken ct)
@@ -81,8 +84,9 @@ internal sealed class NetnsStory
         say("  dc1 198.18.0.11, dc2 198.18.0.12, mx1 198.18.0.1, mx2 198.18.0.2, client 198.18.0.50, VIP 198.18.0.3");
 
         say("starting Postfix on mx1 (198.18.0.1:25) and mx2 (198.18.0.2:25): private instances delivering to a Maildir");
-        Backends.StartPostfix(_lab, mx1, "mx1", "198.18.0.1");
-        Backends.StartPostfix(_lab, mx2, "mx2", "198.18.0.2");
+        await Task.WhenAll(
+            Task.Run(() => Backends.StartPostfix(_lab, mx1, "mx1", "198.18.0.1"), ct),
+            Task.Run(() => Backends.StartPostfix(_lab, mx2, "mx2", "198.18.0.2"), ct));
 
         PrepareNodeFiles();
         foreach (var node in _nodes.Values)
@@ -90,7 +94,7 @@ internal sealed class NetnsStory
             StartDaemons(node);
         }
 
-        say("waiting for the election (both keepalived.conf say 'state MASTER priority 101': the higher address wins the tie)");
+        say("waiting for the election (both keepalived.conf: state MASTER, priority 101, +20 while 'systemctl status haproxy' passes; equal, so the first to claim the VIP keeps it)");
         var master = await WaitForSingleHolder(ct) ?? throw new DemoFailure("no node took the VIP within 20 s", LogHint());
         say($"VIP {Vip} is on {master.Name} ({master.Address}): {master.Name} is MASTER");
 
@@ -119,6 +123,7 @@ internal sealed class NetnsStory
             var survivor = master == dc1 ? dc2 : dc1;
             say($"*** killing the master {master.Name}: kill -9 hanet-vrrpd (pid {master.Vrrpd!.Id}) and hanet-proxyd (pid {master.Proxyd!.Id}), then its link goes down (the node is dead)");
             _ledger.MarkKill();
+            master.Dead = true;
             var kill = Ledger.Now;
             Lab.Run("kill", $"-9 {master.Vrrpd.Id} {master.Proxyd.Id}");
             Lab.Run("ip", $"-n {master.Ns} link set eth0 down");
@@ -141,22 +146,24 @@ internal sealed class NetnsStory
                 Lab.Run("ip", $"-n {master.Ns} addr del {Vip}/32 dev eth0");
                 Lab.Must("ip", $"-n {master.Ns} link set eth0 up");
                 StartDaemons(master);
-                if (InMemory.InMemoryStory.Preempts(System.Net.IPAddress.Parse(master.Address), System.Net.IPAddress.Parse(survivor.Address)))
+                master.Dead = false;
+                if (HandbackExpected(master, survivor) is { } why)
                 {
-                    var back = await WaitFor(() => Lab.Addresses(master.Ns).Contains(Vip) && !Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null, Bound, ct);
-                    handback = back is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms") : "not-observed";
-                    say(back is { } b2
-                        ? $"*** HANDBACK: {master.Name} holds the VIP again {b2 - reboot} ms after its daemons started (equal priority, higher address: it preempts)"
-                        : $"*** no handback within {Bound.TotalSeconds} s (the VIP stays on {survivor.Name})");
+                    say($"    {why}");
+                }
+
+                var back = await WaitFor(() => Lab.Addresses(master.Ns).Contains(Vip) && !Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null,
+                    HandbackExpected(master, survivor) is null ? Bound : TimeSpan.FromSeconds(6), ct);
+                if (back is { } b)
+                {
+                    handback = string.Create(CultureInfo.InvariantCulture, $"{b - reboot}ms");
+                    say($"*** HANDBACK: {master.Name} holds the VIP again {b - reboot} ms after it came back");
                 }
                 else
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(5), ct);
-                    var stays = Lab.Addresses(survivor.Ns).Contains(Vip) && !Lab.Addresses(master.Ns).Contains(Vip);
-                    handback = stays ? "none-expected" : "unexpected";
-                    say(stays
-                        ? $"*** no handback, as keepalived does: equal priority and {survivor.Name} has the higher address, so {master.Name} stays BACKUP and {survivor.Name} keeps the VIP"
-                        : "*** unexpected: the VIP did not stay where it was");
+                    var stays = Lab.Addresses(survivor.Ns).Contains(Vip);
+                    handback = stays ? "none" : "lost";
+                    say(stays ? $"*** no handback: {master.Name} is BACKUP, {survivor.Name} keeps the VIP; the pair is redundant again" : "*** the VIP is on neither node");
                 }
 
                 var afterBack = Ledger.Now;
@@ -173,8 +180,8 @@ internal sealed class NetnsStory
 
             // Give Postfix's queue manager a moment to hand the last mails to the virtual agent.
             await Task.Delay(1500, ct);
-            say($"Postfix delivered into the Maildirs: mx1 {Backends.Delivered(_lab, "mx1")}, mx2 {Backends.Delivered(_lab, "mx2")} " +
-                $"(relay 198.18.0.115 received {CountFiles(Path.Combine(_lab.RunDirectory, "relay"))} alert mail(s))");
+            say($"Postfix delivered into the Maildirs: mx1 {Backends.Delivered(_lab, "mx1")}, mx2 {Backends.Delivered(_lab, "mx2")}; " +
+                $"the smtp_server relay 198.18.0.115 received {CountFiles(Path.Combine(_lab.RunDirectory, "relay"))} keepalived alert mail(s)");
             return _ledger.Conclude(failover, handback);
         }
         finally
@@ -231,6 +238,22 @@ internal sealed class NetnsStory
         }
     }
 
+    /// <summary>Null when the returning node should take the VIP back (higher configured priority), else why not.</summary>
+    private string? HandbackExpected(Node returning, Node holder)
+    {
+        var mine = Priority(returning);
+        var theirs = Priority(holder);
+        return mine > theirs ? null
+            : mine == theirs ? $"(both keepalived.conf give priority {mine}: a BACKUP does not preempt a MASTER of equal priority, so no handback is expected)"
+            : $"({returning.Name} has the lower priority {mine} < {theirs}: no handback expected)";
+    }
+
+    private int Priority(Node node)
+    {
+        var config = Ha.Net.Vrrp.Configuration.Keepalived.KeepalivedConfigReader.Load(Path.Combine(_lab.RunDirectory, node.Name, "keepalived.conf")).Config;
+        return config is null ? 0 : Ha.Net.Vrrp.Configuration.Keepalived.KeepalivedConfigMapper.ToVirtualRouterOptions(config).Routers is [var first, ..] ? first.Options.Priority : 0;
+    }
+
     private void StartDaemons(Node node)
     {
         var dir = Path.Combine(_lab.RunDirectory, node.Name);
@@ -258,9 +281,12 @@ internal sealed class NetnsStory
         string[] keys = ["Entering MASTER STATE", "Entering BACKUP STATE", "Entering FAULT STATE", "Transition to MASTER", "is UP", "is DOWN", "error", "Error", "ERROR", "Unhandled", "ALERT"];
         if (keys.Any(k => line.Contains(k, StringComparison.Ordinal)))
         {
-            _ledger.Say($"{node.Name} {daemon}: {Trim(line)}");
+            _ledger.Say($"{node.Name} {daemon}: {Trim(Stamp().Replace(line, ""))}");
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\w{3} \w{3} +\d+ [\d:]+ \d{4}: ")]
+    private static partial System.Text.RegularExpressions.Regex Stamp();
 
     private static string Trim(string line) => line.Length > 160 ? line[..160] + "..." : line;
 
@@ -298,7 +324,7 @@ internal sealed class NetnsStory
         {
             while (!ct.IsCancellationRequested)
             {
-                var holders = _nodes.Values.Where(n => Lab.Addresses(n.Ns).Contains(Vip)).Select(n => n.Name).ToList();
+                var holders = _nodes.Values.Where(n => !n.Dead && Lab.Addresses(n.Ns).Contains(Vip)).Select(n => n.Name).ToList();
                 var now = holders.Count == 0 ? "none" : string.Join('+', holders);
                 _ledger.VipHolder = now;
                 if (now != last)
