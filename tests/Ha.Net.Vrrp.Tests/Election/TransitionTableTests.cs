@@ -241,11 +241,20 @@ public class TransitionTableTests
     }
 
     [Fact]
-    public void M4_HigherPriorityAdvert_StepsDown()
+    public void M4_HigherPriorityAdvert_StepsDown_WithoutHigherPrioSendAdvert()
     {
-        var r = new Rig().AsMaster();
+        var r = new Rig(o => o.HigherPrioritySendAdvert = false).AsMaster();
         Assert.Equal("Master->Backup(HigherPriorityAdvertisement) Unbind", r.Feed(Advert(150, Lower), TimeSpan.FromSeconds(4)));
         Assert.Equal(Lower, r.Actions[0].Peer);
+        Assert.Equal(TimeSpan.FromSeconds(4 + 3.609375), r.Machine.NextDeadline);
+    }
+
+    [Fact]
+    public void M4_HigherPriorityAdvert_SendsOneLastAdvertThenStepsDown_ByDefault()
+    {
+        // Ha.Net's default (higher_prio_send_advert on): the winner hears us and re-announces.
+        var r = new Rig().AsMaster();
+        Assert.Equal("Send(100) Master->Backup(HigherPriorityAdvertisement) Unbind", r.Feed(Advert(150, Lower), TimeSpan.FromSeconds(4)));
         Assert.Equal(TimeSpan.FromSeconds(4 + 3.609375), r.Machine.NextDeadline);
     }
 

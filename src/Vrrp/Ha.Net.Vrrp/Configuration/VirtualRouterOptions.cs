@@ -96,8 +96,13 @@ public sealed class VirtualRouterOptions
     /// <summary>A master hearing a lower-priority advert does not answer with its own (<c>lower_prio_no_advert</c>).</summary>
     public bool LowerPriorityNoAdvert { get; set; }
 
-    /// <summary>A master hearing a higher-priority advert sends one advert before stepping down (<c>higher_prio_send_advert</c>).</summary>
-    public bool HigherPrioritySendAdvert { get; set; }
+    /// <summary>
+    /// A master hearing a higher-priority advert sends one advert before stepping down (<c>higher_prio_send_advert</c>).
+    /// On by default, unlike keepalived: after a partition heals, the winner then always hears the loser's last advert
+    /// and re-announces its addresses, so clients leave the loser's MAC within one advertisement interval. Without it,
+    /// whether the winner re-announces is a race (measured: seconds of client outage for keepalived pairs too).
+    /// </summary>
+    public bool HigherPrioritySendAdvert { get; set; } = true;
 
     /// <summary>Adverts missed before the master is declared down (<c>down_timer_adverts</c>, default 3 as in the RFC).</summary>
     public int DownTimerAdverts { get; set; } = 3;

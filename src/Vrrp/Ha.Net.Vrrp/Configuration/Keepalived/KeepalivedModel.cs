@@ -118,8 +118,9 @@ public sealed record KeepalivedGarpSettings
     /// <summary><c>lower_prio_no_advert</c>: a master hearing a lower priority does not answer with an advert.</summary>
     public bool LowerPriorityNoAdvert { get; init; }
 
-    /// <summary><c>higher_prio_send_advert</c>: a master hearing a higher priority sends one advert before leaving.</summary>
-    public bool HigherPrioritySendAdvert { get; init; }
+    /// <summary><c>higher_prio_send_advert</c>: a master hearing a higher priority sends one advert before leaving.
+    /// On unless configured <c>false</c> (Ha.Net's default, unlike keepalived's: see <c>VirtualRouterOptions.HigherPrioritySendAdvert</c>).</summary>
+    public bool HigherPrioritySendAdvert { get; init; } = true;
 }
 
 /// <summary>A <c>vrrp_script NAME { ... }</c> block.</summary>

@@ -20,7 +20,7 @@ internal sealed partial class KeepalivedParser
             LowerPriorityDelay = (local.LowerPrioDelay ?? global.LowerPrioDelay ?? masterDelay) is { } ld ? Seconds(ld) : defaults.MasterDelay,
             LowerPriorityRepeat = local.LowerPrioRepeat ?? global.LowerPrioRepeat ?? masterRepeat ?? defaults.MasterRepeat,
             LowerPriorityNoAdvert = local.LowerPrioNoAdvert ?? global.LowerPrioNoAdvert ?? false,
-            HigherPrioritySendAdvert = local.HigherPrioSendAdvert ?? global.HigherPrioSendAdvert ?? false,
+            HigherPrioritySendAdvert = local.HigherPrioSendAdvert ?? global.HigherPrioSendAdvert ?? true, // Ha.Net default: see VirtualRouterOptions
         };
     }
 
