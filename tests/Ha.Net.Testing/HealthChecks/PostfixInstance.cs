@@ -170,7 +170,7 @@ public sealed class PostfixInstance : IDisposable
             alias_maps =
             alias_database =
             maillog_file = {Directory}/maillog
-            maillog_file_prefixes = /tmp
+            maillog_file_prefixes = {Directory}
             syslog_name = postfix-hanet
             smtpd_banner = $myhostname ESMTP Ha.Net test
             smtpd_upstream_proxy_timeout = 3s
