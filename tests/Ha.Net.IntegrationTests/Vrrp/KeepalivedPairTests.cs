@@ -146,4 +146,17 @@ public class KeepalivedPairTests
         Assert.True(await t.VipOnlyOn(t.A));
         Assert.Empty(ka.Complaints());
     }
+
+    [RequiresFact("netns", "cmd:keepalived")]
+    public async Task Keepalived_2_2_7_refuses_the_message_only_form_so_mixed_pairs_keep_the_pseudo_header()
+    {
+        // The fact behind the default: a master sending RFC 9568's form is not heard by keepalived 2.2.7.
+        await using var t = VrrpTopology.Create();
+        var ka = t.StartKeepalived(t.B, 3, 100, "0.2");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150 --v3-checksum message");
+        await a.WaitFor("MASTER");
+        Assert.True(await ka.Process.WaitForOutputAsync("checksum", VrrpTopology.Bound), ka.Log);
+        await ka.WaitFor("MASTER"); // split brain
+        Assert.Equal("MASTER", a.State);
+    }
 }
