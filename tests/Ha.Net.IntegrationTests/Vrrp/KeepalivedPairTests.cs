@@ -113,12 +113,12 @@ public class KeepalivedPairTests
         // keepalived 2.2.7 only knows the pseudo-header form (v3_checksum_as_v2 came in 2.2.8); an Ha.Net
         // node that sends RFC 9568's message-only form still accepts keepalived's adverts on receive.
         await using var t = VrrpTopology.Create();
-        var ka = t.StartKeepalived(t.A, 3, 150, "0.2");
-        var b = t.StartHaNet(t.B, $"{Common} --priority 100 --v3-checksum message");
+        var ka = t.StartKeepalived(t.A, 3, 150, "1");
+        var b = t.StartHaNet(t.B, "--vrid 51 --version 3 --advert-int 1 --priority 100 --v3-checksum message");
         await ka.WaitFor("MASTER");
         await b.WaitFor("BACKUP");
         var settled = (b.Count("BACKUP"), b.Count("MASTER"));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal("BACKUP", b.State);
         Assert.Equal(settled, (b.Count("BACKUP"), b.Count("MASTER")));
         Assert.True(await t.VipOnlyOn(t.A));
