@@ -36,6 +36,27 @@ public class ObservabilityTests
         }
     }
 
+    /// <summary>Meters scoped to this factory, so a listener sees only this test's proxy (tests run in parallel).</summary>
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in _meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+
     private static ProxyOptions Options(IPEndPoint server, Func<FrontendOptions, FrontendOptions>? fe = null) => new()
     {
         Frontends = [(fe ?? (f => f))(new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" })],
@@ -93,10 +114,11 @@ public class ObservabilityTests
     {
         await using var echo = TestServer.Echo();
         var measurements = new ConcurrentQueue<(string Name, double Value)>();
+        using var meters = new TestMeterFactory();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ProxyNames.MeterName)
+            if (instrument.Meter.Name == ProxyNames.MeterName && instrument.Meter.Scope == meters)
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -105,7 +127,7 @@ public class ObservabilityTests
         listener.SetMeasurementEventCallback<double>((i, v, _, _) => measurements.Enqueue((i.Name, v)));
         listener.Start();
 
-        await using var proxy = new TcpProxy(Options(echo.EndPoint));
+        await using var proxy = new TcpProxy(Options(echo.EndPoint), meterFactory: meters);
         await proxy.StartAsync();
         using (var client = await ProxyTestClient.ConnectAsync(proxy.GetFrontendEndPoint("fe")))
         {
