@@ -102,13 +102,15 @@ internal sealed partial class ProxySession
                 return;
             }
 
-            _queueMs = ElapsedMs(_acceptTimestamp);
+            // tcplog's Tw is the time spent in queues, Tc the time to connect (retries included).
+            long connectStart = _runtime.Time.GetTimestamp();
+            long queuedBefore = _queueMs;
             if (!await ConnectAsync(server).ConfigureAwait(false))
             {
                 return;
             }
 
-            _connectMs = ElapsedMs(_acceptTimestamp) - _queueMs;
+            _connectMs = ElapsedMs(connectStart) - (_queueMs - queuedBefore);
             Volatile.Write(ref _phase, PhaseData);
             Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
             ArmIdleTimer();
@@ -152,6 +154,11 @@ internal sealed partial class ProxySession
     private async ValueTask<ServerState?> AcquireAsync(ServerState? avoid)
     {
         var outcome = _backend.TryAssign(avoid, out var server, out var waiter);
+        if (_queueMs < 0)
+        {
+            _queueMs = 0;
+        }
+
         switch (outcome)
         {
             case AssignOutcome.Assigned:
@@ -175,6 +182,7 @@ internal sealed partial class ProxySession
         _backendQueuePosition = waiter.BackendQueuePosition;
         Volatile.Write(ref _phase, PhaseQueue);
         _runtime.Metrics.Queued(_backend.Name, 1);
+        long waitStart = _runtime.Time.GetTimestamp();
         _timer.Change(_backend.Options.QueueTimeout ?? _backend.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
         if (IsTerminated)
         {
@@ -182,6 +190,7 @@ internal sealed partial class ProxySession
         }
 
         server = await waiter.Task.ConfigureAwait(false);
+        _queueMs += ElapsedMs(waitStart);
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _runtime.Metrics.Queued(_backend.Name, -1);
         _waiter = null;

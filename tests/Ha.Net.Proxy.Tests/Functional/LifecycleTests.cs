@@ -129,6 +129,10 @@ public class LifecycleTests
         await using var echo = TestServer.Echo();
         var proxy = await StartAsync([Server("a", echo)], proxy: p => p with { HardStopAfter = TimeSpan.FromSeconds(60) });
         var live = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+
+        // A round trip proves the proxy accepted it (a connection still in the backlog is reset at stop).
+        await live.SendAsync(Encoding.ASCII.GetBytes("1\n"));
+        Assert.Equal("1", await ProxyTestClient.ReadLineAsync(live));
         var stop = proxy.Proxy.StopAsync();
         await Task.Delay(100);
         Assert.False(stop.IsCompleted);

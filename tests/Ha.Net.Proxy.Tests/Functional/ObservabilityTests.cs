@@ -36,6 +36,27 @@ public class ObservabilityTests
         }
     }
 
+    /// <summary>Meters scoped to this factory, so a listener sees only this test's proxy (tests run in parallel).</summary>
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in _meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+
     private static ProxyOptions Options(IPEndPoint server, Func<FrontendOptions, FrontendOptions>? fe = null) => new()
     {
         Frontends = [(fe ?? (f => f))(new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" })],
@@ -60,7 +81,7 @@ public class ObservabilityTests
 
         await ProxyTestClient.WaitUntilAsync(() => logs.Entries.Any(e => e.Id.Id == 3001), "tcplog line");
         var line = Assert.Single(logs.Entries, e => e.Id.Id == 3001);
-        Assert.Matches(@"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 \d+/\d+/\d+ 6 -- \d+/\d+/\d+/\d+/0 0/0 ", line.Message);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line.Message, @"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 \d+/\d+/\d+ 6 -- \d+/\d+/\d+/\d+/0 0/0 "), line.Message);
         var state = line.State.ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Equal("--", state["TerminationState"]);
         Assert.Equal(6L, state["BytesRead"]);
@@ -93,10 +114,11 @@ public class ObservabilityTests
     {
         await using var echo = TestServer.Echo();
         var measurements = new ConcurrentQueue<(string Name, double Value)>();
+        using var meters = new TestMeterFactory();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ProxyNames.MeterName)
+            if (instrument.Meter.Name == ProxyNames.MeterName && instrument.Meter.Scope == meters)
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -105,7 +127,7 @@ public class ObservabilityTests
         listener.SetMeasurementEventCallback<double>((i, v, _, _) => measurements.Enqueue((i.Name, v)));
         listener.Start();
 
-        await using var proxy = new TcpProxy(Options(echo.EndPoint));
+        await using var proxy = new TcpProxy(Options(echo.EndPoint), meterFactory: meters);
         await proxy.StartAsync();
         using (var client = await ProxyTestClient.ConnectAsync(proxy.GetFrontendEndPoint("fe")))
         {
