@@ -188,7 +188,7 @@ internal sealed class DaemonConfig
             }
 
             var timeout = result.Config.Global.StatsTimeout ?? TimeSpan.FromSeconds(10);
-            var admin = socket.Level is null or "admin";
+            var admin = socket.Level == "admin"; // HAProxy: "operator" is the default level (no server changes)
             if (socket.Path.StartsWith("ipv4@", StringComparison.Ordinal) || socket.Path.StartsWith("ipv6@", StringComparison.Ordinal))
             {
                 if (IPEndPoint.TryParse(socket.Path[5..], out var ep) && ep.Port != 0)

@@ -92,7 +92,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         var warnings = new List<string>();
         var config = DaemonConfig.Load(files, errors, warnings);
         var pid = Environment.ProcessId;
-        foreach (var w in warnings)
+        foreach (var w in warnings.Where(_ => !(check && quiet)))
         {
             stderr.WriteLine($"[WARNING]  ({pid}) : config : {w}");
         }
@@ -110,7 +110,11 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
         if (check)
         {
-            stdout.WriteLine("Configuration file is valid");
+            if (!quiet)
+            {
+                stdout.WriteLine("Configuration file is valid");
+            }
+
             return 0;
         }
 
@@ -124,7 +128,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         "Usage : hanet-proxyd -f <cfgfile|cfgdir> [-f ...] [-c] [-q] [-v]\n" +
         "        -f : configuration file or directory (several allowed, read in order)\n" +
         "        -c : check the configuration and exit (0 valid, 1 errors listed on stderr)\n" +
-        "        -q : quiet (warnings and alerts only)\n" +
+        "        -q : quiet (warnings and alerts only; with -c only errors)\n" +
         "        -v : version\n" +
         "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload.";
 

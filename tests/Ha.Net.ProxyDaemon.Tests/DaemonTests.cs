@@ -220,6 +220,11 @@ public sealed class DaemonTests
         Assert.Equal("No such backend.\n\n", await setup.SocketCommandAsync("disable server nope/dc1server01"));
         Assert.Contains("Pid: " + setup.Daemon.Pid, await setup.SocketCommandAsync("show info"), StringComparison.Ordinal);
         Assert.Contains("set server <bk>/<srv> state", await setup.SocketCommandAsync("help"), StringComparison.Ordinal);
+
+        // The TCP socket without 'level' is operator, as HAProxy: reads yes, changes no.
+        Assert.StartsWith("# pxname,svname,", await setup.SocketCommandAsync("show stat", operatorSocket: true), StringComparison.Ordinal);
+        Assert.Equal("Permission denied\n\n", await setup.SocketCommandAsync("disable server emailservice/dc1server02", operatorSocket: true));
+        Assert.Equal("UP", await setup.StatusAsync("dc1server02"));
     }
 
     [Fact]

@@ -31,6 +31,9 @@ internal sealed class Seed000Setup : IAsyncDisposable
 
     public int StatsPort { get; private set; }
 
+    /// <summary>The second stats socket, TCP, without 'level' (HAProxy's default: operator).</summary>
+    public int OperatorPort { get; private set; }
+
     public string SocketPath => Path.Combine(Directory, "stats");
 
     public string ConfigPath => Path.Combine(Directory, "haproxy.cfg");
@@ -39,7 +42,7 @@ internal sealed class Seed000Setup : IAsyncDisposable
 
     public string StatsUrl(string scheme = "http") => $"{scheme}://127.0.0.1:{StatsPort}/";
 
-    public static string Config(string socketPath, int statsPort, int smtpPort, int port1, int port2, string statsBindExtra = "") => $"""
+    public static string Config(string socketPath, int statsPort, int smtpPort, int port1, int port2, string statsBindExtra = "", int operatorPort = 9999) => $"""
         ##########################################################
         # GLOBAL SETTINGS (seed 000, addresses on loopback)
         ##########################################################
@@ -51,6 +54,7 @@ internal sealed class Seed000Setup : IAsyncDisposable
             group haproxy
             daemon
             stats socket {socketPath} mode 600 level admin
+            stats socket ipv4@127.0.0.1:{operatorPort}
             log 127.0.0.1 local2
         defaults
             mode tcp
@@ -97,8 +101,9 @@ internal sealed class Seed000Setup : IAsyncDisposable
             prepare?.Invoke(directory);
             setup.SmtpPort = SparePort.Next();
             setup.StatsPort = SparePort.Next();
+            setup.OperatorPort = SparePort.Next();
             await File.WriteAllTextAsync(setup.ConfigPath,
-                Config(setup.SocketPath, setup.StatsPort, setup.SmtpPort, setup.Server1.EndPoint.Port, setup.Server2.EndPoint.Port, statsBindExtra.Replace("{dir}", directory, StringComparison.Ordinal)));
+                Config(setup.SocketPath, setup.StatsPort, setup.SmtpPort, setup.Server1.EndPoint.Port, setup.Server2.EndPoint.Port, statsBindExtra.Replace("{dir}", directory, StringComparison.Ordinal), setup.OperatorPort));
             setup.Daemon = await DaemonProcess.StartAsync("-f", setup.ConfigPath);
             await setup.WaitForStatusAsync("dc1server01", "UP");
             await setup.WaitForStatusAsync("dc1server02", "UP");
@@ -112,11 +117,13 @@ internal sealed class Seed000Setup : IAsyncDisposable
     }
 
     /// <summary>Sends one line to the stats socket and returns the whole answer.</summary>
-    public async Task<string> SocketCommandAsync(string line)
+    public async Task<string> SocketCommandAsync(string line, bool operatorSocket = false)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cts.Token);
+        using var socket = operatorSocket
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(operatorSocket ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, OperatorPort) : new UnixDomainSocketEndPoint(SocketPath), cts.Token);
         await socket.SendAsync(Encoding.ASCII.GetBytes(line + "\n"), SocketFlags.None, cts.Token);
         var answer = new StringBuilder();
         var buffer = new byte[8192];
