@@ -20,13 +20,16 @@ IDLE=${IDLE:-9500}
 CONNS=${CONNS:-50}
 PIN=${PIN:-1}
 WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
-NGINX_PORT=18080; HAP_HTTP=18081; HANET_HTTP=18082
-IPERF_PORT=15201; HAP_IPERF=15202; HANET_IPERF=15203
+# Ports from a random base (the machine is shared; fixed ports collide).
+BASE=${BASE:-$((30000 + (RANDOM % 300) * 100))}
+NGINX_PORT=$BASE; HAP_HTTP=$((BASE+1)); HANET_HTTP=$((BASE+2))
+IPERF_PORT=$((BASE+10)); HAP_IPERF=$((BASE+11)); HANET_IPERF=$((BASE+12))
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
+  [ -f "$WORK/iperf3.pid" ] && kill "$(cat "$WORK/iperf3.pid")" 2>/dev/null || true
   sleep 0.5; rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -179,6 +182,7 @@ idle_run hanet $HANET_HTTP "$HANET_PID"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
 ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v }'; }
 echo
+set +u
 echo "== summary (Ha.Net / HAProxy; direct = no proxy, the limit)"
 printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
@@ -189,7 +193,7 @@ printf '%-28s %12s %12s %12s %8s %s\n' "new conn/s" "${R[direct_close.rps]}" "${
 printf '%-28s %12s %12s %12s %8s %s\n' "cpu per new conn (us)" "-" "${R[haproxy_close.cpu_us_per_req]}" "${R[hanet_close.cpu_us_per_req]}" "$(ratio "${R[hanet_close.cpu_us_per_req]}" "${R[haproxy_close.cpu_us_per_req]}")" ""
 for p in 1 4; do
 printf '%-28s %12s %12s %12s %8s %s\n' "bulk Gbit/s, $p stream(s)" "${R[direct_p$p.gbps]}" "${R[haproxy_p$p.gbps]}" "${R[hanet_p$p.gbps]}" "$(ratio "${R[hanet_p$p.gbps]}" "${R[haproxy_p$p.gbps]}")" ">=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "cpu s per GB, $p stream(s)" "-" "${R[haproxy_p$p.cpu_s_per_gb]}" "${R[hanet_p$p.cpu_s_per_gb]}" "$(ratio "${R[hanet_p$p.cpu_s_per_gb]}" "${R[haproxy_p$p.cpu_s_per_gb]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "cpu s per GB, $p stream(s)" "-" "${R[haproxy_p$p.cpu_s_per_gb]:-}" "${R[hanet_p$p.cpu_s_per_gb]:-}" "$(ratio "${R[hanet_p$p.cpu_s_per_gb]:-0}" "${R[haproxy_p$p.cpu_s_per_gb]:-0}")" ""
 done
 printf '%-28s %12s %12s %12s %8s %s\n' "peak RSS (MiB)" "-" "${R[haproxy.peak_rss_mb]}" "${R[hanet.peak_rss_mb]}" "$(ratio "${R[hanet.peak_rss_mb]}" "${R[haproxy.peak_rss_mb]}")" ""
 printf '%-28s %12s %12s %12s %8s %s\n' "RSS +$IDLE idle (MiB)" "-" "${R[haproxy.idle_rss_mb]}" "${R[hanet.idle_rss_mb]}" "$(ratio "${R[hanet.idle_rss_mb]}" "${R[haproxy.idle_rss_mb]}")" ""

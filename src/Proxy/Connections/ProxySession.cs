@@ -46,6 +46,7 @@ internal sealed partial class ProxySession
     private char _terminationCause = '-';
     private char _terminationPhase = '-';
     private bool _connectTimedOut;
+    private int _connectPending;
     private long _lastActivity;
     private int _halfClosed;
     private int _pumps;
@@ -235,9 +236,16 @@ internal sealed partial class ProxySession
                 return false;
             }
 
+            Volatile.Write(ref _connectPending, 1);
             _timer.Change(options.ConnectTimeout, Timeout.InfiniteTimeSpan);
             var result = await _upstream.ConnectAsync(socket, address).ConfigureAwait(false);
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (Interlocked.Exchange(ref _connectPending, 0) == 2 && !result.HasError)
+            {
+                // The timeout fired as the connect completed and closed the socket: a timeout.
+                result = new SocketResult(SocketError.TimedOut);
+            }
+
             if (IsTerminated)
             {
                 ReleaseServer();
@@ -642,8 +650,13 @@ internal sealed partial class ProxySession
 
                 break;
             case PhaseConnect:
-                _connectTimedOut = true;
-                Volatile.Read(ref _server)?.Dispose();
+                // Only an attempt still in flight is cut (not one that just completed).
+                if (Interlocked.CompareExchange(ref _connectPending, 2, 1) == 1)
+                {
+                    _connectTimedOut = true;
+                    Volatile.Read(ref _server)?.Dispose();
+                }
+
                 break;
             default:
                 CheckIdle();

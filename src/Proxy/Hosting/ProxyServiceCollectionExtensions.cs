@@ -18,7 +18,12 @@ public static class ProxyServiceCollectionExtensions
     /// and the host's shutdown timeout). Uses the container's <see cref="ILoggerFactory"/>,
     /// <see cref="IMeterFactory"/>, <see cref="TimeProvider"/> and <see cref="IHealthCheckScheduler"/> when registered.
     /// </summary>
-    public static IServiceCollection AddHaNetProxy(this IServiceCollection services, ProxyOptions options)
+    /// <param name="services">The container.</param>
+    /// <param name="options">The proxy configuration; validated now, every error listed.</param>
+    /// <param name="probeFactory">Makes each checked server's probe (e.g. <c>HaproxyMapping.CreateProbeFactory()</c>);
+    /// <see langword="null"/> = a TCP connect check.</param>
+    public static IServiceCollection AddHaNetProxy(this IServiceCollection services, ProxyOptions options,
+        Func<string, ServerOptions, IHealthProbe>? probeFactory = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ProxyOptionsValidator.ThrowIfInvalid(options);
@@ -28,7 +33,8 @@ public static class ProxyServiceCollectionExtensions
             sp.GetService<IMeterFactory>(),
             sp.GetService<TimeProvider>(),
             random: null,
-            sp.GetService<IHealthCheckScheduler>()));
+            sp.GetService<IHealthCheckScheduler>(),
+            probeFactory));
         services.AddHostedService<TcpProxyHostedService>();
         return services;
     }

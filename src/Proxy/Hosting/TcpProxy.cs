@@ -323,6 +323,14 @@ internal sealed partial class TcpProxy : ITcpProxy
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        lock (_configLock)
+        {
+            foreach (var frontend in _frontends.Values.Concat(_retiredFrontends))
+            {
+                frontend.Dispose();
+            }
+        }
+
         _runtime.Metrics.Dispose();
     }
 

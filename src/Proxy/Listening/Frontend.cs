@@ -13,7 +13,7 @@ namespace Ha.Net.Proxy.Listening;
 /// A listening socket and its accept loop. When the frontend's or the global <c>maxconn</c> is
 /// reached the loop stops accepting, so new connections wait in the kernel backlog, as in HAProxy.
 /// </summary>
-internal sealed partial class Frontend
+internal sealed partial class Frontend : IDisposable
 {
     // Linux socket options .NET has no name for (linux/in.h, linux/in6.h, asm-generic/socket.h).
     private const int SolSocket = 1;
@@ -27,6 +27,7 @@ internal sealed partial class Frontend
     private readonly Func<string, Backend?> _findBackend;
     private readonly HashSet<ProxySession> _sessions = [];
     private readonly TaskCompletionSource _acceptLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
     private volatile FrontendOptions _options;
     private readonly SemaphoreSlim? _limit;
     private Socket? _listener;
@@ -111,12 +112,18 @@ internal sealed partial class Frontend
     {
         if (Interlocked.Exchange(ref _listener, null) is { } listener)
         {
+            // Also wakes an accept loop waiting for a maxconn slot.
+            _stopping.Cancel();
             listener.Dispose();
             return _acceptLoopDone.Task;
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>Releases the stop signal; call after <see cref="StopListeningAsync"/>. (The maxconn
+    /// semaphore needs no disposal: its wait handle is never created, and late sessions still release it.)</summary>
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>Completes when no session of this frontend is left.</summary>
     public Task WaitDrainedAsync()
@@ -179,12 +186,20 @@ internal sealed partial class Frontend
             {
                 if (_limit is { } limit)
                 {
-                    await limit.WaitAsync().ConfigureAwait(false);
+                    await limit.WaitAsync(_stopping.Token).ConfigureAwait(false);
                 }
 
                 if (_runtime.GlobalLimit is { } global)
                 {
-                    await global.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await global.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        _limit?.Release();
+                        throw;
+                    }
                 }
 
                 var result = await args.AcceptAsync(listener).ConfigureAwait(false);
@@ -207,6 +222,10 @@ internal sealed partial class Frontend
                 Start(client);
             }
         }
+        catch (OperationCanceledException)
+        {
+            // Stopped while waiting for a maxconn slot.
+        }
         finally
         {
             _acceptLoopDone.TrySetResult();
@@ -228,6 +247,8 @@ internal sealed partial class Frontend
             _sessions.Add(session);
         }
 
-        _ = session.RunAsync();
+        // Connection set-up runs on the thread pool, so the accept loop (which may be running on
+        // the socket engine's thread with inline completions) goes straight back to accepting.
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.RunAsync(), session, preferLocal: false);
     }
 }

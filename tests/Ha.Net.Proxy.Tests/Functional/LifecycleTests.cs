@@ -112,6 +112,18 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task Stop_WhileAtMaxConn_DoesNotHang()
+    {
+        await using var a = TestServer.Named("a");
+        var proxy = await StartAsync([Server("a", a)], frontend: fe => fe with { MaxConnections = 1 },
+            proxy: p => p with { HardStopAfter = TimeSpan.FromMilliseconds(200), MaxConnections = 1 });
+        using var first = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+        Assert.Equal("a", await ProxyTestClient.ReadLineAsync(first));
+        await proxy.Proxy.StopAsync().WaitAsync(ProxyTestClient.Generous);
+        await proxy.DisposeAsync();
+    }
+
+    [Fact]
     public async Task GracefulStop_ReturnsAsSoonAsConnectionsEnd()
     {
         await using var echo = TestServer.Echo();
