@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using Ha.Net.Vrrp.Configuration.Keepalived;
@@ -11,11 +10,15 @@ namespace Ha.Net.Samples.VrrpDaemon;
 /// first the state's own script (<c>notify_master</c>/<c>notify_backup</c>/<c>notify_fault</c>/<c>notify_stop</c>)
 /// exactly as configured, no argument appended; then the generic <c>notify</c> with four arguments appended after the
 /// configured ones: <c>INSTANCE</c>, the instance name, <c>MASTER|BACKUP|FAULT|STOP</c>, the priority. Scripts run
-/// asynchronously (the election never waits for them) as the configured user; their exit status is logged.
+/// asynchronously (the election never waits for them) as the configured user. Unlike keepalived, which forks them
+/// all at once, the scripts of one instance run one after another in transition order (each waited for up to
+/// <see cref="PerScriptBound"/>, then left running), so a script never sees MASTER before the BACKUP that preceded it.
 /// </summary>
 internal sealed class Notifier(ILogger logger)
 {
-    private readonly ConcurrentDictionary<int, Task> _running = new();
+    public static readonly TimeSpan PerScriptBound = TimeSpan.FromSeconds(30);
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
 
     public void Notify(KeepalivedVrrpInstance vi, ScriptPolicy policy, string state, int priority)
     {
@@ -27,31 +30,52 @@ internal sealed class Notifier(ILogger logger)
             "STOP" => vi.NotifyStop,
             _ => null,
         };
-        if (specific is not null)
+        var generic = vi.Notify;
+        if (specific is null && generic is null)
         {
-            Start(specific, policy, []);
+            return;
         }
 
-        if (vi.Notify is { } generic)
+        var args = new[] { "INSTANCE", vi.Name, state, priority.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        lock (_gate)
         {
-            Start(generic, policy, ["INSTANCE", vi.Name, state, priority.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            var previous = _tails.TryGetValue(vi.Name, out var t) ? t : Task.CompletedTask;
+            _tails[vi.Name] = Task.Run(async () =>
+            {
+                await previous;
+                if (specific is not null)
+                {
+                    await RunAsync(specific, policy, []);
+                }
+
+                if (generic is not null)
+                {
+                    await RunAsync(generic, policy, args);
+                }
+            });
         }
     }
 
-    /// <summary>Waits (bounded) for the scripts still running, as keepalived waits for its STOP scripts at shutdown.</summary>
+    /// <summary>Waits (bounded) for the scripts still queued or running, as keepalived waits for its STOP scripts at shutdown.</summary>
     public async Task DrainAsync(TimeSpan bound)
     {
+        Task[] tails;
+        lock (_gate)
+        {
+            tails = [.. _tails.Values];
+        }
+
         try
         {
-            await Task.WhenAll(_running.Values).WaitAsync(bound);
+            await Task.WhenAll(tails).WaitAsync(bound);
         }
         catch (TimeoutException)
         {
-            logger.LogWarning("{Count} notify script(s) still running after {Seconds} s; leaving them", _running.Count, bound.TotalSeconds);
+            logger.LogWarning("Notify scripts still running after {Seconds} s; leaving them", bound.TotalSeconds);
         }
     }
 
-    private void Start(KeepalivedNotifyScript script, ScriptPolicy policy, IReadOnlyList<string> extra)
+    private async Task RunAsync(KeepalivedNotifyScript script, ScriptPolicy policy, IReadOnlyList<string> extra)
     {
         var command = ScriptCommand.Parse(script.Command);
         var resolved = command.Resolve();
@@ -81,19 +105,22 @@ internal sealed class Notifier(ILogger logger)
         }
 
         logger.LogDebug("Executing notify script {Script} {Args}", script.Command, string.Join(' ', extra));
-        var pid = process.Id;
-        _running[pid] = Task.Run(async () =>
+        using (process)
         {
-            using (process)
+            try
             {
-                await process.WaitForExitAsync();
-                if (process.ExitCode != 0)
-                {
-                    logger.LogWarning("Notify script {Script} exited with status {Status}", script.Command, process.ExitCode);
-                }
+                await process.WaitForExitAsync().WaitAsync(PerScriptBound);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogWarning("Notify script {Script} still running after {Seconds} s; not waiting for it", script.Command, PerScriptBound.TotalSeconds);
+                return;
             }
 
-            _running.TryRemove(pid, out _);
-        });
+            if (process.ExitCode != 0)
+            {
+                logger.LogWarning("Notify script {Script} exited with status {Status}", script.Command, process.ExitCode);
+            }
+        }
     }
 }
