@@ -20,6 +20,8 @@ internal sealed class DaemonConfig
 
     public required HaproxyMapping Mapping { get; init; }
 
+    public string? PidFile { get; init; }
+
     public required ProxyOptions Options { get; init; }
 
     public required IReadOnlyList<StatsPageConfig> StatsPages { get; init; }
@@ -99,6 +101,23 @@ internal sealed class DaemonConfig
             return null;
         }
 
+        var global = result.Config.Global;
+        foreach (var (key, advice) in new[]
+                 {
+                     ("user", "run hanet-proxyd as that user instead (systemd User= or DynamicUser=)"),
+                     ("group", "run hanet-proxyd with that group instead (systemd Group=)"),
+                     ("chroot", "use systemd's RootDirectory= / ProtectSystem= instead"),
+                     ("daemon", "hanet-proxyd stays in the foreground (systemd Type=exec)"),
+                     ("log", "logs go to stdout (journald); syslog targets are not used"),
+                 })
+        {
+            if (global.DirectiveLines.TryGetValue(key, out var at))
+            {
+                var where = Locate(new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Warning, at, key, "")).Location;
+                warnings.Add($"{where}: warning: global '{key}' is ignored: {advice}");
+            }
+        }
+
         var pages = new List<StatsPageConfig>();
         foreach (var page in result.Config.StatsPages)
         {
@@ -136,7 +155,8 @@ internal sealed class DaemonConfig
 
                 if (bind.Ssl)
                 {
-                    certificate ??= LoadCertificate(bind.Certificates, bindAt, page.Name, errors);
+                    var crts = bind.Certificates.Select(c => Path.IsPathRooted(c) || global.CrtBase is null ? c : Path.Combine(global.CrtBase, c)).ToList();
+                    certificate ??= LoadCertificate(crts, bindAt, page.Name, errors);
                 }
             }
 
@@ -195,6 +215,7 @@ internal sealed class DaemonConfig
         return new DaemonConfig
         {
             Config = result.Config,
+            PidFile = global.PidFile,
             Mapping = mapping,
             Options = mapping.Options,
             StatsPages = pages,

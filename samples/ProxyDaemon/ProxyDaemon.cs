@@ -92,7 +92,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         var warnings = new List<string>();
         var config = DaemonConfig.Load(files, errors, warnings);
         var pid = Environment.ProcessId;
-        foreach (var w in warnings)
+        foreach (var w in warnings.Where(_ => !(check && quiet)))
         {
             stderr.WriteLine($"[WARNING]  ({pid}) : config : {w}");
         }
@@ -110,7 +110,11 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
         if (check)
         {
-            stdout.WriteLine("Configuration file is valid");
+            if (!quiet)
+            {
+                stdout.WriteLine("Configuration file is valid");
+            }
+
             return 0;
         }
 
@@ -124,7 +128,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         "Usage : hanet-proxyd -f <cfgfile|cfgdir> [-f ...] [-c] [-q] [-v]\n" +
         "        -f : configuration file or directory (several allowed, read in order)\n" +
         "        -c : check the configuration and exit (0 valid, 1 errors listed on stderr)\n" +
-        "        -q : quiet (warnings and alerts only)\n" +
+        "        -q : quiet (warnings and alerts only; with -c only errors)\n" +
         "        -v : version\n" +
         "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload.";
 
@@ -151,6 +155,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             return 1;
         }
 
+        WritePidFile();
         LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
         await foreach (var signal in _signals.Reader.ReadAllAsync())
         {
@@ -166,12 +171,48 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
         await StopStatsAndSocketsAsync();
         await _proxy.StopAsync();
+        if (_pidFile is not null)
+        {
+            TryDelete(_pidFile);
+        }
+
         foreach (var row in _proxy.GetStats().Where(r => r.Type is StatsRowType.Frontend or StatsRowType.Backend))
         {
             LogProxyStopped(_logger, row.Type == StatsRowType.Frontend ? "Proxy" : "Backend", row.ProxyName, row.TotalSessions);
         }
 
         return 0;
+    }
+
+    private string? _pidFile;
+
+    private void WritePidFile()
+    {
+        if (_config.PidFile is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText(path, Environment.ProcessId + "\n");
+            _pidFile = path;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPidFile(_logger, path, ex.Message);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private IHealthProbe Probe(string backend, ServerOptions server) => _config.Mapping.CreateProbeFactory()(backend, server);
@@ -315,6 +356,9 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Stats page {Name} listening on {EndPoints} ({Scheme}, uri {Uri}).")]
     private static partial void LogStatsPage(ILogger logger, string name, string endPoints, string scheme, string uri);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Cannot write pid file {Path}: {Reason} (continuing; systemd tracks the main pid).")]
+    private static partial void LogPidFile(ILogger logger, string path, string reason);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Stats socket listening on {Socket} (level {Level}).")]
     private static partial void LogStatsSocket(ILogger logger, string socket, string level);
