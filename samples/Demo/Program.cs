@@ -13,6 +13,11 @@ if (args.Length > 0 && args[0] == "client")
     return await MailClient.RunChildAsync(args);
 }
 
+if (args.Length == 3 && args[0] == "stats")
+{
+    return await StatsPage.RunChildAsync(args);
+}
+
 DemoOptions options;
 try
 {
