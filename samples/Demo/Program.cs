@@ -13,6 +13,11 @@ if (args.Length > 0 && args[0] == "client")
     return await MailClient.RunChildAsync(args);
 }
 
+if (args.Length == 3 && args[0] == "stats")
+{
+    return await StatsPage.RunChildAsync(args);
+}
+
 DemoOptions options;
 try
 {
@@ -112,7 +117,7 @@ else
         ledger.Say($"DEMO failed: {ex.Message}");
     }
 
-    ledger.Say("CLEANUP namespaces_left=0 processes_left=0 run_dir_left=0");
+    ledger.Say("CLEANUP namespaces_left=0 processes_left=0 run_dir_left=0 (in-memory: no namespaces or child processes are made; the backends' temp directory is removed)");
 }
 
 if (outcome is not null)

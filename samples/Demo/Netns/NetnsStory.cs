@@ -119,7 +119,7 @@ internal sealed partial class NetnsStory
                 throw new DemoFailure("no mail reached a backend through the VIP", LogHint());
             }
 
-            await Task.Delay(500, ct);
+            ShowStatsPage(cli, master);
             var survivor = master == dc1 ? dc2 : dc1;
             say($"*** killing the master {master.Name}: kill -9 hanet-vrrpd (pid {master.Vrrpd!.Id}) and hanet-proxyd (pid {master.Proxyd!.Id}), then its link goes down (the node is dead)");
             _ledger.MarkKill();
@@ -136,6 +136,7 @@ internal sealed partial class NetnsStory
                 : $"*** no failover: {survivor.Name} did not take the VIP within {Bound.TotalSeconds} s");
             var afterKill = kill;
             await WaitUntil(() => _ledger.DeliveredSince(afterKill) >= 12, TimeSpan.FromSeconds(30), ct);
+            ShowStatsPage(cli, survivor);
 
             var handback = "skipped";
             if (_options.Handback)
@@ -189,6 +190,15 @@ internal sealed partial class NetnsStory
             await watch.CancelAsync();
             await watcher;
         }
+    }
+
+    /// <summary>The seed's <c>listen stats</c> (<c>bind *:9000 ssl crt ...</c>, <c>stats auth admin:p@ssw0rd</c>) read through the VIP, as its operators do from a browser.</summary>
+    private void ShowStatsPage(string cli, Node master)
+    {
+        var self = SelfCommand();
+        var (_, stdout, stderr) = Lab.Run("ip", $"netns exec {cli} {string.Join(' ', self)} stats https://{Vip}:9000/;csv admin:p@ssw0rd", 30_000);
+        var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("STATS ", StringComparison.Ordinal)) ?? "STATS error=" + stderr.Trim();
+        _ledger.Say($"stats page https://{Vip}:9000/;csv on {master.Name} (TLS, admin:p@ssw0rd, from the seed's haproxy.cfg): {line[6..]}");
     }
 
     /// <summary>Per node: the seed's configs, the stats page certificate the config names, and the systemctl stand-in.</summary>

@@ -40,6 +40,9 @@ public sealed partial class DemoRunTests(ITestOutputHelper output)
         Assert.Matches(@"hanet-vrrpd: \(dc\dserver\) Entering MASTER STATE", run.Output);
         AssertStory(run);
 
+        // The seed's stats page (TLS, basic auth) answers through the VIP, before and after the failover.
+        Assert.Matches(@"stats page https://198\.18\.0\.3:9000/;csv on dc\d .*: emailservice/dc\dserver01=UP emailservice/dc\dserver02=UP", run.Output);
+
         // Real MTAs delivered the mail: both Postfix Maildirs received some.
         var delivered = PostfixLine().Match(run.Output);
         Assert.True(delivered.Success, "no Postfix delivery line");
