@@ -11,16 +11,25 @@
 # last successful attempt before it to the first successful one after it.
 #
 # Scenarios (A is master when each starts):
-#   kill      kill -9 of the master's VRRP process and its switch port down (a crashed machine);
+#   kill      kill -9 of the master's VRRP process, then its switch port down (a crashed machine);
 #   stop      SIGTERM of the master (priority-0 advert, VIP removed);
 #   heal      A and B isolated from each other on the bridge (both become master; the client follows
 #             B's gratuitous ARP), then healed: the outage is what the client sees after the heal.
+#             Whether B's last advert reaches A before B steps down is a race: when it does not, A
+#             never hears a lower-priority advert, sends no gratuitous ARP, and the client stays on
+#             B's MAC until its neighbour entry is re-probed (seconds), for both implementations.
+#   heal+hpsa the same with higher_prio_send_advert on both nodes (--higher-prio-send-advert):
+#             the master that steps down sends one last advert, so the winner always re-announces.
 # Each for VRRPv2 advert_int 1 s and VRRPv3 advert_int 0.1 s. Needs root, iproute2, keepalived, dotnet.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 quick=0; [[ "${1:-}" == "--quick" ]] && quick=1
 impls=${IMPLS:-"hanet keepalived"}   # IMPLS=keepalived runs one side only
+scenarios=${SCENARIOS:-"kill stop heal heal+hpsa"}  # SCENARIOS=heal runs one scenario only
+hanet_args=${HANET_ARGS:-""}           # extra Ha.Net.VrrpNode options, e.g. --higher-prio-send-advert
+repeat=${REPEAT:-1}                    # REPEAT=3 runs each cell three times (values joined by /)
+ka_extra=${KA_EXTRA:-""}               # extra keepalived vrrp_instance lines, e.g. higher_prio_send_advert
 
 [[ $(id -u) == 0 ]] || { echo "run as root (network namespaces)"; exit 1; }
 command -v keepalived >/dev/null || { echo "keepalived is not installed (apt-get install keepalived)"; exit 1; }
@@ -66,7 +75,7 @@ start_pair() {
     set -- $spec
     if [[ $impl == hanet ]]; then
       ip netns exec $2 dotnet "$node_dll" --name VI_1 --interface eth0 --vrid 51 --priority $3 --advert-int $interval \
-        --version $version --vip $VIP/24 >"$work/$1.log" 2>&1 &
+        --version $version --vip $VIP/24 $hanet_args >"$work/$1.log" 2>&1 &
       eval "pid_$1=$!"
     else
       cat >"$work/$1.conf" <<CONF
@@ -77,7 +86,8 @@ vrrp_instance VI_1 { state BACKUP
   virtual_router_id 51
   priority $3
   advert_int $interval
-  virtual_ipaddress { $VIP/24 } }
+  virtual_ipaddress { $VIP/24 }
+  $ka_extra }
 CONF
       ip netns exec $2 keepalived -n -l -D -G -P -f "$work/$1.conf" -p "$work/$1.pid" -r "$work/$1_vrrp.pid" >"$work/$1.log" 2>&1 &
       eval "pid_$1=$!"
@@ -86,6 +96,7 @@ CONF
 }
 
 has_vip() { ip -n $1 -4 -o addr show dev eth0 | grep -q " $VIP/"; }
+client_on() { ip -n $NC neigh show $VIP dev eth0 | grep -q "lladdr $1"; }
 
 wait_until() { # wait_until SECONDS CMD...
   local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
@@ -113,20 +124,28 @@ probe() { ns_exec $NC dotnet "$node_dll" probe $VIP:8080 "$1" 10 500; }
 # run IMPL VERSION INTERVAL SCENARIO PROBE_SECONDS → prints the max outage in ms
 run() {
   local impl=$1 version=$2 interval=$3 scenario=$4 seconds=$5
+  local saved_args=$hanet_args saved_extra=$ka_extra
+  if [[ $scenario == heal+hpsa ]]; then
+    hanet_args="$hanet_args --higher-prio-send-advert"; ka_extra="$ka_extra
+  higher_prio_send_advert"; scenario=heal
+  fi
   start_pair $impl $version $interval
+  hanet_args=$saved_args; ka_extra=$saved_extra
   if ! wait_until 30 has_vip $NA; then echo "n/a(no master)"; stop_pair; return; fi
   sleep 0.5
   probe 1 >/dev/null  # the client learns A's MAC
   if [[ $scenario == heal ]]; then
     ns_exec $SW bridge link set dev p1 isolated on; ns_exec $SW bridge link set dev p2 isolated on
     wait_until 30 has_vip $NB || true
-    sleep 1; probe 0.5 >/dev/null # the client now follows B's gratuitous ARP
+    # The client must now follow B's gratuitous ARP, or there is nothing to heal.
+    if ! wait_until 10 client_on 02:00:c6:12:00:0c; then echo "n/a(client not on B)"; stop_pair; return; fi
   fi
   probe $seconds >"$work/probe.out" &
   local probe_pid=$!
-  sleep 1
+  wait_until 30 grep -q "PROBE started" "$work/probe.out" || true
+  sleep 0.5
   case $scenario in
-    kill) ip -n $SW link set p1 down; kill -9 $pid_a $(pgrep -P $pid_a) 2>/dev/null || true ;;
+    kill) kill -9 $pid_a $(pgrep -P $pid_a) 2>/dev/null || true; ip -n $SW link set p1 down ;;
     stop) kill -TERM $pid_a ;;
     heal) ns_exec $SW bridge link set dev p1 isolated off; ns_exec $SW bridge link set dev p2 isolated off ;;
   esac
@@ -140,16 +159,18 @@ run() {
 }
 
 topology
-printf '%-10s %-8s %-9s %14s %14s\n' scenario version advert "Ha.Net (ms)" "keepalived (ms)"
+printf '%-10s %-8s %-9s %20s %20s\n' scenario version advert "Ha.Net (ms)" "keepalived (ms)"
 configs=("2 1 8" "3 0.1 3")
 ((quick)) && configs=("3 0.1 3")
 for cfg in "${configs[@]}"; do
   set -- $cfg; version=$1 interval=$2 seconds=$3
-  for scenario in kill stop heal; do
+  for scenario in $scenarios; do
     h=-; k=-
-    [[ " $impls " == *" hanet "* ]] && h=$(run hanet $version $interval $scenario $seconds)
-    [[ " $impls " == *" keepalived "* ]] && k=$(run keepalived $version $interval $scenario $seconds)
-    printf '%-10s %-8s %-9s %14s %14s\n' $scenario v$version ${interval}s "$h" "$k"
+    for ((r = 0; r < repeat; r++)); do
+      [[ " $impls " == *" hanet "* ]] && h=$([[ $h == - ]] && echo "" || echo "$h/")$(run hanet $version $interval $scenario $seconds)
+      [[ " $impls " == *" keepalived "* ]] && k=$([[ $k == - ]] && echo "" || echo "$k/")$(run keepalived $version $interval $scenario $seconds)
+    done
+    printf '%-10s %-8s %-9s %20s %20s\n' "$scenario" v$version ${interval}s "$h" "$k"
   done
 done
 if [[ -n "${KEEP_LOGS:-}" ]]; then mkdir -p "$KEEP_LOGS"; cp "$work"/*.log "$KEEP_LOGS"/; echo "logs in $KEEP_LOGS"; fi

@@ -4,7 +4,7 @@ namespace Ha.Net.HealthChecks;
 
 /// <summary>
 /// Runs every monitor's checks from one timer queue (no thread or timer per target), driven by a
-/// <see cref="TimeProvider"/>. Create one with <see cref="HealthCheckScheduler.Create"/> or through DI
+/// <see cref="TimeProvider"/>. Create one with <see cref="HealthCheckScheduler"/>.<c>Create</c> or through DI
 /// (<c>services.AddHaNetHealthChecks()</c>). Disposing it stops every monitor.
 /// </summary>
 public interface IHealthCheckScheduler : IAsyncDisposable

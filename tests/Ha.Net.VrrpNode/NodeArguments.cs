@@ -15,7 +15,7 @@ namespace Ha.Net.VrrpNode;
 /// --vip 198.18.0.100/24[@label] ... --auth-pass PASS --v3-checksum pseudo|message
 /// --unicast-src IP --unicast-peer IP ... --check-unicast-src --unicast-ttl N
 /// --nopreempt --preempt-delay S --track-interface IF[:WEIGHT] ... --track-file PATH[:WEIGHT] ...
-/// --garp-master-delay S --garp-master-repeat N --garp-master-refresh S --lower-prio-no-advert
+/// --garp-master-delay S --garp-master-repeat N --garp-master-refresh S --lower-prio-no-advert --higher-prio-send-advert
 /// --on-vip-removed leave|restore --debug
 /// </code>
 /// </summary>
@@ -65,6 +65,7 @@ internal sealed class NodeArguments
                 case "--garp-master-repeat": o.GarpMasterRepeat = Int(Next(), key); break;
                 case "--garp-master-refresh": o.GarpMasterRefresh = Seconds(Next(), key); break;
                 case "--lower-prio-no-advert": o.LowerPriorityNoAdvert = true; break;
+                case "--higher-prio-send-advert": o.HigherPrioritySendAdvert = true; break;
                 case "--track-interface":
                     {
                         var (name, weight) = Weighted(Next(), key);

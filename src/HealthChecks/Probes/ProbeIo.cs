@@ -13,7 +13,7 @@ internal static class ProbeIo
     private static ReadOnlySpan<byte> ProxyV2Signature => "\r\n\r\n\0\r\nQUIT\n"u8;
 
     /// <summary>Connects; on failure returns <see langword="null"/> and the L4 result to report.</summary>
-    public static async ValueTask<(Socket? Socket, CheckResult Failure)> ConnectAsync(NetworkProbeOptions options, TimeProvider time, long started, CancellationToken cancellationToken)
+    public static async ValueTask<(Socket? Socket, CheckResult Failure)> ConnectAsync(NetworkProbeOptions options, TimeProvider time, long started, CancellationToken cancellationToken, bool noDelay = true)
     {
         var endPoint = options.EndPoint;
         var socket = endPoint is IPEndPoint ip
@@ -23,7 +23,10 @@ internal static class ProbeIo
         CancellationTokenSource? linked = null;
         try
         {
-            socket.NoDelay = true;
+            if (noDelay)
+            {
+                socket.NoDelay = true; // dialogues: each line goes out at once
+            }
             var token = cancellationToken;
             if (options.ConnectTimeout is { } t)
             {

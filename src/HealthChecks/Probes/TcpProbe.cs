@@ -10,7 +10,7 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider time) : IHe
     public async ValueTask<CheckResult> ProbeAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var (socket, failure) = await ProbeIo.ConnectAsync(options, time, started, cancellationToken).ConfigureAwait(false);
+        var (socket, failure) = await ProbeIo.ConnectAsync(options, time, started, cancellationToken, noDelay: options.SendProxy != ProxyProtocolVersion.None).ConfigureAwait(false);
         if (socket is null)
         {
             return failure;

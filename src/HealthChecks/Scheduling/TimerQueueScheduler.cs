@@ -23,7 +23,8 @@ internal enum DueKind : byte
 /// One priority queue of deadlines (start a check, time a check out) for every monitor, and one
 /// <see cref="ITimer"/> armed for the earliest of them. Monitors never own a timer or a thread:
 /// when the timer fires, every due entry is handed to its monitor, which starts its probe (async)
-/// or cancels it; results re-enter the queue as the next deadline. Stale entries (a check that
+/// or cancels it; results re-enter the queue as the next deadline. Deadlines snap up to a grid
+/// of <c>timerResolution</c> (10 ms by default) so wake-ups are shared. Stale entries (a check that
 /// finished before its timeout, a reconfigured schedule) carry an old token and are ignored.
 /// </summary>
 internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
@@ -34,12 +35,18 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
     private readonly ITimer _timer;
     private readonly long _origin;
     private readonly Random _random;
+    private readonly long _resolution;
+    private readonly long _slack;
     private long _armedFor = long.MaxValue;
     private bool _disposed;
 
-    public TimerQueueScheduler(TimeProvider timeProvider, Random random, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    public TimerQueueScheduler(TimeProvider timeProvider, Random random, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory, TimeSpan timerResolution)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timerResolution, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(timerResolution, TimeSpan.FromSeconds(1));
         Time = timeProvider;
+        _resolution = timerResolution.Ticks;
+        _slack = Math.Min(_resolution, TimeSpan.TicksPerMillisecond); // OS timers round to whole milliseconds
         _random = random;
         Logger = (ILogger?)loggerFactory?.CreateLogger("Ha.Net.HealthChecks.Scheduler") ?? NullLogger.Instance;
         Metrics = new HealthCheckMetrics(meterFactory, this);
@@ -166,7 +173,18 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
                 return;
             }
 
-            var due = NowTicks + Math.Max(0, delay.Ticks);
+            var now = NowTicks;
+            var due = now + Math.Max(0, delay.Ticks);
+            if (_resolution > 1)
+            {
+                // Deadlines snap to the next point of the grid, so the deadlines of thousands of
+                // monitors share wake-ups (at most 1 s / resolution a second). One within _slack
+                // past a grid point snaps back to it: clocks that round (the OS timer to whole
+                // milliseconds, a test clock with an odd frequency) must not push a deadline a
+                // whole slot later.
+                due = Math.Max(now, (due - _slack + _resolution - 1) / _resolution * _resolution);
+            }
+
             _queue.Enqueue(new Entry(monitor, token, kind), due);
             if (due < _armedFor)
             {
@@ -178,7 +196,9 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
     private void Arm(long due)
     {
         _armedFor = due;
-        var delay = Math.Max(0, due - NowTicks);
+        // A hair early (2 µs): a clock whose timestamps round "now" (a test clock with an odd
+        // frequency) must not make the timer miss the slot; OnTimer takes entries due within _slack.
+        var delay = Math.Max(0, due - NowTicks - Math.Min(_slack, 20));
         _timer.Change(TimeSpan.FromTicks(delay), Timeout.InfiniteTimeSpan);
     }
 
@@ -202,7 +222,7 @@ internal sealed partial class TimerQueueScheduler : IHealthCheckScheduler
                     return;
                 }
 
-                if (due > NowTicks)
+                if (due > NowTicks + _slack)
                 {
                     Arm(due);
                     return;

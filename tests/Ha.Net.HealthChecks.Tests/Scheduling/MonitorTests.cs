@@ -16,7 +16,7 @@ public sealed class MonitorTests : IAsyncLifetime
 
     public MonitorTests()
     {
-        _scheduler = HealthCheckScheduler.Create(_clock, new Random(42));
+        _scheduler = HealthCheckScheduler.Create(_clock, new Random(42), null, null, TimeSpan.Zero);
         _probe = new ScriptedProbe(_clock);
     }
 
@@ -212,7 +212,7 @@ public sealed class MonitorTests : IAsyncLifetime
     {
         var expected = new Random(7);
         using var _ = new CancellationTokenSource();
-        var scheduler = HealthCheckScheduler.Create(_clock, new Random(7));
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(7), null, null, TimeSpan.Zero);
         var probes = Enumerable.Range(0, 20).Select(_ => new ScriptedProbe(_clock)).ToArray();
         for (var i = 0; i < probes.Length; i++)
         {
@@ -229,6 +229,52 @@ public sealed class MonitorTests : IAsyncLifetime
         }
 
         Assert.True(probes.Select(p => p.Calls[0]).Distinct().Count() > 15);
+        scheduler.DisposeAsync().AsTask().Wait();
+    }
+
+    [Fact]
+    public void DefaultTimerResolution_SnapsDeadlinesToA10msGrid_SoChecksShareWakeUps()
+    {
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(5));
+        var probe = new ScriptedProbe(_clock);
+        for (var i = 0; i < 1000; i++)
+        {
+            scheduler.Add("g" + i, probe, new HealthMonitorOptions { Interval = S });
+        }
+
+        _clock.Advance(S);
+        var firsts = probe.Calls;
+        Assert.InRange(firsts.Count, 1000, 1010);
+        var grid = TimeSpan.FromMilliseconds(10).Ticks;
+        Assert.All(firsts, t => Assert.InRange(Math.Min(t.Ticks % grid, grid - (t.Ticks % grid)), 0, 40)); // on the grid, give or take the clock's rounding
+        Assert.InRange(firsts.Distinct().Count(), 50, 101); // ≤ 101 wake-ups for 1,000 checks
+        scheduler.DisposeAsync().AsTask().Wait();
+    }
+
+    [Theory]
+    [InlineData(2000, 0)]
+    [InlineData(1000, 0)]
+    [InlineData(1500, 0)]
+    [InlineData(250, 0)]
+    [InlineData(100, 0)]
+    [InlineData(2000, 333)]
+    [InlineData(1000, 7)]
+    public void DefaultGrid_OnTheManualClock_AdvancingByTheIntervalRunsEachCheckOnTime(int intervalMs, int offsetMs)
+    {
+        // The odd-frequency clock rounds "now" by a few ticks either way; the grid must not
+        // turn that into a whole 10 ms slot of lateness.
+        _clock.Advance(TimeSpan.FromMilliseconds(offsetMs));
+        var scheduler = HealthCheckScheduler.Create(_clock, new Random(1));
+        var probe = new ScriptedProbe(_clock);
+        var interval = TimeSpan.FromMilliseconds(intervalMs);
+        scheduler.Add("x", probe, new HealthMonitorOptions { Jitter = TimeSpan.Zero, Interval = interval, Timeout = interval });
+        _clock.Advance(TimeSpan.Zero);
+        for (var i = 1; i <= 30; i++)
+        {
+            _clock.Advance(interval);
+            Assert.Equal(i + 1, probe.CallCount);
+        }
+
         scheduler.DisposeAsync().AsTask().Wait();
     }
 
@@ -261,9 +307,10 @@ public sealed class MonitorTests : IAsyncLifetime
 
         Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
         _clock.Advance(S);
-        Assert.Equal(5000, probe.CallCount);
+        Assert.All(scheduler.Monitors, m => Assert.True(m.Snapshot.ChecksCompleted >= 1)); // every start jitter < 1 interval
+        Assert.InRange(probe.CallCount, 5000, 5050); // (a jitter in the first slot also checks again at 1 s)
         _clock.Advance(S);
-        Assert.InRange(probe.CallCount, 9000, 10000);
+        Assert.InRange(probe.CallCount, 9000, 10050);
         Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
         scheduler.DisposeAsync().AsTask().Wait();
         Assert.Equal(before, _clock.ActiveTimerCount);

@@ -7,6 +7,7 @@ namespace Ha.Net.IntegrationTests.Vrrp;
 /// Two Ha.Net nodes (A priority 150, B priority 100; VRRPv3, advert_int 0.2 s) and a client on one bridge,
 /// each node a separate Ha.Net.VrrpNode process in its own network namespace.
 /// </summary>
+[Collection(VrrpLabs.Name)]
 public class HaNetPairTests
 {
     private const string Common = "--vrid 51 --version 3 --advert-int 0.2";
@@ -42,8 +43,10 @@ public class HaNetPairTests
         await t.TouchVipFromClient();
         Assert.True(await t.ClientFollows(VrrpTopology.MacA));
 
-        t.SetPort(t.A, up: false);
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
         a.Kill9();
+        Assert.True(a.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
         await b.WaitFor("MASTER");
         Assert.True(VrrpTopology.HasVip(t.B));
         Assert.True(await t.ClientFollows(VrrpTopology.MacB));
@@ -103,9 +106,12 @@ public class HaNetPairTests
     [RequiresFact("netns")]
     public async Task Partition_makes_two_masters_and_the_heal_leaves_one_with_the_client_on_it()
     {
+        // higher_prio_send_advert: B, stepping down at the heal, sends one last advert, so A always hears a
+        // lower-priority advert and re-announces. Without it, whether A re-announces is a race (see
+        // benchmarks/failover: the client can stay on B's MAC for seconds, with keepalived too).
         await using var t = VrrpTopology.Create();
-        var a = t.StartHaNet(t.A, $"{Common} --priority 150");
-        var b = t.StartHaNet(t.B, $"{Common} --priority 100");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150 --higher-prio-send-advert");
+        var b = t.StartHaNet(t.B, $"{Common} --priority 100 --higher-prio-send-advert");
         await a.WaitFor("MASTER");
         await b.WaitFor("BACKUP");
         await t.TouchVipFromClient();
@@ -156,5 +162,28 @@ public class HaNetPairTests
         a.Terminate();
         await b.WaitFor("MASTER");
         Assert.True(await t.VipOnlyOn(t.B));
+    }
+
+    [RequiresFact("netns")]
+    public async Task IPv6_pair_fails_over_and_the_client_follows_the_neighbour_advertisements()
+    {
+        const string vip = "2001:db8::100";
+        await using var t = VrrpTopology.Create();
+        NetnsLab.Ip($"-n {t.Client} addr add 2001:db8::50/64 dev eth0 nodad");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150", vip + "/64");
+        var b = t.StartHaNet(t.B, $"{Common} --priority 100", vip + "/64");
+        await a.WaitFor("MASTER");
+        await b.WaitFor("BACKUP");
+        Assert.True(await VrrpTopology.Eventually(() => VrrpTopology.HasVip(t.A, vip) && !VrrpTopology.HasVip(t.B, vip)));
+        await t.TouchVipFromClient(vip);
+        Assert.True(await t.ClientFollows(VrrpTopology.MacA, vip));
+
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
+        a.Kill9();
+        Assert.True(a.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
+        await b.WaitFor("MASTER");
+        Assert.True(VrrpTopology.HasVip(t.B, vip));
+        Assert.True(await t.ClientFollows(VrrpTopology.MacB, vip));
     }
 }

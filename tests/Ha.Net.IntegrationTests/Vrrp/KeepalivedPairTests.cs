@@ -7,6 +7,7 @@ namespace Ha.Net.IntegrationTests.Vrrp;
 /// An Ha.Net node and a keepalived 2.2.7 node in one virtual router, each in both roles. keepalived's log
 /// must show no rejected packet, and exactly one of them holds the VIP whenever things settle.
 /// </summary>
+[Collection(VrrpLabs.Name)]
 public class KeepalivedPairTests
 {
     private const string Common = "--vrid 51 --version 3 --advert-int 0.2";
@@ -23,8 +24,10 @@ public class KeepalivedPairTests
         await t.TouchVipFromClient();
 
         // Crash with the link down: keepalived takes over and the client follows.
-        t.SetPort(t.A, up: false);
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
         a.Kill9();
+        Assert.True(a.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
         await ka.WaitFor("MASTER");
         Assert.True(await t.ClientFollows(VrrpTopology.MacB));
 
@@ -70,8 +73,10 @@ public class KeepalivedPairTests
         Assert.True(await t.ClientFollows(VrrpTopology.MacA));
 
         // keepalived crashes with its link down: Ha.Net takes over.
-        t.SetPort(t.A, up: false);
+        // A crash: the process dies (no priority-0 advert, VIPs left in place), then the machine drops off the link.
         ka2.Kill9();
+        Assert.True(ka2.Process.WaitForExit(VrrpTopology.Bound));
+        t.SetPort(t.A, up: false);
         await b.WaitFor("MASTER");
         Assert.True(VrrpTopology.HasVip(t.B));
         Assert.True(await t.ClientFollows(VrrpTopology.MacB));
@@ -116,6 +121,28 @@ public class KeepalivedPairTests
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         Assert.Equal("BACKUP", b.State);
         Assert.Equal(settled, (b.Count("BACKUP"), b.Count("MASTER")));
+        Assert.True(await t.VipOnlyOn(t.A));
+        Assert.Empty(ka.Complaints());
+    }
+
+    [RequiresFact("netns", "cmd:keepalived")]
+    public async Task Unicast_pair_with_keepalived_elects_fails_over_and_hands_back()
+    {
+        // VRRPv3 unicast: the pseudo-header checksum covers the peer's address, not 224.0.0.18.
+        await using var t = VrrpTopology.Create();
+        var ka = t.StartKeepalived(t.B, 3, 100, "0.2", extra: "    unicast_src_ip 198.18.0.12\n    unicast_peer {\n        198.18.0.11\n    }");
+        var a = t.StartHaNet(t.A, $"{Common} --priority 150 --unicast-src 198.18.0.11 --unicast-peer 198.18.0.12 --check-unicast-src");
+        await a.WaitFor("MASTER");
+        await ka.WaitFor("BACKUP");
+        Assert.True(await t.VipOnlyOn(t.A));
+
+        a.Terminate();
+        await ka.WaitFor("MASTER");
+        Assert.True(await t.VipOnlyOn(t.B));
+
+        var a2 = t.StartHaNet(t.A, $"{Common} --priority 150 --unicast-src 198.18.0.11 --unicast-peer 198.18.0.12 --check-unicast-src");
+        await a2.WaitFor("MASTER");
+        await ka.WaitFor("BACKUP");
         Assert.True(await t.VipOnlyOn(t.A));
         Assert.Empty(ka.Complaints());
     }

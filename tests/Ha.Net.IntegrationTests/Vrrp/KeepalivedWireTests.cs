@@ -13,6 +13,7 @@ namespace Ha.Net.IntegrationTests.Vrrp;
 /// veth pair: keepalived's adverts reach us byte for byte as captured (shared/vectors), and ours are
 /// accepted by keepalived without a complaint.
 /// </summary>
+[Collection(VrrpLabs.Name)]
 public class KeepalivedWireTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);

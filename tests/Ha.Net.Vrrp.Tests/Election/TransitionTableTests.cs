@@ -143,19 +143,37 @@ public class TransitionTableTests
         Assert.Equal(TimeSpan.FromSeconds(3.609375), r.Machine.NextDeadline);
     }
 
+    private static Rig WithPreemptDelay() => new Rig(o => o.PreemptDelay = TimeSpan.FromSeconds(2)).Started();
+
     [Fact]
-    public void B5_B6_B7_PreemptDelay_AcceptsLowerMasterForTheDelay_ThenDiscards()
+    public void B5_FirstLowerAdvert_StartsThePreemptDelay_AndIsAccepted()
     {
-        var r = new Rig(o => o.PreemptDelay = TimeSpan.FromSeconds(2)).Started();
+        var r = WithPreemptDelay();
         r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(1));
-        Assert.Equal("PreemptDelayStarted", r.Notes); // B5
+        Assert.Equal("PreemptDelayStarted", r.Notes);
         Assert.Equal(TimeSpan.FromSeconds(1 + 3.609375), r.Machine.NextDeadline);
+    }
+
+    [Fact]
+    public void B6_LowerAdvertWithinTheDelay_IsAccepted()
+    {
+        var r = WithPreemptDelay();
+        r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(1));
+        r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(2.9));
+        Assert.Equal("", r.Notes);
+        Assert.Equal(TimeSpan.FromSeconds(2.9 + 3.609375), r.Machine.NextDeadline);
+    }
+
+    [Fact]
+    public void B7_LowerAdvertAfterTheDelay_IsDiscarded()
+    {
+        var r = WithPreemptDelay();
+        r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(1));
         r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(2));
-        Assert.Equal("", r.Notes); // B6: accepted
-        Assert.Equal(TimeSpan.FromSeconds(2 + 3.609375), r.Machine.NextDeadline);
         r.Feed(Advert(50, Lower), TimeSpan.FromSeconds(3));
-        Assert.Equal("BackupDiscardedLowerPriority", r.Notes); // B7
+        Assert.Equal("BackupDiscardedLowerPriority", r.Notes);
         Assert.Equal(TimeSpan.FromSeconds(2 + 3.609375), r.Machine.NextDeadline);
+        Assert.Equal("Backup->Master(MasterDownTimerExpired) Send(100) Bind Announce(5)", r.Feed(VrrpInput.DeadlineReached(), TimeSpan.FromSeconds(2 + 3.609375)));
     }
 
     [Fact]

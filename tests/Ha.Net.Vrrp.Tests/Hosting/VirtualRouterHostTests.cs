@@ -180,6 +180,21 @@ public class VirtualRouterHostTests
     }
 
     [Fact]
+    public async Task UnicastBackupLeavingFault_AnnouncesItsOwnSourceAddress()
+    {
+        await using var rig = new HostRig();
+        var a = rig.Add("198.18.0.1", 100, o => o.UnicastPeers = [IPAddress.Parse("198.18.0.2")]);
+        await a.Router.StartAsync();
+        a.Router.SetLinkState(false);
+        await rig.SettleAsync();
+        Assert.Empty(a.Announcer.Announced);
+        a.Router.SetLinkState(true);
+        await rig.SettleAsync();
+        Assert.Equal(VirtualRouterState.Backup, a.State);
+        Assert.Equal([IPAddress.Parse("198.18.0.1")], a.Announcer.Announced);
+    }
+
+    [Fact]
     public async Task Owner_StartsAsMaster_WithoutWaiting()
     {
         await using var rig = new HostRig();
@@ -292,6 +307,30 @@ public class VirtualRouterHostTests
         // keepalived's capture for the peer 10.99.0.2: 31 35 c8 01 0064 e687 0a630035.
         Assert.Equal("3135c8010064e6870a630035", Convert.ToHexStringLower(sent[0].Message));
         Assert.NotEqual(sent[0].Message[6..8], sent[1].Message[6..8]);
+    }
+
+    [Fact]
+    public async Task V3OverIPv6_ElectsAndAdvertisesToFf02_12()
+    {
+        await using var rig = new HostRig();
+        void V6(VirtualRouterOptions o)
+        {
+            o.Version = VrrpVersion.V3;
+            o.AdvertisementInterval = TimeSpan.FromMilliseconds(100);
+            o.VirtualAddresses = [new Addresses.VirtualAddress(IPAddress.Parse("fe80::54"), 64, "eth0"), new Addresses.VirtualAddress(IPAddress.Parse("2001:db8::54"), 128, "eth0")];
+        }
+
+        var a = rig.Add("fe80::1", 200, V6);
+        var b = rig.Add("fe80::2", 100, V6);
+        await a.Router.StartAsync();
+        await b.Router.StartAsync();
+        await rig.RunAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(VirtualRouterState.Master, a.State);
+        Assert.Equal(VirtualRouterState.Backup, b.State);
+        Assert.Equal(IPAddress.Parse("ff02::12"), rig.Segment.Log[0].Destination);
+        Assert.Equal(8 + 32, rig.Segment.Log[0].Message.Length);
+        Assert.True(b.Router.GetStatistics().AdvertisementsReceived > 3);
+        Assert.Equal(2, a.Binder.Bound.Count);
     }
 
     [Fact]

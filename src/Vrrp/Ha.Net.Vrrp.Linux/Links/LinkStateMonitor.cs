@@ -37,6 +37,10 @@ public interface ILinkStateMonitor : IAsyncDisposable
     /// <summary>Whether <paramref name="interfaceName"/> is up now; <see langword="false"/> when there is no such interface.</summary>
     /// <param name="interfaceName">The interface.</param>
     bool IsUp(string interfaceName);
+
+    /// <summary>Whether an interface of that name exists now.</summary>
+    /// <param name="interfaceName">The interface.</param>
+    bool Exists(string interfaceName);
 }
 
 /// <summary>The rtnetlink implementation: an RTM_GETLINK dump at start, then RTM_NEWLINK/RTM_DELLINK notifications.</summary>
@@ -85,6 +89,8 @@ internal sealed partial class LinkStateMonitor : ILinkStateMonitor
     }
 
     public bool IsUp(string interfaceName) => _state.TryGetValue(interfaceName, out var up) && up;
+
+    public bool Exists(string interfaceName) => _names.Values.Contains(interfaceName);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Transport;
@@ -172,7 +171,4 @@ internal sealed class AdvertisementFilter
 
         return true;
     }
-
-    /// <summary>The address family an instance's local address implies.</summary>
-    public static AddressFamily FamilyOf(IPAddress address) => address.AddressFamily;
 }

@@ -99,8 +99,6 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
     public int EffectivePriority => _effectivePriority;
 
-    internal VirtualRouterSettings Settings => _s;
-
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -320,6 +318,13 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
                     change = action;
                     OnStateChanged(action);
+                    if (action is { From: VirtualRouterState.Fault, To: VirtualRouterState.Backup } && _s.IsUnicast)
+                    {
+                        // keepalived (try_up_instance): a unicast backup leaving FAULT announces its own source address,
+                        // so the master's neighbour cache holds it and the master's adverts reach it at once.
+                        await AnnounceSourceAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     break;
 
                 case VrrpActionKind.SendAdvertisement:
@@ -591,6 +596,30 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         }
     }
 
+    private async Task AnnounceSourceAsync(CancellationToken cancellationToken)
+    {
+        var local = new IPAddress(_localBytes);
+        var source = new VirtualAddress(local, _s.IsIPv6 ? 128 : 32, _s.InterfaceName);
+        Log.SendingGratuitous(_logger, _s.Name, _s.InterfaceName, local);
+        try
+        {
+            await _announcer.AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _announcements);
+            _metrics.Announcements.Add(1, _instanceTag);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // An announcement is best effort.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _metrics.Errors.Add(1, _instanceTag, new(VrrpMetricNames.OperationTag, "announce"));
+            Log.AnnounceFailed(_logger, ex, _s.Name, local);
+        }
+    }
+
     private void Rearm()
     {
         if (_machine.NextDeadline is { } deadline)
@@ -652,7 +681,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         {
             Interlocked.Increment(ref _dropped[(int)reason]);
             _metrics.Dropped.Add(1, _instanceTag, new(VrrpMetricNames.DropReasonTag, VrrpMetrics.ReasonName(reason)));
-            LogDrop(reason, message, advert, envelope);
+            LogDrop(reason, advert, envelope);
             return;
         }
 
@@ -677,7 +706,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         ? raw.ToString(CultureInfo.InvariantCulture) + " sec"
         : (raw * 10).ToString(CultureInfo.InvariantCulture) + " milli-sec";
 
-    private void LogDrop(VrrpDropReason reason, ReadOnlySpan<byte> message, in VrrpAdvertisement advert, in VrrpReceiveResult envelope)
+    private void LogDrop(VrrpDropReason reason, in VrrpAdvertisement advert, in VrrpReceiveResult envelope)
     {
         var source = envelope.Source;
         switch (reason)
@@ -718,8 +747,6 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                 Log.Dropped(_logger, _s.Name, source, reason.ToString());
                 break;
         }
-
-        _ = message;
     }
 
     private readonly record struct Work(VrrpInput Input, TaskCompletionSource? Done = null, bool IsFlush = false);

@@ -1,7 +1,7 @@
 namespace Ha.Net.Vrrp.Wire;
 
 /// <summary>
-/// The fixed fields of one VRRP advertisement. The addresses and the VRPPv2 authentication data stay
+/// The fixed fields of one VRRP advertisement. The addresses and the VRRPv2 authentication data stay
 /// in the message they were read from (<see cref="VrrpPacket.GetAddresses"/>,
 /// <see cref="VrrpPacket.GetAuthenticationData"/>), so reading allocates nothing.
 /// </summary>

@@ -52,13 +52,13 @@ internal sealed class VrrpTopology : IAsyncDisposable
     }
 
     /// <summary>Starts an Ha.Net node: <c>--name VI_1 --interface eth0 --vip 198.18.0.100/24</c> plus <paramref name="args"/>.</summary>
-    public VrrpNodeProcess StartHaNet(string ns, string args) =>
-        new(Lab.Start(ns, "dotnet", $"{VrrpNodeProcess.DllPath} --name VI_1 --interface eth0 --vip {Vip}/24 {args}"));
+    public VrrpNodeProcess StartHaNet(string ns, string args, string vip = Vip + "/24") =>
+        new(Lab.Start(ns, "dotnet", $"{VrrpNodeProcess.DllPath} --name VI_1 --interface eth0 --vip {vip} {args}"));
 
     public Keepalived StartKeepalived(string ns, int version, int priority, string advertInt, string? password = null, string extra = "") =>
         Keepalived.Start(Lab, ns, TestData.KeepalivedConfig("eth0", version, priority, password, vip: Vip + "/24", advertInt: advertInt, extra: extra));
 
-    public static bool HasVip(string ns) => NetnsLab.Ip($"-n {ns} -4 -o addr show dev eth0").Contains($" {Vip}/", StringComparison.Ordinal);
+    public static bool HasVip(string ns, string vip = Vip) => NetnsLab.Ip($"-n {ns} -o addr show dev eth0").Contains($" {vip}/", StringComparison.Ordinal);
 
     /// <summary>Waits (bounded) until the VIP is on <paramref name="owner"/> and on no other node namespace.</summary>
     public async Task<bool> VipOnlyOn(string owner)
@@ -79,14 +79,15 @@ internal sealed class VrrpTopology : IAsyncDisposable
     }
 
     /// <summary>The client talks to the VIP (a TCP connect to a closed port: the answer does not matter), so it has a neighbour entry.</summary>
-    public async Task TouchVipFromClient()
+    public async Task TouchVipFromClient(string vip = Vip)
     {
         await NetnsLab.InNamespace(Client, () =>
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var address = IPAddress.Parse(vip);
+            using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(Vip), 9)).Wait(TimeSpan.FromSeconds(2));
+                socket.ConnectAsync(new IPEndPoint(address, 9)).Wait(TimeSpan.FromSeconds(2));
             }
             catch (AggregateException)
             {
@@ -97,14 +98,14 @@ internal sealed class VrrpTopology : IAsyncDisposable
     }
 
     /// <summary>The MAC the client's neighbour entry holds for the VIP (null when none).</summary>
-    public string? ClientMac()
+    public string? ClientMac(string vip = Vip)
     {
-        var words = NetnsLab.Ip($"-n {Client} neigh show {Vip} dev eth0").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var words = NetnsLab.Ip($"-n {Client} neigh show {vip} dev eth0").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var i = Array.IndexOf(words, "lladdr");
         return i >= 0 && i + 1 < words.Length ? words[i + 1] : null;
     }
 
-    public Task<bool> ClientFollows(string mac) => Eventually(() => ClientMac() == mac);
+    public Task<bool> ClientFollows(string mac, string vip = Vip) => Eventually(() => ClientMac(vip) == mac);
 
     public static async Task<bool> Eventually(Func<bool> condition, TimeSpan? bound = null)
     {

@@ -1,0 +1,361 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Ha.Net.HealthChecks;
+using Ha.Net.Proxy;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Stats;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Samples.ProxyDaemon;
+
+/// <summary>
+/// <c>hanet-proxyd</c>: HAProxy's tcp mode run from haproxy.cfg, with the statistics page and the stats socket.
+/// Signals as HAProxy: SIGTERM/SIGINT stop (listeners closed, live connections drained, killed after
+/// <c>hard-stop-after</c>, 30 s), SIGUSR1 soft stop (the same drain), SIGHUP/SIGUSR2 reload in place.
+/// </summary>
+internal sealed partial class ProxyDaemon : IAsyncDisposable
+{
+    private const int SigUsr1 = 10;
+    private const int SigUsr2 = 12;
+
+    private readonly IReadOnlyList<string> _files;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly HaproxyStyleLoggerProvider _log;
+    private readonly Channel<string> _signals = Channel.CreateUnbounded<string>();
+    private readonly List<StatsPageServer> _statsPages = [];
+    private readonly List<RuntimeSocket> _runtimeSockets = [];
+    private DaemonConfig _config;
+    private ITcpProxy? _proxy;
+    private AdminCommands? _commands;
+
+    private ProxyDaemon(IReadOnlyList<string> files, DaemonConfig config, HaproxyStyleLoggerProvider log, ILoggerFactory loggerFactory)
+    {
+        _files = files;
+        _config = config;
+        _log = log;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("hanet-proxyd");
+    }
+
+    public static async Task<int> MainAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var files = new List<string>();
+        var check = false;
+        var quiet = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "-f" when i + 1 < args.Length:
+                    var path = args[++i];
+                    if (Directory.Exists(path))
+                    {
+                        // HAProxy: a directory adds its *.cfg files in lexical order.
+                        files.AddRange(Directory.GetFiles(path, "*.cfg").Order(StringComparer.Ordinal));
+                    }
+                    else
+                    {
+                        files.Add(path);
+                    }
+
+                    break;
+                case "-c":
+                    check = true;
+                    break;
+                case "-q":
+                    quiet = true;
+                    break;
+                case "-db" or "-Ws" or "-W":
+                    break; // foreground / master-worker: we always run in the foreground (systemd Type=exec).
+                case "-v" or "-vv":
+                    stdout.WriteLine($"hanet-proxyd version {AdminCommands.Version} (Ha.Net, HAProxy-compatible tcp mode)");
+                    return 0;
+                case "-h" or "--help":
+                    stdout.WriteLine(Usage);
+                    return 0;
+                default:
+                    stderr.WriteLine($"[ALERT]    ({Environment.ProcessId}) : unknown option '{args[i]}'.");
+                    stderr.WriteLine(Usage);
+                    return 1;
+            }
+        }
+
+        if (files.Count == 0)
+        {
+            stderr.WriteLine($"[ALERT]    ({Environment.ProcessId}) : No configuration file specified (-f).");
+            stderr.WriteLine(Usage);
+            return 1;
+        }
+
+        var errors = new List<string>();
+        var warnings = new List<string>();
+        var config = DaemonConfig.Load(files, errors, warnings);
+        var pid = Environment.ProcessId;
+        foreach (var w in warnings)
+        {
+            stderr.WriteLine($"[WARNING]  ({pid}) : config : {w}");
+        }
+
+        foreach (var e in errors)
+        {
+            stderr.WriteLine($"[ALERT]    ({pid}) : config : {e}");
+        }
+
+        if (config is null)
+        {
+            stderr.WriteLine($"[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
+            return 1;
+        }
+
+        if (check)
+        {
+            stdout.WriteLine("Configuration file is valid");
+            return 0;
+        }
+
+        var log = new HaproxyStyleLoggerProvider(stdout, quiet ? LogLevel.Warning : LogLevel.Information);
+        using var loggerFactory = new SingleProviderLoggerFactory(log);
+        await using var daemon = new ProxyDaemon(files, config, log, loggerFactory);
+        return await daemon.RunAsync();
+    }
+
+    private const string Usage =
+        "Usage : hanet-proxyd -f <cfgfile|cfgdir> [-f ...] [-c] [-q] [-v]\n" +
+        "        -f : configuration file or directory (several allowed, read in order)\n" +
+        "        -c : check the configuration and exit (0 valid, 1 errors listed on stderr)\n" +
+        "        -q : quiet (warnings and alerts only)\n" +
+        "        -v : version\n" +
+        "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload.";
+
+    private async Task<int> RunAsync()
+    {
+        var started = DateTimeOffset.UtcNow;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, "SIGTERM"));
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, "SIGINT"));
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => OnSignal(c, "SIGHUP"));
+        using var usr1 = PosixSignalRegistration.Create((PosixSignal)SigUsr1, c => OnSignal(c, "SIGUSR1"));
+        using var usr2 = PosixSignalRegistration.Create((PosixSignal)SigUsr2, c => OnSignal(c, "SIGUSR2"));
+
+        _proxy = TcpProxyFactory.Create(_config.Options, _loggerFactory, probeFactory: Probe);
+        _commands = new AdminCommands(_proxy, () => _config, _logger, started);
+        try
+        {
+            await _proxy.StartAsync();
+            StartStatsAndSockets();
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            LogStartFailed(_logger, ex.Message);
+            await StopStatsAndSocketsAsync();
+            return 1;
+        }
+
+        WritePidFile();
+        LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
+        await foreach (var signal in _signals.Reader.ReadAllAsync())
+        {
+            if (signal is "SIGHUP" or "SIGUSR2")
+            {
+                await ReloadAsync(signal);
+                continue;
+            }
+
+            LogStopping(_logger, signal, signal == "SIGUSR1" ? "soft-stop" : "stop", (_config.Options.HardStopAfter ?? TimeSpan.FromSeconds(30)).TotalSeconds);
+            break;
+        }
+
+        await StopStatsAndSocketsAsync();
+        await _proxy.StopAsync();
+        if (_pidFile is not null)
+        {
+            TryDelete(_pidFile);
+        }
+
+        foreach (var row in _proxy.GetStats().Where(r => r.Type is StatsRowType.Frontend or StatsRowType.Backend))
+        {
+            LogProxyStopped(_logger, row.Type == StatsRowType.Frontend ? "Proxy" : "Backend", row.ProxyName, row.TotalSessions);
+        }
+
+        return 0;
+    }
+
+    private string? _pidFile;
+
+    private void WritePidFile()
+    {
+        if (_config.PidFile is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText(path, Environment.ProcessId + "\n");
+            _pidFile = path;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPidFile(_logger, path, ex.Message);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private IHealthProbe Probe(string backend, ServerOptions server) => _config.Mapping.CreateProbeFactory()(backend, server);
+
+    private void OnSignal(PosixSignalContext context, string name)
+    {
+        context.Cancel = true; // we stop ourselves, after draining
+        _signals.Writer.TryWrite(name);
+    }
+
+    /// <summary>
+    /// Reload in place: the new configuration is read and validated first (a bad one is refused and the old
+    /// one keeps running); then the proxy applies it — frontends, backends and servers matched by name keep
+    /// their counters, admin state (drain/maint set at run time), weights set at run time are reset to the
+    /// configured ones only when the server line changed, health, and live connections; a frontend whose
+    /// bind changed is re-bound. Stats pages and the stats socket are re-opened from the new configuration.
+    /// </summary>
+    private async Task ReloadAsync(string signal)
+    {
+        LogReloading(_logger, signal, string.Join(", ", _files));
+        var errors = new List<string>();
+        var warnings = new List<string>();
+        var next = DaemonConfig.Load(_files, errors, warnings);
+        foreach (var w in warnings)
+        {
+            LogConfigWarning(_logger, w);
+        }
+
+        if (next is null)
+        {
+            foreach (var e in errors)
+            {
+                LogConfigError(_logger, e);
+            }
+
+            LogReloadRefused(_logger, errors.Count);
+            return;
+        }
+
+        var previous = _config;
+        try
+        {
+            _config = next;
+            await _proxy!.ApplyAsync(next.Options);
+        }
+        catch (Exception ex) when (ex is ArgumentException or System.Net.Sockets.SocketException or InvalidOperationException or KeyNotFoundException)
+        {
+            _config = previous;
+            LogReloadFailed(_logger, ex.Message);
+            return;
+        }
+
+        await StopStatsAndSocketsAsync();
+        try
+        {
+            StartStatsAndSockets();
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            LogReloadFailed(_logger, "stats page or socket: " + ex.Message);
+        }
+
+        LogReloaded(_logger, next.Options.Frontends.Count, next.Options.Backends.Count);
+    }
+
+    private void StartStatsAndSockets()
+    {
+        foreach (var page in _config.StatsPages)
+        {
+            var server = new StatsPageServer(page, _commands!, _logger);
+            _statsPages.Add(server);
+            server.Start();
+            LogStatsPage(_logger, page.Name, string.Join(", ", server.EndPoints), page.Certificate is null ? "http" : "https", page.Stats.Uri);
+        }
+
+        foreach (var socketConfig in _config.RuntimeSockets)
+        {
+            var socket = new RuntimeSocket(socketConfig, _commands!, _logger);
+            _runtimeSockets.Add(socket);
+            socket.Start();
+            LogStatsSocket(_logger, socket.Description, socketConfig.Admin ? "admin" : "user");
+        }
+    }
+
+    private async Task StopStatsAndSocketsAsync()
+    {
+        foreach (var page in _statsPages)
+        {
+            await page.DisposeAsync();
+        }
+
+        foreach (var socket in _runtimeSockets)
+        {
+            await socket.DisposeAsync();
+        }
+
+        _statsPages.Clear();
+        _runtimeSockets.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopStatsAndSocketsAsync();
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        _log.Dispose();
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Loading success. Configuration {Files}: {Frontends} frontend(s), {Backends} backend(s), {Pages} stats page(s), {Sockets} stats socket(s).")]
+    private static partial void LogLoaded(ILogger logger, string files, int frontends, int backends, int pages, int sockets);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Starting proxies: {Reason}. Exiting.")]
+    private static partial void LogStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "{Signal} received, {Kind}: listeners closed, waiting for live connections to end (hard-stop-after {Seconds}s).")]
+    private static partial void LogStopping(ILogger logger, string signal, string kind, double seconds);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "{Kind} {Name} stopped (cumulated conns: {Total}).")]
+    private static partial void LogProxyStopped(ILogger logger, string kind, string name, long total);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{Signal} received, reloading the configuration from {Files}.")]
+    private static partial void LogReloading(ILogger logger, string signal, string files);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "config : {Finding}")]
+    private static partial void LogConfigWarning(ILogger logger, string finding);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "config : {Finding}")]
+    private static partial void LogConfigError(ILogger logger, string finding);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Reload refused: {Count} error(s) in the new configuration; the running configuration is kept.")]
+    private static partial void LogReloadRefused(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Error, Message = "Reload failed: {Reason}; the running configuration is kept.")]
+    private static partial void LogReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Reload complete: {Frontends} frontend(s), {Backends} backend(s); counters, server states and live connections kept.")]
+    private static partial void LogReloaded(ILogger logger, int frontends, int backends);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Stats page {Name} listening on {EndPoints} ({Scheme}, uri {Uri}).")]
+    private static partial void LogStatsPage(ILogger logger, string name, string endPoints, string scheme, string uri);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Cannot write pid file {Path}: {Reason} (continuing; systemd tracks the main pid).")]
+    private static partial void LogPidFile(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Stats socket listening on {Socket} (level {Level}).")]
+    private static partial void LogStatsSocket(ILogger logger, string socket, string level);
+}

@@ -1,0 +1,119 @@
+namespace Ha.Net.Samples.VrrpDaemon;
+
+/// <summary>hanet-vrrpd's command line: keepalived's option names for what a VRRP-only daemon does.</summary>
+internal sealed class CommandLine
+{
+    public const string DefaultConfig = "/etc/keepalived/keepalived.conf";
+
+    public string ConfigFile { get; private set; } = DefaultConfig;
+
+    public bool ConfigTest { get; private set; }
+
+    public bool LogConsole { get; private set; }
+
+    public bool LogDetail { get; private set; }
+
+    public bool DontFork { get; private set; }
+
+    public bool Help { get; private set; }
+
+    public bool Version { get; private set; }
+
+    /// <summary>Accepted keepalived options that change nothing here, for the start-up warning.</summary>
+    public List<string> Ignored { get; } = [];
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        var c = new CommandLine();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            string? inline = null;
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal))
+            {
+                inline = a[(a.IndexOf('=', StringComparison.Ordinal) + 1)..];
+                a = a[..a.IndexOf('=', StringComparison.Ordinal)];
+            }
+
+            switch (a)
+            {
+                case "-f":
+                case "--use-file":
+                    c.ConfigFile = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a file name"));
+                    break;
+                case "-t":
+                case "--config-test":
+                    c.ConfigTest = true;
+                    break;
+                case "-l":
+                case "--log-console":
+                    c.LogConsole = true;
+                    break;
+                case "-D":
+                case "--log-detail":
+                    c.LogDetail = true;
+                    break;
+                case "-n":
+                case "--dont-fork":
+                    c.DontFork = true;
+                    break;
+                case "-P":
+                case "--vrrp":
+                    // hanet-vrrpd is only ever the VRRP subsystem.
+                    break;
+                case "-S":
+                case "--log-facility":
+                    c.Ignored.Add(a);
+                    if (inline is null)
+                    {
+                        i++;
+                    }
+
+                    break;
+                case "-h":
+                case "--help":
+                    c.Help = true;
+                    break;
+                case "-v":
+                case "--version":
+                    c.Version = true;
+                    break;
+                default:
+                    // Combined short flags as keepalived's getopt accepts them: -lnD, -lD, ...
+                    if (a.Length > 2 && a[0] == '-' && a[1] != '-' && a[1..].All(ch => "tlDnP".Contains(ch, StringComparison.Ordinal)))
+                    {
+                        foreach (var ch in a[1..])
+                        {
+                            switch (ch)
+                            {
+                                case 't': c.ConfigTest = true; break;
+                                case 'l': c.LogConsole = true; break;
+                                case 'D': c.LogDetail = true; break;
+                                case 'n': c.DontFork = true; break;
+                            }
+                        }
+
+                        break;
+                    }
+
+                    throw new ArgumentException($"unknown option '{args[i]}' (see --help)");
+            }
+        }
+
+        return c;
+    }
+
+    public const string Usage = """
+        Usage: hanet-vrrpd [OPTION...]
+          -f, --use-file=FILE      Use the specified configuration file (default /etc/keepalived/keepalived.conf)
+          -t, --config-test        Check the configuration for obvious errors, print them with file:line, and exit
+                                   (0 = valid, 1 = refused)
+          -l, --log-console        Log messages to the console (hanet-vrrpd always logs to stdout; accepted for keepalived units)
+          -D, --log-detail         Detailed log messages (debug level: priority-0 adverts sent, discarded adverts ...)
+          -n, --dont-fork          Don't fork the daemon process (hanet-vrrpd never forks; accepted for keepalived units)
+          -P, --vrrp               Only run with VRRP subsystem (the only subsystem hanet-vrrpd has)
+          -v, --version            Display the version number
+          -h, --help               Display this help message
+        Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration.
+        """;
+}

@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
+using Ha.Net.Vrrp.Configuration;
+using Ha.Net.Vrrp.Linux.Transport;
+using Ha.Net.Vrrp.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Vrrp.Linux.Hosting;
+
+/// <summary>Opens the raw-socket transport of each configured instance: interface, family (from its VIPs), source, group or unicast peers.</summary>
+internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
+{
+    private readonly LinuxVrrpOptions _options;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly IMeterFactory? _meterFactory;
+
+    public LinuxVrrpTransportFactory(LinuxVrrpOptions options, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _meterFactory = meterFactory;
+    }
+
+    public IVrrpTransport Create(VirtualRouterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return LinuxVrrpBackend.OpenTransport(ToTransportOptions(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
+    }
+
+    internal static RawVrrpTransportOptions ToTransportOptions(VirtualRouterOptions options, byte unicastTtl) => new()
+    {
+        InterfaceName = options.InterfaceName,
+        AddressFamily = options.VirtualAddresses.Count > 0 ? options.VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork,
+        SourceAddress = options.SourceAddress,
+        UnicastPeers = [.. options.UnicastPeers],
+        MulticastGroup = options.MulticastGroup,
+        CheckUnicastSource = options.CheckUnicastSource,
+        UnicastTtl = unicastTtl,
+    };
+}

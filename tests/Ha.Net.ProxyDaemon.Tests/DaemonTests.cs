@@ -1,0 +1,344 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Ha.Net.ProxyDaemon.Tests;
+
+public sealed class CheckModeTests
+{
+    [Fact]
+    public async Task Check_Seed000LikeConfig_IsValid()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            await File.WriteAllTextAsync(cfg, Seed000Setup.Config(Path.Combine(dir.FullName, "s"), 9000, 2525, 2526, 2527));
+            var (code, stdout, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("Configuration file is valid", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("[ALERT]", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Check_Seed000AsWritten_OneLineLayout_IsValidAsideFromItsCertificateDirectory()
+    {
+        // Seed 000's DC1 haproxy.cfg exactly as the post prints it (one line); its 'ssl crt /etc/pki/tls/private/'
+        // does not exist here, so the only error is that one, located at the line.
+        var seed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Seeds", "000-dc1-haproxy.cfg"));
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            await File.WriteAllTextAsync(cfg, seed + "\n");
+            var (code, _, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            Assert.Equal(1, code);
+            var alerts = stderr.Split('\n').Where(l => l.Contains(": error: ", StringComparison.Ordinal)).ToList();
+            var alert = Assert.Single(alerts);
+            Assert.Contains($"{cfg}:1: error: stats page 'stats': 'bind ... ssl crt /etc/pki/tls/private/'", alert, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Check_SeveralFiles_ErrorsNameTheirOwnFileAndLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var first = Path.Combine(dir.FullName, "10-global.cfg");
+            var second = Path.Combine(dir.FullName, "20-proxies.cfg");
+            await File.WriteAllTextAsync(first, "global\n    maxconn 100\ndefaults\n    mode tcp\n    timeout connect 1s\n");
+            await File.WriteAllTextAsync(second,
+                "frontend fe\n    bind 127.0.0.1:2525\n    default_backend be\nbackend be\n    balance nonsense\n    server s1 127.0.0.1:70000\n");
+            var (code, stdout, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", first, "-f", second);
+            Assert.Equal(1, code);
+            Assert.DoesNotContain("valid", stdout, StringComparison.Ordinal);
+            Assert.Contains($"{second}:5: error: backend 'be': unknown balance algorithm 'nonsense'", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{second}:6: error:", stderr, StringComparison.Ordinal);
+            Assert.Contains("70000", stderr, StringComparison.Ordinal);
+
+            // A directory is read as its *.cfg files in order, as HAProxy does.
+            var (dirCode, _, dirErr) = await DaemonProcess.RunToEndAsync("-c", "-f", dir.FullName);
+            Assert.Equal(1, dirCode);
+            Assert.Contains($"{second}:5:", dirErr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Check_StatsSslWithoutUsablePem_IsRefusedAtTheBindLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            var pem = Path.Combine(dir.FullName, "nokey.pem");
+            await File.WriteAllTextAsync(pem, "not a certificate\n");
+            await File.WriteAllTextAsync(cfg, $"listen stats\n    bind 127.0.0.1:9000 ssl crt {pem}\n    mode http\n    stats enable\n");
+            var (code, _, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            Assert.Equal(1, code);
+            Assert.Contains($"{cfg}:2: error: stats page 'stats'", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task NoConfig_IsAnError()
+    {
+        var (code, _, stderr) = await DaemonProcess.RunToEndAsync();
+        Assert.Equal(1, code);
+        Assert.Contains("No configuration file", stderr, StringComparison.Ordinal);
+    }
+}
+
+public sealed class DaemonTests
+{
+    private static HttpClient Client(bool auth, bool acceptAnyCertificate = false)
+    {
+        var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        if (acceptAnyCertificate)
+        {
+            handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+        }
+
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+        if (auth)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Seed000Setup.User}:{Seed000Setup.Password}")));
+        }
+
+        return client;
+    }
+
+    [Fact]
+    public async Task Seed000_RoundRobinsMailAcrossBothBackends()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        var names = await FakeSmtp.BannersAsync(setup.SmtpPort, 6);
+        Assert.Equal(3, names.Count(n => n == "dc1server01"));
+        Assert.Equal(3, names.Count(n => n == "dc1server02"));
+        Assert.Contains("smtpdc1 emailservice/dc1server0", setup.Daemon.Output, StringComparison.Ordinal); // tcplog line
+        Assert.Equal(setup.Daemon.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            (await File.ReadAllTextAsync(Path.Combine(setup.Directory, "haproxy.pid"))).Trim());
+        Assert.Contains("global 'user' is ignored", setup.Daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatsPage_AsksForCredentials_ThenServesHtmlAndCsv()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        using var anonymous = Client(auth: false);
+        using var unauthorized = await anonymous.GetAsync(new Uri(setup.StatsUrl()));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        var challenge = Assert.Single(unauthorized.Headers.WwwAuthenticate);
+        Assert.Equal("Basic", challenge.Scheme);
+        Assert.Equal("realm=\"HAProxy Statistics\"", challenge.Parameter);
+
+        using var wrong = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("admin:nope"u8.ToArray()));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(new Uri(setup.StatsUrl()))).StatusCode);
+
+        using var client = Client(auth: true);
+        var html = await client.GetStringAsync(new Uri(setup.StatsUrl()));
+        Assert.Contains("Statistics Report", html, StringComparison.Ordinal);
+        Assert.Contains(">emailservice<", html, StringComparison.Ordinal);
+        Assert.Contains(">dc1server01<", html, StringComparison.Ordinal);
+        Assert.Contains("<select name=action", html, StringComparison.Ordinal); // stats admin if TRUE
+        Assert.Contains("value=\"drain\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("version", html, StringComparison.Ordinal);       // stats hide-version
+
+        var csv = await client.GetStringAsync(new Uri(setup.StatsUrl() + ";csv"));
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,", lines[0], StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith("smtpdc1,FRONTEND,", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("emailservice,dc1server02,", StringComparison.Ordinal) && l.Split(',')[17] == "UP");
+    }
+
+    [Fact]
+    public async Task StatsPage_AdminPost_DrainsTheServer()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        using var client = Client(auth: true);
+        var html = await client.GetStringAsync(new Uri(setup.StatsUrl()));
+        var backendId = html.Split("name=\"b\" value=\"")[1].Split('"')[0];
+        using var post = await client.PostAsync(new Uri(setup.StatsUrl()), new FormUrlEncodedContent(
+            [new("s", "dc1server01"), new("action", "maint"), new("b", backendId)]));
+        Assert.Equal(HttpStatusCode.SeeOther, post.StatusCode);
+        Assert.Equal("/;st=DONE", post.Headers.Location!.OriginalString);
+        Assert.Equal("MAINT", await setup.StatusAsync("dc1server01"));
+        Assert.All(await FakeSmtp.BannersAsync(setup.SmtpPort, 4), n => Assert.Equal("dc1server02", n));
+
+        // Without credentials the form is refused like the page.
+        using var anonymous = Client(auth: false);
+        using var denied = await anonymous.PostAsync(new Uri(setup.StatsUrl()), new FormUrlEncodedContent(
+            [new("s", "dc1server01"), new("action", "ready"), new("b", backendId)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, denied.StatusCode);
+        Assert.Equal("MAINT", await setup.StatusAsync("dc1server01"));
+    }
+
+    [Fact]
+    public async Task RuntimeSocket_StateAndWeight_ChangeWhereNewConnectionsGo()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server01 state drain"));
+        Assert.Equal("DRAIN", await setup.StatusAsync("dc1server01"));
+        Assert.All(await FakeSmtp.BannersAsync(setup.SmtpPort, 4), n => Assert.Equal("dc1server02", n));
+
+        var state = await setup.SocketCommandAsync("show servers state emailservice");
+        var s1 = state.Split('\n').Select(l => l.Split(' ')).First(f => f.Length > 8 && f[3] == "dc1server01");
+        Assert.Equal("8", s1[6]); // srv_admin_state: SRV_ADMF_DRAIN
+
+        // Several commands on one line; disable = maint, enable = ready; weight 0 takes no new connection.
+        await setup.SocketCommandAsync("set server emailservice/dc1server01 state ready; set server emailservice/dc1server02 weight 0");
+        Assert.All(await FakeSmtp.BannersAsync(setup.SmtpPort, 4), n => Assert.Equal("dc1server01", n));
+        await setup.SocketCommandAsync("set server emailservice/dc1server02 weight 1;disable server emailservice/dc1server01");
+        Assert.Equal("MAINT", await setup.StatusAsync("dc1server01"));
+        Assert.All(await FakeSmtp.BannersAsync(setup.SmtpPort, 4), n => Assert.Equal("dc1server02", n));
+        await setup.SocketCommandAsync("enable server emailservice/dc1server01");
+        var names = await FakeSmtp.BannersAsync(setup.SmtpPort, 4);
+        Assert.Equal(2, names.Count(n => n == "dc1server01"));
+
+        Assert.Equal("No such server.\n\n", await setup.SocketCommandAsync("set server emailservice/nope state drain"));
+        Assert.Equal("No such backend.\n\n", await setup.SocketCommandAsync("disable server nope/dc1server01"));
+        Assert.Contains("Pid: " + setup.Daemon.Pid, await setup.SocketCommandAsync("show info"), StringComparison.Ordinal);
+        Assert.Contains("set server <bk>/<srv> state", await setup.SocketCommandAsync("help"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RuntimeSocket_PromptMode_AnswersSeveralLines()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(setup.SocketPath), cts.Token);
+        await socket.SendAsync("prompt\nshow info\nset server emailservice/dc1server02 state maint\nquit\n"u8.ToArray(), System.Net.Sockets.SocketFlags.None, cts.Token);
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token)) > 0)
+        {
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        Assert.StartsWith("> Name: Ha.Net\n", answer.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("\n> \n> ", answer.ToString(), StringComparison.Ordinal);
+        Assert.Equal("MAINT", await setup.StatusAsync("dc1server02"));
+    }
+
+    [Fact]
+    public async Task Sighup_ReloadsKeepingServerStateAndCounters_SigtermStops()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        await FakeSmtp.BannersAsync(setup.SmtpPort, 2);
+        await setup.SocketCommandAsync("set server emailservice/dc1server01 state drain");
+
+        // A bad edit is refused and the running configuration stays.
+        var good = await File.ReadAllTextAsync(setup.ConfigPath);
+        await File.WriteAllTextAsync(setup.ConfigPath, good.Replace("balance roundrobin", "balance nonsense", StringComparison.Ordinal));
+        setup.Daemon.Signal(DaemonProcess.SigHup);
+        await setup.Daemon.WaitForOutputAsync("Reload refused", TimeSpan.FromSeconds(30));
+        Assert.Contains($"{setup.ConfigPath}:", setup.Daemon.Output, StringComparison.Ordinal);
+
+        // A good edit (a third server) is applied; drain state and counters survive.
+        var third = FakeSmtp.Start("dc1server03");
+        await using (third)
+        {
+            await File.WriteAllTextAsync(setup.ConfigPath, good + $"    server dc1server03 127.0.0.1:{third.EndPoint.Port} check inter 300 rise 1\n");
+            setup.Daemon.Signal(DaemonProcess.SigHup);
+            await setup.Daemon.WaitForOutputAsync("Reload complete", TimeSpan.FromSeconds(30));
+            await setup.WaitForStatusAsync("dc1server03", "UP");
+            Assert.Equal("DRAIN", await setup.StatusAsync("dc1server01"));
+            var csv = await setup.SocketCommandAsync("show stat");
+            var fe = csv.Split('\n').First(l => l.StartsWith("smtpdc1,FRONTEND,", StringComparison.Ordinal)).Split(',');
+            Assert.Equal("2", fe[7]); // stot kept across the reload
+            var names = await FakeSmtp.BannersAsync(setup.SmtpPort, 4);
+            Assert.DoesNotContain("dc1server01", names);
+            Assert.Contains("dc1server03", names);
+
+            setup.Daemon.Signal(DaemonProcess.SigTerm);
+            Assert.Equal(0, await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("SIGTERM received", setup.Daemon.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(setup.SocketPath));
+        }
+    }
+
+    [Fact]
+    public async Task Sigusr1_SoftStop_LetsALiveSessionFinish()
+    {
+        await using var setup = await Seed000Setup.StartAsync();
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, setup.SmtpPort), cts.Token);
+        var buffer = new byte[256];
+        Assert.True(await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token) > 0); // 220 banner
+
+        setup.Daemon.Signal(DaemonProcess.SigUsr1);
+        await setup.Daemon.WaitForOutputAsync("soft-stop", TimeSpan.FromSeconds(30));
+
+        // New connections are refused once the listener is closed; the live session still talks.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, setup.SmtpPort), cts.Token);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the frontend kept accepting after SIGUSR1");
+            await Task.Delay(100, cts.Token);
+        }
+
+        await client.SendAsync("NOOP\r\n"u8.ToArray(), System.Net.Sockets.SocketFlags.None, cts.Token);
+        var n = await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token);
+        Assert.StartsWith("250 ", Encoding.ASCII.GetString(buffer, 0, n), StringComparison.Ordinal);
+        await client.SendAsync("QUIT\r\n"u8.ToArray(), System.Net.Sockets.SocketFlags.None, cts.Token);
+        while (await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token) > 0)
+        {
+        }
+
+        client.Close(); // the session ends normally, so the soft stop completes without the hard stop
+        Assert.Equal(0, await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.DoesNotContain("Hard stop", setup.Daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatsPage_OverTls_FromAPemFile()
+    {
+        // HAProxy's crt: one PEM holding the certificate and its key; a directory of them works too.
+        await using var setup = await Seed000Setup.StartAsync(" ssl crt {dir}/tls/", prepare: dir =>
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            Directory.CreateDirectory(Path.Combine(dir, "tls"));
+            File.WriteAllText(Path.Combine(dir, "tls", "stats.pem"), cert.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+        });
+        using var client = Client(auth: true, acceptAnyCertificate: true);
+        var csv = await client.GetStringAsync(new Uri(setup.StatsUrl("https") + ";csv"));
+        Assert.Contains("emailservice,dc1server01,", csv, StringComparison.Ordinal);
+        Assert.Contains("(https, uri /)", setup.Daemon.Output, StringComparison.Ordinal);
+    }
+}
