@@ -139,12 +139,41 @@ public sealed class PostfixInstance : IDisposable
     private bool MasterAlive()
     {
         var pidFile = Path.Combine(Directory, "queue", "pid", "master.pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+        string text;
+        try
+        {
+            // .NET takes an advisory lock on open; Postfix's master holds one on its pid file while
+            // it runs, so "locked" here means the master is still alive.
+            using var stream = new FileStream(pidFile, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite });
+            using var reader = new StreamReader(stream);
+            text = reader.ReadToEnd();
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var pid))
         {
             return false;
         }
 
-        return System.IO.Directory.Exists($"/proc/{pid}") && File.ReadAllText($"/proc/{pid}/stat").Contains("(master)", StringComparison.Ordinal);
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat").Contains("(master)", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // the process went away between the two reads
+        }
     }
 
     private void WriteConfiguration()
