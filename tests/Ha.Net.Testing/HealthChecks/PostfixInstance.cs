@@ -113,12 +113,17 @@ public sealed class PostfixInstance : IDisposable
             Thread.Sleep(50);
         }
 
-        try
+        // Postfix's daemons may still be writing (postlogd, the queue) for a moment after abort.
+        for (var attempt = 0; attempt < 50 && System.IO.Directory.Exists(Directory); attempt++)
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 
