@@ -128,6 +128,8 @@ run() {
   if [[ $scenario == heal+hpsa ]]; then
     hanet_args="$hanet_args --higher-prio-send-advert"; ka_extra="$ka_extra
   higher_prio_send_advert"; scenario=heal
+  elif [[ $scenario == heal ]]; then
+    hanet_args="$hanet_args --no-higher-prio-send-advert"   # keepalived's default, for a like-for-like row
   fi
   start_pair $impl $version $interval
   hanet_args=$saved_args; ka_extra=$saved_extra

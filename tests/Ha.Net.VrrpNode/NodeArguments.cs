@@ -66,6 +66,7 @@ internal sealed class NodeArguments
                 case "--garp-master-refresh": o.GarpMasterRefresh = Seconds(Next(), key); break;
                 case "--lower-prio-no-advert": o.LowerPriorityNoAdvert = true; break;
                 case "--higher-prio-send-advert": o.HigherPrioritySendAdvert = true; break;
+                case "--no-higher-prio-send-advert": o.HigherPrioritySendAdvert = false; break;
                 case "--track-interface":
                     {
                         var (name, weight) = Weighted(Next(), key);
