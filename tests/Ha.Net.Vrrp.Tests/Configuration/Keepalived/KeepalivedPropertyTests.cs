@@ -1,3 +1,4 @@
+using Ha.Net.Testing.Files;
 using FsCheck;
 using FsCheck.Fluent;
 using Ha.Net.Vrrp.Configuration.Keepalived;

@@ -1,3 +1,4 @@
+using Ha.Net.Testing.Files;
 using System.Net;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration.Keepalived;
