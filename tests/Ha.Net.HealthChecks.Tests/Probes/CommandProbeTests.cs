@@ -95,7 +95,7 @@ public sealed class CommandProbeTests : IDisposable
         var result = await Probe(new CommandProbeOptions
         {
             FileName = $"sleep {_marker} & sleep {_marker} & echo started; wait", UseShell = true,
-        }, timeoutMs: 1000);
+        }, timeoutMs: 5000);
         Assert.Equal(CheckStatus.ProcessTimeout, result.Status);
         Assert.Equal($"Command 'sleep {_marker} & sleep {_marker} & echo started; wait' timed out and was killed: started", result.Description);
         for (var i = 0; i < 500 && PidsWithMarker().Count > 0; i++)

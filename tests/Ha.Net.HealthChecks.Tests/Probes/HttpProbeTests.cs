@@ -143,7 +143,7 @@ public class HttpProbeTests
     public async Task NoResponse_IsL7Timeout()
     {
         await using var server = new ScriptedServer(c => c.HangAsync());
-        var result = await Probe(new HttpProbeOptions { EndPoint = server.EndPoint }, timeoutMs: 300);
+        var result = await Probe(new HttpProbeOptions { EndPoint = server.EndPoint }, timeoutMs: 3000);
         Assert.Equal(CheckStatus.L7Timeout, result.Status);
         Assert.Equal("Timeout waiting for HTTP response", result.Description);
     }
@@ -216,7 +216,7 @@ public class HttpProbeTests
     public async Task TlsHandshakeThatNeverAnswers_IsL6Timeout()
     {
         await using var server = new ScriptedServer(c => c.HangAsync());
-        var result = await Probe(new HttpProbeOptions { EndPoint = server.EndPoint, UseTls = true }, timeoutMs: 300);
+        var result = await Probe(new HttpProbeOptions { EndPoint = server.EndPoint, UseTls = true }, timeoutMs: 3000);
         Assert.Equal(CheckStatus.L6Timeout, result.Status);
         Assert.Equal("Timeout during TLS handshake", result.Description);
     }

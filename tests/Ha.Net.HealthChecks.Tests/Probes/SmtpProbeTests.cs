@@ -96,7 +96,7 @@ public class SmtpProbeTests
     public async Task BannerThatNeverComes_IsL7Timeout()
     {
         await using var server = new ScriptedServer(c => c.HangAsync());
-        var result = await Probe(server.EndPoint, timeoutMs: 300);
+        var result = await Probe(server.EndPoint, timeoutMs: 3000);
         Assert.Equal(CheckStatus.L7Timeout, result.Status);
         Assert.Equal("Timeout waiting for SMTP greeting", result.Description);
         Assert.Null(result.Code);
@@ -201,7 +201,7 @@ public class SmtpProbeTests
             await c.SendAsync("220 mx ESMTP\r\n");
             await c.HangAsync();
         });
-        var result = await Probe(server.EndPoint, timeoutMs: 300);
+        var result = await Probe(server.EndPoint, timeoutMs: 3000);
         Assert.Equal(CheckStatus.L7Timeout, result.Status);
         Assert.Equal("Timeout waiting for HELO reply", result.Description);
     }
