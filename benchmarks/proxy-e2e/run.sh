@@ -19,6 +19,10 @@ DURATION=${DURATION:-10}
 IDLE=${IDLE:-9500}
 CONNS=${CONNS:-50}
 PIN=${PIN:-1}
+# PHASES: a subset of "ka close bulk idle" (keep-alive, new connection per request, iperf3, idle
+# connections) to measure only those; the summary then shows just the rows measured.
+PHASES=${PHASES:-ka close bulk idle}
+has() { case " $PHASES " in *" $1 "*) return 0;; *) return 1;; esac; }
 WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
 # Ports from a random base (the machine is shared; fixed ports collide).
 BASE=${BASE:-$((30000 + (RANDOM % 300) * 100))}
@@ -88,7 +92,8 @@ HAP
 $PROXYCPU haproxy -f "$WORK/haproxy.cfg" -D
 # Socket completions run their (non-blocking) continuations on the epoll thread instead of
 # hopping to the thread pool: measured here at ~16 vs ~25 us of CPU per keep-alive request.
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${INLINE:-1} $PROXYCPU "$WORK/host/ProxyHost" 127.0.0.1:$HANET_HTTP=127.0.0.1:$NGINX_PORT 127.0.0.1:$HANET_IPERF=127.0.0.1:$IPERF_PORT > "$WORK/hanet.log" 2>&1 &
+# HANET_ENV: extra VAR=value settings for the Ha.Net process only (A/B of runtime knobs).
+env ${HANET_ENV:-} DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${INLINE:-1} $PROXYCPU "$WORK/host/ProxyHost" 127.0.0.1:$HANET_HTTP=127.0.0.1:$NGINX_PORT 127.0.0.1:$HANET_IPERF=127.0.0.1:$IPERF_PORT > "$WORK/hanet.log" 2>&1 &
 PIDS+=($!)
 HANET_PID=$!
 for i in $(seq 1 100); do grep -q ready "$WORK/hanet.log" 2>/dev/null && break; sleep 0.1; done
@@ -158,26 +163,34 @@ idle_run() { # name port pid
 }
 
 echo "== load: $(uptime)"
+if has ka; then
 echo "== keep-alive HTTP through nginx (wrk -t1 -c$CONNS -d${DURATION}s)"
 wrk_run direct $NGINX_PORT 0
 wrk_run haproxy $HAP_HTTP "$HAP_PID"
 wrk_run hanet $HANET_HTTP "$HANET_PID"
+fi
+if has close; then
 echo "== new connection per request (wrk -H 'Connection: close')"
 wrk_run direct_close $NGINX_PORT 0 -H "Connection: close"
 wrk_run haproxy_close $HAP_HTTP "$HAP_PID" -H "Connection: close"
 wrk_run hanet_close $HANET_HTTP "$HANET_PID" -H "Connection: close"
+fi
+if has bulk; then
 echo "== bulk (iperf3 -t $DURATION)"
 for p in 1 4; do
   iperf_run "direct_p$p" $IPERF_PORT 0 $p
   iperf_run "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p
   iperf_run "hanet_p$p" $HANET_IPERF "$HANET_PID" $p
 done
+fi
 R[haproxy.peak_rss_mb]=$(awk -v k="$(hwm "$HAP_PID")" 'BEGIN{printf "%.1f", k/1024}')
 R[hanet.peak_rss_mb]=$(awk -v k="$(hwm "$HANET_PID")" 'BEGIN{printf "%.1f", k/1024}')
 echo "== peak RSS: haproxy ${R[haproxy.peak_rss_mb]} MiB, ha.net ${R[hanet.peak_rss_mb]} MiB"
+if has idle; then
 echo "== $IDLE idle connections"
 idle_run haproxy $HAP_HTTP "$HAP_PID"
 idle_run hanet $HANET_HTTP "$HANET_PID"
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
 ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v }'; }
