@@ -25,7 +25,8 @@ PHASES=${PHASES:-ka close bulk idle}
 has() { case " $PHASES " in *" $1 "*) return 0;; *) return 1;; esac; }
 WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
 # Ports from a random base (the machine is shared; fixed ports collide).
-BASE=${BASE:-$((30000 + (RANDOM % 300) * 100))}
+# Below the kernel's ephemeral range (32768-60999 by default): a random base inside it clashed with client ports.
+BASE=${BASE:-$((20000 + (RANDOM % 120) * 100))}
 NGINX_PORT=$BASE; HAP_HTTP=$((BASE+1)); HANET_HTTP=$((BASE+2))
 IPERF_PORT=$((BASE+10)); HAP_IPERF=$((BASE+11)); HANET_IPERF=$((BASE+12))
 PIDS=()
