@@ -575,23 +575,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         {
             foreach (var address in _s.AllAddresses)
             {
-                try
-                {
-                    await _announcer.AnnounceAsync(address, cancellationToken).ConfigureAwait(false);
-                    Interlocked.Increment(ref _announcements);
-                    _metrics.Announcements.Add(1, _instanceTag);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-#pragma warning disable CA1031 // An announcement is best effort.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    _metrics.Errors.Add(1, _instanceTag, new(VrrpMetricNames.OperationTag, "announce"));
-                    Log.AnnounceFailed(_logger, ex, _s.Name, address.Address);
-                }
+                await AnnounceOneAsync(address, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -601,9 +585,15 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         var local = new IPAddress(_localBytes);
         var source = new VirtualAddress(local, _s.IsIPv6 ? 128 : 32, _s.InterfaceName);
         Log.SendingGratuitous(_logger, _s.Name, _s.InterfaceName, local);
+        await AnnounceOneAsync(source, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One announcement frame: counted on success, counted and logged on failure (best effort).</summary>
+    private async Task AnnounceOneAsync(VirtualAddress address, CancellationToken cancellationToken)
+    {
         try
         {
-            await _announcer.AnnounceAsync(source, cancellationToken).ConfigureAwait(false);
+            await _announcer.AnnounceAsync(address, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _announcements);
             _metrics.Announcements.Add(1, _instanceTag);
         }
@@ -616,7 +606,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 #pragma warning restore CA1031
         {
             _metrics.Errors.Add(1, _instanceTag, new(VrrpMetricNames.OperationTag, "announce"));
-            Log.AnnounceFailed(_logger, ex, _s.Name, local);
+            Log.AnnounceFailed(_logger, ex, _s.Name, address.Address);
         }
     }
 
