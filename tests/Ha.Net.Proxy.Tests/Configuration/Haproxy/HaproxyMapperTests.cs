@@ -231,21 +231,7 @@ public sealed class HaproxyMapperTests
         Assert.Contains(mapping.Warnings, w => w.Directive == "bind");
     }
 
-    private const string Base = """
-        global
-            maxconn 100
-        defaults
-            mode tcp
-            timeout connect 5s
-            timeout client 30s
-            timeout server 30s
-        frontend fe
-            bind 127.0.0.1:2525
-            default_backend be
-        backend be
-            server s1 127.0.0.1:2526 check
-
-        """;
+    private const string Base = HaproxyTestData.MinimalConfig;
 
     private static int FreePort()
     {
