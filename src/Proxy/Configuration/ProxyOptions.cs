@@ -22,11 +22,30 @@ public sealed record ProxyOptions
     /// A buffer is held only while data is in flight: idle connections hold none.</summary>
     public int BufferSize { get; init; } = 64 * 1024;
 
+    /// <summary>How connections are driven: on Linux by default an epoll event loop per CPU
+    /// (HAProxy's model), elsewhere .NET's socket engine. Takes effect only at start.</summary>
+    public ProxyIoEngine IoEngine { get; init; } = ProxyIoEngine.Auto;
+
     /// <summary>The listeners.</summary>
     public IReadOnlyList<FrontendOptions> Frontends { get; init; } = [];
 
     /// <summary>The server pools.</summary>
     public IReadOnlyList<BackendOptions> Backends { get; init; } = [];
+}
+
+/// <summary>How the proxy drives its connections once they are accepted.</summary>
+public enum ProxyIoEngine
+{
+    /// <summary><see cref="Epoll"/> on Linux, <see cref="Sockets"/> elsewhere.</summary>
+    Auto,
+
+    /// <summary>.NET's <see cref="System.Net.Sockets.Socket"/> async operations: one pump task per
+    /// direction, zero-byte receives before renting a buffer. Portable.</summary>
+    Sockets,
+
+    /// <summary>Linux only: one thread per CPU, each with an edge-triggered epoll set that connects,
+    /// forwards and closes its connections' sockets itself, with one receive buffer per thread.</summary>
+    Epoll,
 }
 
 /// <summary>A listener (HAProxy <c>frontend</c> with one <c>bind</c> and a <c>default_backend</c>).</summary>

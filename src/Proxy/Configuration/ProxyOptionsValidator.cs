@@ -18,6 +18,15 @@ public static class ProxyOptionsValidator
             errors.Add($"BufferSize: must be between 16384 and 1048576 bytes, was {options.BufferSize}.");
         }
 
+        if (options.IoEngine == ProxyIoEngine.Epoll && !OperatingSystem.IsLinux())
+        {
+            errors.Add("IoEngine: Epoll needs Linux; use Auto or Sockets.");
+        }
+        else if (!Enum.IsDefined(options.IoEngine))
+        {
+            errors.Add($"IoEngine: unknown value {(int)options.IoEngine}.");
+        }
+
         if (options.HardStopAfter is { } hard && hard < TimeSpan.Zero)
         {
             errors.Add($"HardStopAfter: must not be negative, was {hard}.");

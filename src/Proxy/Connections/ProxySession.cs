@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Ha.Net.Proxy.Backends;
+using Ha.Net.Proxy.Connections.Epoll;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Listening;
 using Ha.Net.Proxy.ProxyProtocol;
@@ -25,6 +26,7 @@ namespace Ha.Net.Proxy.Connections;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Finish() disposes the event args exactly once, when both pumps are done.")]
 internal sealed partial class ProxySession
 {
+    private readonly EpollLoop? _loop;
     private const int PhaseQueue = 0;
     private const int PhaseConnect = 1;
     private const int PhaseData = 2;
@@ -33,8 +35,8 @@ internal sealed partial class ProxySession
     private readonly Frontend _frontend;
     private readonly Backend _backend;
     private readonly Socket _client;
-    private readonly SocketAwaitableEventArgs _upstream = new();
-    private readonly SocketAwaitableEventArgs _downstream = new();
+    private readonly SocketAwaitableEventArgs? _upstream;
+    private readonly SocketAwaitableEventArgs? _downstream;
     private readonly long _acceptTimestamp;
     private readonly DateTimeOffset _acceptDate;
     private readonly ITimer _timer;
@@ -60,9 +62,16 @@ internal sealed partial class ProxySession
     private int _serverQueuePosition;
     private int _backendQueuePosition;
 
-    public ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend, Socket client)
+    public ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend, Socket client, EpollLoop? loop)
     {
         _runtime = runtime;
+        _loop = loop;
+        if (loop is null)
+        {
+            _upstream = new();
+            _downstream = new();
+        }
+
         _frontend = frontend;
         _backend = backend;
         _client = client;
@@ -120,6 +129,13 @@ internal sealed partial class ProxySession
             }
 
             pumping = true;
+            if (_loop is not null)
+            {
+                // The data phase runs on the loop; it finishes the session itself.
+                _loop.Run(this, OpStartData);
+                return;
+            }
+
             _pumps = 2;
             _ = PumpAsync(upstream: true);
             await PumpAsync(upstream: false).ConfigureAwait(false);
@@ -236,23 +252,36 @@ internal sealed partial class ProxySession
         while (true)
         {
             var address = server.Options.Address;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            Volatile.Write(ref _server, socket);
             _connectTimedOut = false;
-            if (IsTerminated)
+            Socket? socket = null;
+            SocketResult result;
+            if (_loop is not null)
             {
-                ReleaseServer();
-                return false;
+                // The loop makes the socket, connects and reports; a timeout is handled there too.
+                _connectAddress = address;
+                _timer.Change(options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+                result = await ConnectOnLoopAsync().ConfigureAwait(false);
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
-
-            Volatile.Write(ref _connectPending, 1);
-            _timer.Change(options.ConnectTimeout, Timeout.InfiniteTimeSpan);
-            var result = await _upstream.ConnectAsync(socket, address).ConfigureAwait(false);
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            if (Interlocked.Exchange(ref _connectPending, 0) == 2 && !result.HasError)
+            else
             {
-                // The timeout fired as the connect completed and closed the socket: a timeout.
-                result = new SocketResult(SocketError.TimedOut);
+                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                Volatile.Write(ref _server, socket);
+                if (IsTerminated)
+                {
+                    ReleaseServer();
+                    return false;
+                }
+
+                Volatile.Write(ref _connectPending, 1);
+                _timer.Change(options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+                result = await _upstream!.ConnectAsync(socket, address).ConfigureAwait(false);
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                if (Interlocked.Exchange(ref _connectPending, 0) == 2 && !result.HasError)
+                {
+                    // The timeout fired as the connect completed and closed the socket: a timeout.
+                    result = new SocketResult(SocketError.TimedOut);
+                }
             }
 
             if (IsTerminated)
@@ -266,7 +295,7 @@ internal sealed partial class ProxySession
                 break;
             }
 
-            socket.Dispose();
+            socket?.Dispose();
             Interlocked.Increment(ref server.Counters.ConnectErrors);
             Interlocked.Increment(ref _backend.Counters.ConnectErrors);
             _runtime.Metrics.ConnectError(_backend.Name, server.Name, _connectTimedOut ? "timeout" : "refused");
@@ -329,10 +358,28 @@ internal sealed partial class ProxySession
     {
         var version = server.Options.SendProxy;
         byte[] header = ArrayPool<byte>.Shared.Rent(ProxyProtocolHeader.MaxLength(version));
+        if (_loop is not null)
+        {
+            // The header goes first in the upstream direction's pending data; the pump sends it.
+            try
+            {
+                int written = ProxyProtocolHeader.Write(version, (IPEndPoint)_client.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
+                QueueUpstream(header, written);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                ArrayPool<byte>.Shared.Return(header);
+                Terminate('C', 'C', abortive: true);
+                ReleaseServer();
+                return false;
+            }
+        }
+
         try
         {
             int length = ProxyProtocolHeader.Write(version, (IPEndPoint)_client.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
-            var sent = await _upstream.SendAsync(_server!, header.AsMemory(0, length)).ConfigureAwait(false);
+            var sent = await _upstream!.SendAsync(_server!, header.AsMemory(0, length)).ConfigureAwait(false);
             if (sent.HasError)
             {
                 Terminate('S', 'C', abortive: true);
@@ -358,7 +405,7 @@ internal sealed partial class ProxySession
     /// <summary>One direction: read <paramref name="upstream"/> ? client : server, write the other.</summary>
     private async Task PumpAsync(bool upstream)
     {
-        var args = upstream ? _upstream : _downstream;
+        var args = (upstream ? _upstream : _downstream)!;
         var source = upstream ? _client : _server!;
         var target = upstream ? _server! : _client;
         var pool = ArrayPool<byte>.Shared;
@@ -529,6 +576,14 @@ internal sealed partial class ProxySession
 
         _terminationCause = cause;
         _terminationPhase = phase;
+        if (_loop is not null && Volatile.Read(ref _loopOwned) != 0)
+        {
+            // The loop owns the descriptors now: it closes them (and finishes the data phase).
+            _closeAbortive = abortive;
+            _loop.Run(this, OpClose);
+            return true;
+        }
+
         var server = Volatile.Read(ref _server);
         if (abortive)
         {
@@ -581,6 +636,12 @@ internal sealed partial class ProxySession
 
     private void Finish()
     {
+        if (_loop is not null && Volatile.Read(ref _loopOwned) != 0 && !_loop.IsOnLoop)
+        {
+            _loop.Post(this, OpFinish);
+            return;
+        }
+
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
             return;
@@ -589,6 +650,12 @@ internal sealed partial class ProxySession
         // Every path out of RunAsync passes here exactly once: close, release, count, log.
         Terminate('I', PhaseChar, abortive: true);
         _timer.Dispose();
+        if (_loop is not null && Volatile.Read(ref _loopOwned) != 0)
+        {
+            CloseOnLoop();
+            ReleaseBuffers();
+        }
+
         _client.Dispose();
         Volatile.Read(ref _server)?.Dispose();
         var server = _serverState;
@@ -598,8 +665,8 @@ internal sealed partial class ProxySession
         long totalMs = ElapsedMs(_acceptTimestamp);
         _backend.Counters.SessionEnded(Math.Max(0, _queueMs), Math.Max(0, _connectMs), totalMs);
         _frontend.OnSessionClosed(this, totalMs);
-        _upstream.Dispose();
-        _downstream.Dispose();
+        _upstream?.Dispose();
+        _downstream?.Dispose();
 
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, TerminationState, totalMs / 1000.0);
         if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
@@ -657,6 +724,9 @@ internal sealed partial class ProxySession
                     _backend.TryCancel(waiter);
                 }
 
+                break;
+            case PhaseConnect when _loop is not null:
+                _loop.Post(this, OpConnectTimeout);
                 break;
             case PhaseConnect:
                 // Only an attempt still in flight is cut (not one that just completed).

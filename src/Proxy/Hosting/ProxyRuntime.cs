@@ -1,20 +1,50 @@
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Connections.Epoll;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Proxy.Hosting;
 
-/// <summary>What every frontend and session shares: clock, logger, metrics, buffer size, global limit.</summary>
-internal sealed class ProxyRuntime
+/// <summary>What every frontend and session shares: clock, logger, metrics, buffer size, global limit, event loops.</summary>
+internal sealed partial class ProxyRuntime : IDisposable
 {
+    private readonly EpollLoop[]? _loops;
     private long _activeConnections;
+    private uint _nextLoop;
 
-    public ProxyRuntime(TimeProvider time, ILogger logger, ProxyMetrics metrics, int bufferSize, int maxConnections)
+    public ProxyRuntime(TimeProvider time, ILogger logger, ProxyMetrics metrics, int bufferSize, int maxConnections,
+        ProxyIoEngine engine = ProxyIoEngine.Sockets)
     {
         Time = time;
         Logger = logger;
         Metrics = metrics;
         BufferSize = bufferSize;
         GlobalLimit = maxConnections > 0 ? new SemaphoreSlim(maxConnections, maxConnections) : null;
+        if (engine == ProxyIoEngine.Epoll || (engine == ProxyIoEngine.Auto && OperatingSystem.IsLinux()))
+        {
+            _loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount)];
+            for (int i = 0; i < _loops.Length; i++)
+            {
+                _loops[i] = new EpollLoop(i, bufferSize, e => LoopFailed(logger, e));
+            }
+        }
     }
+
+    /// <summary>The event loop for a new connection (round-robin); <see langword="null"/> with the sockets engine.</summary>
+    public EpollLoop? NextLoop() => _loops is null ? null
+        : _loops.Length == 1 ? _loops[0]
+        : _loops[(int)(Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
+
+    /// <summary>Stops the event loops; call once no connection is left.</summary>
+    public void Dispose()
+    {
+        foreach (var loop in _loops ?? [])
+        {
+            loop.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 3040, EventName = "EventLoopFailed", Level = LogLevel.Error, Message = "Event loop: unexpected failure")]
+    private static partial void LoopFailed(ILogger logger, Exception exception);
 
     public TimeProvider Time { get; }
 

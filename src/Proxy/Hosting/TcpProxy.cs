@@ -35,7 +35,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         var time = timeProvider ?? TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Proxy");
         var metrics = new ProxyMetrics(meterFactory, ObserveIo);
-        _runtime = new ProxyRuntime(time, logger, metrics, options.BufferSize, options.MaxConnections);
+        _runtime = new ProxyRuntime(time, logger, metrics, options.BufferSize, options.MaxConnections, options.IoEngine);
         long now = time.GetTimestamp();
         foreach (var backend in options.Backends)
         {
@@ -137,9 +137,9 @@ internal sealed partial class TcpProxy : ITcpProxy
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            if (options.BufferSize != _options.BufferSize || options.MaxConnections != _options.MaxConnections)
+            if (options.BufferSize != _options.BufferSize || options.MaxConnections != _options.MaxConnections || options.IoEngine != _options.IoEngine)
             {
-                throw new ArgumentException("BufferSize and MaxConnections (global) take effect only at start.", nameof(options));
+                throw new ArgumentException("BufferSize, IoEngine and MaxConnections (global) take effect only at start.", nameof(options));
             }
 
             long now = _runtime.Time.GetTimestamp();
@@ -332,6 +332,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
 
         _runtime.Metrics.Dispose();
+        _runtime.Dispose();
     }
 
     internal IReadOnlyCollection<Frontend> Frontends => _frontends.Values;

@@ -240,7 +240,7 @@ internal sealed partial class Frontend : IDisposable
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
-        var session = new ProxySession(_runtime, this, backend, client);
+        var session = new ProxySession(_runtime, this, backend, client, _runtime.NextLoop());
         session.CaptureClientAddress();
         lock (_sessions)
         {

@@ -1,0 +1,492 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+using Ha.Net.Proxy.Connections.Epoll;
+using static Ha.Net.Proxy.Connections.Epoll.LinuxNative;
+
+namespace Ha.Net.Proxy.Connections;
+
+/// <summary>
+/// The Linux data path: the session's two descriptors live on one <see cref="EpollLoop"/>, which
+/// connects the server socket, runs both pumps and closes both sockets, all on its own thread.
+/// </summary>
+/// <remarks>
+/// <para>Each direction is a pump over readiness flags kept per descriptor (HAProxy's model):
+/// an edge sets "may read" or "may write"; a short read or <c>EAGAIN</c> clears "may read", a
+/// partial send clears "may write". A pump reads into the loop's buffer and sends straight on;
+/// only bytes the target cannot take now are copied into a rented buffer (this direction's
+/// pending data), and the pump reads no more until they are gone. An idle connection holds no
+/// buffer, and a busy one holds one only while its peer is slower than its source.</para>
+/// <para>A pump that keeps finding data yields after <see cref="RoundsPerTurn"/> reads so that one
+/// bulk transfer cannot starve the loop's other connections.</para>
+/// </remarks>
+internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<SocketResult>
+{
+    private const int OpConnect = 1;
+    private const int OpConnectTimeout = 2;
+    private const int OpStartData = 3;
+    private const int OpClose = 4;
+    private const int OpFinish = 5;
+
+    private const int TagClient = 0;
+    private const int TagServer = 1;
+
+    private const byte MayRead = 1;
+    private const byte MayWrite = 2;
+    private const byte PeerClosed = 4;
+
+    private const int RoundsPerTurn = 16;
+
+    private ManualResetValueTaskSourceCore<SocketResult> _connectCore;
+    private IPEndPoint? _connectAddress;
+    private int _loopOwned;
+    private int _slot = -1;
+    private int _clientFd = -1;
+    private int _serverFd = -1;
+    private bool _connecting;
+    private bool _dataStarted;
+    private bool _closed;
+    private bool _closeAbortive;
+    private bool _again;
+    private byte _clientReady;
+    private byte _serverReady;
+    private Direction _up;
+    private Direction _down;
+
+    /// <summary>One direction's state: bytes read but not yet accepted by the target, and whether the source ended.</summary>
+    private struct Direction
+    {
+        public byte[]? Pending;
+        public int Offset;
+        public int Count;
+        public bool SourceEnded;
+        public bool FinSent;
+    }
+
+    /// <summary>Starts a connect attempt to <see cref="_connectAddress"/> on the loop and waits for its outcome.</summary>
+    private ValueTask<SocketResult> ConnectOnLoopAsync()
+    {
+        _connectCore.Reset();
+        _connectCore.RunContinuationsAsynchronously = false;
+        var pending = new ValueTask<SocketResult>(this, _connectCore.Version);
+        _loop!.Run(this, OpConnect);
+        return pending;
+    }
+
+    /// <summary>Puts <paramref name="count"/> bytes of <paramref name="buffer"/> (rented) ahead of the client's data.</summary>
+    private void QueueUpstream(byte[] buffer, int count)
+    {
+        _up.Pending = buffer;
+        _up.Offset = 0;
+        _up.Count = count;
+    }
+
+    void IEpollHandler.OnWork(int operation)
+    {
+        switch (operation)
+        {
+            case OpConnect:
+                StartConnect();
+                break;
+            case OpConnectTimeout:
+                if (_connecting)
+                {
+                    _connectTimedOut = true;
+                    CloseServer();
+                    CompleteConnect(SocketError.TimedOut);
+                }
+
+                break;
+            case OpStartData:
+                StartData();
+                break;
+            case OpClose:
+                CloseOnLoop();
+                if (_dataStarted)
+                {
+                    Finish();
+                }
+
+                break;
+            case OpFinish:
+                Finish();
+                break;
+        }
+    }
+
+    void IEpollHandler.OnAgain()
+    {
+        _again = false;
+        Pump(upstream: true);
+        Pump(upstream: false);
+    }
+
+    void IEpollHandler.OnEvents(int tag, uint events)
+    {
+        byte flags = 0;
+        if ((events & (EpollIn | EpollErr | EpollHup | EpollRdHup)) != 0)
+        {
+            flags |= MayRead;
+        }
+
+        if ((events & (EpollHup | EpollErr | EpollRdHup)) != 0)
+        {
+            flags |= PeerClosed;
+        }
+
+        if ((events & (EpollOut | EpollErr | EpollHup)) != 0)
+        {
+            flags |= MayWrite;
+        }
+
+        if (tag == TagServer)
+        {
+            _serverReady |= flags;
+            if (_connecting)
+            {
+                if ((flags & MayWrite) != 0)
+                {
+                    FinishConnect();
+                }
+
+                return;
+            }
+        }
+        else
+        {
+            _clientReady |= flags;
+        }
+
+        if (_dataStarted && !_closed)
+        {
+            Pump(upstream: true);
+            Pump(upstream: false);
+        }
+    }
+
+    private unsafe void StartConnect()
+    {
+        Interlocked.Exchange(ref _loopOwned, 1);
+        if (IsTerminated || _closed)
+        {
+            CompleteConnect(SocketError.OperationAborted);
+            return;
+        }
+
+        if (_slot < 0)
+        {
+            _slot = _loop!.Attach(this);
+        }
+
+        var address = _connectAddress!;
+        int fd = socket(address.AddressFamily == AddressFamily.InterNetworkV6 ? AfInet6 : AfInet, SockStream | SockNonblock | SockCloexec, 0);
+        if (fd < 0)
+        {
+            CompleteConnect(ToSocketError(Errno));
+            return;
+        }
+
+        _serverFd = fd;
+        _serverReady = 0;
+        SetInt(fd, IpProtoTcp, TcpNoDelay, 1);
+        byte* sockaddr = stackalloc byte[28];
+        int length = WriteSockaddr(address, new Span<byte>(sockaddr, 28));
+        int errno = connect(fd, sockaddr, length) == 0 ? 0 : Errno;
+        if (errno is not (0 or EInProgress))
+        {
+            CloseServer();
+            CompleteConnect(ToSocketError(errno));
+            return;
+        }
+
+        int added = _loop!.Add(fd, _slot, TagServer);
+        if (added != 0)
+        {
+            CloseServer();
+            CompleteConnect(ToSocketError(added));
+            return;
+        }
+
+        // Completion (or failure) arrives as a write event, also when connect() succeeded at once.
+        _connecting = true;
+    }
+
+    private unsafe void FinishConnect()
+    {
+        int error = 0;
+        int size = sizeof(int);
+        if (getsockopt(_serverFd, SolSocket, SoError, &error, &size) != 0)
+        {
+            error = Errno;
+        }
+
+        if (error != 0)
+        {
+            CloseServer();
+        }
+
+        CompleteConnect(ToSocketError(error));
+    }
+
+    private void CompleteConnect(SocketError error)
+    {
+        _connecting = false;
+
+        // Resumes ConnectAsync inline, on this thread.
+        _connectCore.SetResult(error == SocketError.Success ? new SocketResult(0) : new SocketResult(error));
+    }
+
+    private void StartData()
+    {
+        if (IsTerminated || _closed)
+        {
+            Finish();
+            return;
+        }
+
+        _clientFd = (int)_client.SafeHandle.DangerousGetHandle();
+        int added = _loop!.Add(_clientFd, _slot, TagClient);
+        if (added != 0)
+        {
+            OnSocketError(new SocketResult(ToSocketError(added)), 'C');
+            Finish();
+            return;
+        }
+
+        _dataStarted = true;
+
+        // Both sockets are writable until a send says otherwise; the client's readiness arrives as
+        // an event (registering reports it), the server's may have arrived during the connect.
+        _clientReady |= MayWrite;
+        _serverReady |= MayWrite;
+        Pump(upstream: true);
+        Pump(upstream: false);
+    }
+
+    /// <summary>Moves data one way until the source is drained, the target is full, or the turn is over.</summary>
+    private unsafe void Pump(bool upstream)
+    {
+        ref var direction = ref upstream ? ref _up : ref _down;
+        ref byte source = ref upstream ? ref _clientReady : ref _serverReady;
+        ref byte target = ref upstream ? ref _serverReady : ref _clientReady;
+        int sourceFd = upstream ? _clientFd : _serverFd;
+        int targetFd = upstream ? _serverFd : _clientFd;
+        char sourceSide = upstream ? 'C' : 'S';
+        char targetSide = upstream ? 'S' : 'C';
+        var loop = _loop!;
+        for (int round = 0; round < RoundsPerTurn; round++)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            if (direction.Pending is { } pending)
+            {
+                if ((target & MayWrite) == 0)
+                {
+                    return;
+                }
+
+                nint sent;
+                fixed (byte* p = &pending[direction.Offset])
+                {
+                    sent = send(targetFd, p, direction.Count, MsgDontWait | MsgNoSignal);
+                }
+
+                if (sent < 0)
+                {
+                    int errno = Errno;
+                    if (errno == EAgain)
+                    {
+                        target &= unchecked((byte)~MayWrite);
+                        return;
+                    }
+
+                    OnSocketError(new SocketResult(ToSocketError(errno)), targetSide);
+                    return;
+                }
+
+                direction.Offset += (int)sent;
+                direction.Count -= (int)sent;
+                if (direction.Count > 0)
+                {
+                    target &= unchecked((byte)~MayWrite);
+                    return;
+                }
+
+                ArrayPool<byte>.Shared.Return(pending);
+                direction.Pending = null;
+                Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
+                continue;
+            }
+
+            if (direction.SourceEnded)
+            {
+                if (!direction.FinSent)
+                {
+                    PassFin(upstream, targetFd);
+                }
+
+                return;
+            }
+
+            if ((source & MayRead) == 0)
+            {
+                return;
+            }
+
+            int size = loop.Buffer.Length;
+            nint received = recv(sourceFd, loop.BufferPointer, size, MsgDontWait);
+            if (received > 0)
+            {
+                int count = (int)received;
+                Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
+                CountBytes(upstream, count);
+                if (count < size && (source & PeerClosed) == 0)
+                {
+                    // Drained: the next edge says when there is more.
+                    source &= unchecked((byte)~MayRead);
+                }
+
+                int sent = 0;
+                if ((target & MayWrite) != 0)
+                {
+                    nint result = send(targetFd, loop.BufferPointer, count, MsgDontWait | MsgNoSignal);
+                    if (result < 0)
+                    {
+                        int errno = Errno;
+                        if (errno != EAgain)
+                        {
+                            OnSocketError(new SocketResult(ToSocketError(errno)), targetSide);
+                            return;
+                        }
+                    }
+                    else
+                    {
+                        sent = (int)result;
+                    }
+                }
+
+                if (sent < count)
+                {
+                    // The target took only part: keep the rest, and read no more until it is gone.
+                    target &= unchecked((byte)~MayWrite);
+                    var rest = ArrayPool<byte>.Shared.Rent(Math.Max(count - sent, 4096));
+                    loop.Buffer.AsSpan(sent, count - sent).CopyTo(rest);
+                    direction.Pending = rest;
+                    direction.Offset = 0;
+                    direction.Count = count - sent;
+                    return;
+                }
+
+                continue;
+            }
+
+            if (received == 0)
+            {
+                direction.SourceEnded = true;
+                continue;
+            }
+
+            int readErrno = Errno;
+            if (readErrno == EAgain)
+            {
+                source &= unchecked((byte)~MayRead);
+                return;
+            }
+
+            OnSocketError(new SocketResult(ToSocketError(readErrno)), sourceSide);
+            return;
+        }
+
+        if (!_again)
+        {
+            _again = true;
+            loop.Again(this);
+        }
+    }
+
+    /// <summary>The source ended and everything it sent went out: pass its FIN on (half-close).</summary>
+    private void PassFin(bool upstream, int targetFd)
+    {
+        ref var direction = ref upstream ? ref _up : ref _down;
+        direction.FinSent = true;
+        shutdown(targetFd, ShutWr);
+        int bit = upstream ? 1 : 2;
+        int closed = Interlocked.Or(ref _halfClosed, bit) | bit;
+        if (closed == 3)
+        {
+            Terminate('-', '-', abortive: false);
+        }
+        else
+        {
+            ArmIdleTimer();
+        }
+    }
+
+    /// <summary>Closes both descriptors once (RST when the session was ended abortively) and ends a pending connect.</summary>
+    private void CloseOnLoop()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        if (_closeAbortive)
+        {
+            if (_serverFd >= 0)
+            {
+                LinuxNative.SetAbortive(_serverFd);
+            }
+
+            LinuxNative.SetAbortive((int)_client.SafeHandle.DangerousGetHandle());
+        }
+
+        CloseServer();
+        _client.Dispose();
+        if (_slot >= 0)
+        {
+            _loop!.Detach(_slot);
+            _slot = -1;
+        }
+
+        if (_connecting)
+        {
+            CompleteConnect(SocketError.OperationAborted);
+        }
+    }
+
+    private void CloseServer()
+    {
+        if (_serverFd >= 0)
+        {
+            close(_serverFd);
+            _serverFd = -1;
+        }
+    }
+
+    private void ReleaseBuffers()
+    {
+        if (_up.Pending is { } up)
+        {
+            _up.Pending = null;
+            ArrayPool<byte>.Shared.Return(up);
+        }
+
+        if (_down.Pending is { } down)
+        {
+            _down.Pending = null;
+            ArrayPool<byte>.Shared.Return(down);
+        }
+    }
+
+    SocketResult IValueTaskSource<SocketResult>.GetResult(short token) => _connectCore.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<SocketResult>.GetStatus(short token) => _connectCore.GetStatus(token);
+
+    void IValueTaskSource<SocketResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _connectCore.OnCompleted(continuation, state, token, flags);
+}
