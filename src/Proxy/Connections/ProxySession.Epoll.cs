@@ -28,6 +28,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     private const int OpStartData = 3;
     private const int OpClose = 4;
     private const int OpFinish = 5;
+    private const int OpRun = 6;
 
     private const int TagClient = 0;
     private const int TagServer = 1;
@@ -49,6 +50,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     private bool _closed;
     private bool _closeAbortive;
     private bool _again;
+    private bool _clientWatchWrite;
+    private bool _serverWatchWrite;
     private byte _clientReady;
     private byte _serverReady;
     private Direction _up;
@@ -82,10 +85,16 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         _up.Count = count;
     }
 
+    /// <summary>Runs the session on its loop: right here when that is the accepting loop.</summary>
+    public void Begin() => _loop!.Run(this, OpRun);
+
     void IEpollHandler.OnWork(int operation)
     {
         switch (operation)
         {
+            case OpRun:
+                _ = RunAsync();
+                break;
             case OpConnect:
                 StartConnect();
                 break;
@@ -147,7 +156,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             {
                 if ((flags & MayWrite) != 0)
                 {
-                    FinishConnect();
+                    // Writable without an error or hang-up is connected (no SO_ERROR query needed).
+                    FinishConnect(checkError: (events & (EpollErr | EpollHup)) != 0);
                 }
 
                 return;
@@ -189,6 +199,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
 
         _serverFd = fd;
         _serverReady = 0;
+        _serverWatchWrite = false;
         SetInt(fd, IpProtoTcp, TcpNoDelay, 1);
         byte* sockaddr = stackalloc byte[28];
         int length = WriteSockaddr(address, new Span<byte>(sockaddr, 28));
@@ -200,7 +211,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        int added = _loop!.Add(fd, _slot, TagServer);
+        int added = _loop!.Add(fd, _slot, TagServer, write: true);
         if (added != 0)
         {
             CloseServer();
@@ -212,11 +223,11 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         _connecting = true;
     }
 
-    private unsafe void FinishConnect()
+    private unsafe void FinishConnect(bool checkError)
     {
         int error = 0;
         int size = sizeof(int);
-        if (getsockopt(_serverFd, SolSocket, SoError, &error, &size) != 0)
+        if (checkError && getsockopt(_serverFd, SolSocket, SoError, &error, &size) != 0)
         {
             error = Errno;
         }
@@ -224,6 +235,11 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         if (error != 0)
         {
             CloseServer();
+        }
+        else
+        {
+            // Connected: from now on write readiness is wanted only when a send blocks.
+            _loop!.Modify(_serverFd, _slot, TagServer, write: false);
         }
 
         CompleteConnect(ToSocketError(error));
@@ -245,8 +261,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        _clientFd = (int)_client.SafeHandle.DangerousGetHandle();
-        int added = _loop!.Add(_clientFd, _slot, TagClient);
+        int added = _loop!.Add(_clientFd, _slot, TagClient, write: false);
         if (added != 0)
         {
             OnSocketError(new SocketResult(ToSocketError(added)), 'C');
@@ -300,7 +315,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                     int errno = Errno;
                     if (errno == EAgain)
                     {
-                        target &= unchecked((byte)~MayWrite);
+                        WaitWritable(upstream);
                         return;
                     }
 
@@ -312,12 +327,13 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 direction.Count -= (int)sent;
                 if (direction.Count > 0)
                 {
-                    target &= unchecked((byte)~MayWrite);
+                    WaitWritable(upstream);
                     return;
                 }
 
                 ArrayPool<byte>.Shared.Return(pending);
                 direction.Pending = null;
+                StopWaitingWritable(upstream);
                 Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
                 continue;
             }
@@ -372,7 +388,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 if (sent < count)
                 {
                     // The target took only part: keep the rest, and read no more until it is gone.
-                    target &= unchecked((byte)~MayWrite);
+                    WaitWritable(upstream);
                     var rest = ArrayPool<byte>.Shared.Rent(Math.Max(count - sent, 4096));
                     loop.Buffer.AsSpan(sent, count - sent).CopyTo(rest);
                     direction.Pending = rest;
@@ -408,20 +424,62 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         }
     }
 
+    /// <summary>The target of this direction took less than offered: note it and ask for its write readiness.</summary>
+    private void WaitWritable(bool upstream)
+    {
+        if (upstream)
+        {
+            _serverReady &= unchecked((byte)~MayWrite);
+            if (!_serverWatchWrite && _serverFd >= 0)
+            {
+                _serverWatchWrite = true;
+                _loop!.Modify(_serverFd, _slot, TagServer, write: true);
+            }
+        }
+        else
+        {
+            _clientReady &= unchecked((byte)~MayWrite);
+            if (!_clientWatchWrite && _clientFd >= 0)
+            {
+                _clientWatchWrite = true;
+                _loop!.Modify(_clientFd, _slot, TagClient, write: true);
+            }
+        }
+    }
+
+    /// <summary>This direction's pending data went out: stop watching its target for write readiness.</summary>
+    private void StopWaitingWritable(bool upstream)
+    {
+        if (upstream ? _serverWatchWrite : _clientWatchWrite)
+        {
+            if (upstream)
+            {
+                _serverWatchWrite = false;
+                _loop!.Modify(_serverFd, _slot, TagServer, write: false);
+            }
+            else
+            {
+                _clientWatchWrite = false;
+                _loop!.Modify(_clientFd, _slot, TagClient, write: false);
+            }
+        }
+    }
+
     /// <summary>The source ended and everything it sent went out: pass its FIN on (half-close).</summary>
     private void PassFin(bool upstream, int targetFd)
     {
         ref var direction = ref upstream ? ref _up : ref _down;
         direction.FinSent = true;
-        shutdown(targetFd, ShutWr);
         int bit = upstream ? 1 : 2;
         int closed = Interlocked.Or(ref _halfClosed, bit) | bit;
         if (closed == 3)
         {
+            // Both ways are done: close() sends this FIN, no shutdown() needed first.
             Terminate('-', '-', abortive: false);
         }
         else
         {
+            shutdown(targetFd, ShutWr);
             ArmIdleTimer();
         }
     }
@@ -442,11 +500,16 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 LinuxNative.SetAbortive(_serverFd);
             }
 
-            LinuxNative.SetAbortive((int)_client.SafeHandle.DangerousGetHandle());
+            LinuxNative.SetAbortive(_clientFd);
         }
 
         CloseServer();
-        _client.Dispose();
+        if (_clientFd >= 0)
+        {
+            close(_clientFd);
+            _clientFd = -1;
+        }
+
         if (_slot >= 0)
         {
             _loop!.Detach(_slot);
@@ -457,6 +520,19 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         {
             CompleteConnect(SocketError.OperationAborted);
         }
+    }
+
+    /// <summary>The local address of the client's connection (for a PROXY header).</summary>
+    private static unsafe IPEndPoint LocalEndPointOf(int fd)
+    {
+        byte* address = stackalloc byte[28];
+        int length = 28;
+        if (getsockname(fd, address, &length) != 0)
+        {
+            throw new SocketException(Errno);
+        }
+
+        return ReadSockaddr(new ReadOnlySpan<byte>(address, length));
     }
 
     private void CloseServer()

@@ -34,7 +34,7 @@ internal sealed partial class ProxySession
     private readonly ProxyRuntime _runtime;
     private readonly Frontend _frontend;
     private readonly Backend _backend;
-    private readonly Socket _client;
+    private readonly Socket? _client;
     private readonly SocketAwaitableEventArgs? _upstream;
     private readonly SocketAwaitableEventArgs? _downstream;
     private readonly long _acceptTimestamp;
@@ -62,19 +62,33 @@ internal sealed partial class ProxySession
     private int _serverQueuePosition;
     private int _backendQueuePosition;
 
-    public ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend, Socket client, EpollLoop? loop)
+    /// <summary>A connection accepted as a <see cref="Socket"/>, driven by .NET's socket engine.</summary>
+    public ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend, Socket client)
+        : this(runtime, frontend, backend)
+    {
+        _client = client;
+        _upstream = new();
+        _downstream = new();
+        _remoteAtAccept = client.RemoteEndPoint as IPEndPoint;
+    }
+
+    /// <summary>A connection accepted on <paramref name="loop"/> (descriptor <paramref name="clientFd"/>),
+    /// owned by that loop from now on.</summary>
+    public ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend, int clientFd, IPEndPoint? remote, EpollLoop loop)
+        : this(runtime, frontend, backend)
+    {
+        _clientFd = clientFd;
+        _remoteAtAccept = remote;
+        _loop = loop;
+        _loopOwned = 1;
+    }
+
+    private ProxySession(ProxyRuntime runtime, Frontend frontend, Backend backend)
     {
         _runtime = runtime;
-        _loop = loop;
-        if (loop is null)
-        {
-            _upstream = new();
-            _downstream = new();
-        }
 
         _frontend = frontend;
         _backend = backend;
-        _client = client;
         _acceptTimestamp = runtime.Time.GetTimestamp();
         _acceptDate = runtime.Time.GetUtcNow();
         _timer = runtime.Time.CreateTimer(static s => ((ProxySession)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -363,11 +377,11 @@ internal sealed partial class ProxySession
             // The header goes first in the upstream direction's pending data; the pump sends it.
             try
             {
-                int written = ProxyProtocolHeader.Write(version, (IPEndPoint)_client.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
+                int written = ProxyProtocolHeader.Write(version, _remoteAtAccept!, LocalEndPointOf(_clientFd), header);
                 QueueUpstream(header, written);
                 return true;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (SocketException)
             {
                 ArrayPool<byte>.Shared.Return(header);
                 Terminate('C', 'C', abortive: true);
@@ -378,7 +392,7 @@ internal sealed partial class ProxySession
 
         try
         {
-            int length = ProxyProtocolHeader.Write(version, (IPEndPoint)_client.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
+            int length = ProxyProtocolHeader.Write(version, (IPEndPoint)_client!.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
             var sent = await _upstream!.SendAsync(_server!, header.AsMemory(0, length)).ConfigureAwait(false);
             if (sent.HasError)
             {
@@ -406,8 +420,8 @@ internal sealed partial class ProxySession
     private async Task PumpAsync(bool upstream)
     {
         var args = (upstream ? _upstream : _downstream)!;
-        var source = upstream ? _client : _server!;
-        var target = upstream ? _server! : _client;
+        var source = upstream ? _client! : _server!;
+        var target = upstream ? _server! : _client!;
         var pool = ArrayPool<byte>.Shared;
         int bufferSize = _runtime.BufferSize;
         byte[]? buffer = null;
@@ -587,8 +601,8 @@ internal sealed partial class ProxySession
         var server = Volatile.Read(ref _server);
         if (abortive)
         {
-            SetAbortive(_client);
-            _client.Dispose();
+            SetAbortive(_client!);
+            _client!.Dispose();
             if (server is not null)
             {
                 SetAbortive(server);
@@ -600,7 +614,7 @@ internal sealed partial class ProxySession
             // Orderly: FIN both ways now, which also wakes the pumps; the sockets are disposed in
             // Finish() once no operation is pending (disposing under a pending operation makes
             // .NET close abortively, with a RST).
-            ShutdownBoth(_client);
+            ShutdownBoth(_client!);
             if (server is not null)
             {
                 ShutdownBoth(server);
@@ -656,7 +670,7 @@ internal sealed partial class ProxySession
             ReleaseBuffers();
         }
 
-        _client.Dispose();
+        _client?.Dispose();
         Volatile.Read(ref _server)?.Dispose();
         var server = _serverState;
         string serverName = server?.Name ?? "<NOSRV>";
@@ -671,7 +685,7 @@ internal sealed partial class ProxySession
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, TerminationState, totalMs / 1000.0);
         if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
         {
-            var client = TryGetRemote(_client);
+            var client = _client is null ? _remoteAtAccept : TryGetRemote(_client);
             Log.ConnectionClosed(
                 _runtime.Logger,
                 client?.Address.ToString() ?? "-",
@@ -709,10 +723,7 @@ internal sealed partial class ProxySession
         }
     }
 
-    private IPEndPoint? _remoteAtAccept;
-
-    /// <summary>Remembers the client address before anything can close the socket.</summary>
-    public void CaptureClientAddress() => _remoteAtAccept = _client.RemoteEndPoint as IPEndPoint;
+    private readonly IPEndPoint? _remoteAtAccept;
 
     private void OnTimer()
     {

@@ -34,6 +34,20 @@ internal sealed partial class ProxyRuntime : IDisposable
         : _loops.Length == 1 ? _loops[0]
         : _loops[(int)(Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Listening.Frontend> _pausedListeners = new();
+
+    /// <summary>Remembers a listener that stopped accepting at maxconn (epoll engine).</summary>
+    public void PauseListener(Listening.Frontend frontend) => _pausedListeners.Enqueue(frontend);
+
+    /// <summary>A connection ended: listeners stopped at maxconn may accept again.</summary>
+    public void ResumePausedListeners()
+    {
+        while (_pausedListeners.TryDequeue(out var frontend))
+        {
+            frontend.Resume();
+        }
+    }
+
     /// <summary>Stops the event loops; call once no connection is left.</summary>
     public void Dispose()
     {

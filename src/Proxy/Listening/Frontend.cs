@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Connections;
+using Ha.Net.Proxy.Connections.Epoll;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Stats;
 using Microsoft.Extensions.Logging;
@@ -13,8 +14,16 @@ namespace Ha.Net.Proxy.Listening;
 /// A listening socket and its accept loop. When the frontend's or the global <c>maxconn</c> is
 /// reached the loop stops accepting, so new connections wait in the kernel backlog, as in HAProxy.
 /// </summary>
-internal sealed partial class Frontend : IDisposable
+/// <remarks>With the epoll engine the listener belongs to one <see cref="EpollLoop"/>, which accepts
+/// in batches (<c>accept4</c> until <c>EAGAIN</c>) and hands each connection to a loop round-robin;
+/// a connection that stays on the accepting loop is set up right there, with no thread switch.</remarks>
+internal sealed partial class Frontend : IDisposable, IEpollHandler
 {
+    private const int OpListen = 1;
+    private const int OpStop = 2;
+    private const int OpResume = 3;
+    private const int AcceptsPerTurn = 64;
+
     // Linux socket options .NET has no name for (linux/in.h, linux/in6.h, asm-generic/socket.h).
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
@@ -31,7 +40,14 @@ internal sealed partial class Frontend : IDisposable
     private volatile FrontendOptions _options;
     private readonly SemaphoreSlim? _limit;
     private Socket? _listener;
+    private Socket? _closingListener;
     private TaskCompletionSource? _drained;
+    private EpollLoop? _acceptLoop;
+    private int _listenFd = -1;
+    private int _slot = -1;
+    private bool _acceptAgain;
+    private bool _acceptStopped;
+    private int _paused;
 
     public Frontend(ProxyRuntime runtime, FrontendOptions options, Func<string, Backend?> findBackend)
     {
@@ -104,6 +120,15 @@ internal sealed partial class Frontend : IDisposable
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         _listener = socket;
         Log.Listening(_runtime.Logger, options.Name, EndPoint);
+        if (_runtime.NextLoop() is { } loop)
+        {
+            socket.Blocking = false;
+            _acceptLoop = loop;
+            _listenFd = (int)socket.SafeHandle.DangerousGetHandle();
+            loop.Run(this, OpListen);
+            return;
+        }
+
         _ = AcceptLoopAsync(socket);
     }
 
@@ -114,6 +139,14 @@ internal sealed partial class Frontend : IDisposable
         {
             // Also wakes an accept loop waiting for a maxconn slot.
             _stopping.Cancel();
+            if (_acceptLoop is { } loop)
+            {
+                // The loop may be in accept4() on it: the loop closes it.
+                _closingListener = listener;
+                loop.Run(this, OpStop);
+                return _acceptLoopDone.Task;
+            }
+
             listener.Dispose();
             return _acceptLoopDone.Task;
         }
@@ -175,6 +208,158 @@ internal sealed partial class Frontend : IDisposable
         drained?.TrySetResult();
         _limit?.Release();
         _runtime.GlobalLimit?.Release();
+        _runtime.ResumePausedListeners();
+    }
+
+    /// <summary>A connection slot came free: accept again if this listener stopped at maxconn.</summary>
+    public void Resume()
+    {
+        if (Interlocked.Exchange(ref _paused, 0) == 1)
+        {
+            _acceptLoop?.Post(this, OpResume);
+        }
+    }
+
+    void IEpollHandler.OnEvents(int tag, uint events) => AcceptBatch();
+
+    void IEpollHandler.OnAgain()
+    {
+        _acceptAgain = false;
+        AcceptBatch();
+    }
+
+    void IEpollHandler.OnWork(int operation)
+    {
+        var loop = _acceptLoop!;
+        switch (operation)
+        {
+            case OpListen when !_acceptStopped:
+                _slot = loop.Attach(this);
+                int error = loop.Add(_listenFd, _slot, 0, write: false);
+                if (error != 0)
+                {
+                    Log.AcceptFailed(_runtime.Logger, Name, LinuxNative.ToSocketError(error));
+                }
+
+                AcceptBatch();
+                break;
+            case OpStop:
+                _acceptStopped = true;
+                if (_slot >= 0)
+                {
+                    loop.Detach(_slot);
+                    _slot = -1;
+                }
+
+                _closingListener?.Dispose();
+                _acceptLoopDone.TrySetResult();
+                break;
+            case OpResume:
+                AcceptBatch();
+                break;
+        }
+    }
+
+    /// <summary>Accepts what the backlog holds, up to a turn's worth, while maxconn allows.</summary>
+    private unsafe void AcceptBatch()
+    {
+        var loop = _acceptLoop!;
+        byte* address = stackalloc byte[28];
+        for (int i = 0; i < AcceptsPerTurn; i++)
+        {
+            if (_acceptStopped)
+            {
+                return;
+            }
+
+            if (!TryTakeSlot())
+            {
+                // Full: wait for a session to end (it calls Resume). Check again after saying so,
+                // in case the last one ended in between.
+                Volatile.Write(ref _paused, 1);
+                _runtime.PauseListener(this);
+                if (!TryTakeSlot())
+                {
+                    return;
+                }
+
+                Interlocked.Exchange(ref _paused, 0);
+            }
+
+            int length = 28;
+            int fd = LinuxNative.accept4(_listenFd, address, &length, LinuxNative.SockNonblock | LinuxNative.SockCloexec);
+            if (fd < 0)
+            {
+                int errno = LinuxNative.Errno;
+                ReleaseSlot();
+                if (errno == LinuxNative.EAgain)
+                {
+                    return;
+                }
+
+                if (errno is LinuxNative.EIntr or 103) // ECONNABORTED: the client gave up in the backlog
+                {
+                    continue;
+                }
+
+                // Out of file descriptors and the like: report, breathe, go on.
+                Log.AcceptFailed(_runtime.Logger, Name, LinuxNative.ToSocketError(errno));
+                _ = Task.Delay(TimeSpan.FromMilliseconds(100), _runtime.Time)
+                    .ContinueWith(static (_, s) => ((Frontend)s!).RetryAccept(), this, CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return;
+            }
+
+            LinuxNative.SetInt(fd, LinuxNative.IpProtoTcp, LinuxNative.TcpNoDelay, 1);
+            var remote = length >= 16 ? LinuxNative.ReadSockaddr(new ReadOnlySpan<byte>(address, length)) : null;
+            StartOnLoop(fd, remote);
+        }
+
+        if (!_acceptAgain)
+        {
+            _acceptAgain = true;
+            loop.Again(this);
+        }
+    }
+
+    private void RetryAccept() => _acceptLoop!.Post(this, OpResume);
+
+    private bool TryTakeSlot()
+    {
+        if (_limit is { } limit && !limit.Wait(0))
+        {
+            return false;
+        }
+
+        if (_runtime.GlobalLimit is { } global && !global.Wait(0))
+        {
+            _limit?.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    private void ReleaseSlot()
+    {
+        _limit?.Release();
+        _runtime.GlobalLimit?.Release();
+    }
+
+    private void StartOnLoop(int fd, IPEndPoint? remote)
+    {
+        _runtime.ConnectionOpened();
+        Counters.SessionStarted(_runtime.Time.GetTimestamp());
+        _runtime.Metrics.ConnectionOpened(Name);
+        var backend = _findBackend(_options.Backend)
+            ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
+        var session = new ProxySession(_runtime, this, backend, fd, remote, _runtime.NextLoop()!);
+        lock (_sessions)
+        {
+            _sessions.Add(session);
+        }
+
+        session.Begin();
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -240,8 +425,7 @@ internal sealed partial class Frontend : IDisposable
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
-        var session = new ProxySession(_runtime, this, backend, client, _runtime.NextLoop());
-        session.CaptureClientAddress();
+        var session = new ProxySession(_runtime, this, backend, client);
         lock (_sessions)
         {
             _sessions.Add(session);

@@ -105,10 +105,18 @@ internal sealed unsafe class EpollLoop : IDisposable
         _freedThisRound.Add(slot);
     }
 
-    /// <summary>Watches <paramref name="fd"/> (edge-triggered, read and write); events carry <paramref name="tag"/>.</summary>
-    public int Add(int fd, int slot, int tag)
-        => LinuxNative.Control(_epoll, LinuxNative.EpollCtlAdd, fd,
-            LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt,
+    /// <summary>Watches <paramref name="fd"/> (edge-triggered) for reading, and for writing when
+    /// <paramref name="write"/>; events carry <paramref name="tag"/>. Returns 0 or the errno.</summary>
+    public int Add(int fd, int slot, int tag, bool write) => Control(LinuxNative.EpollCtlAdd, fd, slot, tag, write);
+
+    /// <summary>Changes whether <paramref name="fd"/> is watched for writing. Write readiness is asked
+    /// for only while a send is blocked (as HAProxy does): otherwise every ACK that frees send space
+    /// would be one more event.</summary>
+    public int Modify(int fd, int slot, int tag, bool write) => Control(LinuxNative.EpollCtlMod, fd, slot, tag, write);
+
+    private int Control(int op, int fd, int slot, int tag, bool write)
+        => LinuxNative.Control(_epoll, op, fd,
+            LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollEt | (write ? LinuxNative.EpollOut : 0),
             ((ulong)(uint)slot << 8) | (byte)tag) < 0 ? LinuxNative.Errno : 0;
 
     /// <summary>Runs <paramref name="handler"/>'s <paramref name="operation"/> on the loop: now if this is the loop thread, else soon.</summary>
@@ -180,6 +188,7 @@ internal sealed unsafe class EpollLoop : IDisposable
                 }
 
                 int count = LinuxNative.epoll_wait(_epoll, _events, MaxEvents, timeout);
+
                 Volatile.Write(ref _sleeping, 0);
                 if (count < 0)
                 {

@@ -13,6 +13,7 @@ internal static unsafe partial class LinuxNative
 
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
+    public const int EpollCtlMod = 3;
     public const uint EpollIn = 0x001;
     public const uint EpollOut = 0x004;
     public const uint EpollErr = 0x008;
@@ -98,6 +99,12 @@ internal static unsafe partial class LinuxNative
     public static partial int shutdown(int fd, int how);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int accept4(int fd, byte* addr, int* addrlen, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int getsockname(int fd, byte* addr, int* addrlen);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int close(int fd);
 
     public static int Errno => Marshal.GetLastPInvokeError();
@@ -129,6 +136,18 @@ internal static unsafe partial class LinuxNative
         endPoint.Address.TryWriteBytes(destination[8..24], out _);
         BitConverter.TryWriteBytes(destination[24..28], (uint)endPoint.Address.ScopeId);
         return 28;
+    }
+
+    /// <summary>Reads a sockaddr_in or sockaddr_in6.</summary>
+    public static IPEndPoint ReadSockaddr(ReadOnlySpan<byte> address)
+    {
+        int port = (address[2] << 8) | address[3];
+        if (BitConverter.ToUInt16(address) == AfInet6)
+        {
+            return new IPEndPoint(new IPAddress(address[8..24], BitConverter.ToUInt32(address[24..28])), port);
+        }
+
+        return new IPEndPoint(new IPAddress(address[4..8]), port);
     }
 
     /// <summary>The <see cref="SocketError"/> for an errno of the socket calls used here.</summary>
