@@ -66,6 +66,7 @@ using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Can
 using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
 {
     c.Cancel = true;
+    Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()}");
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     GC.WaitForPendingFinalizers();
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);

@@ -38,6 +38,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     private const byte PeerClosed = 4;
 
     private const int RoundsPerTurn = 16;
+    private const int MinDeferSpace = 16 * 1024;
 
     private ManualResetValueTaskSourceCore<SocketResult> _connectCore;
     private IPEndPoint? _connectAddress;
@@ -64,6 +65,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         public int Offset;
         public int Count;
         public bool SourceEnded;
+        public bool Deferred;
         public bool FinSent;
     }
 
@@ -292,7 +294,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         var loop = _loop!;
         for (int round = 0; round < RoundsPerTurn; round++)
         {
-            if (_closed)
+            if (_closed || direction.Deferred)
             {
                 return;
             }
@@ -353,8 +355,11 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 return;
             }
 
-            int size = loop.Buffer.Length;
-            nint received = recv(sourceFd, loop.BufferPointer, size, MsgDontWait);
+            // Read into the arena when this read may be deferred, else into the scratch buffer.
+            bool defer = !loop.Flushing && loop.Arena.Length - loop.ArenaUsed >= MinDeferSpace;
+            byte* at = defer ? loop.ArenaPointer + loop.ArenaUsed : loop.BufferPointer;
+            int size = defer ? loop.Arena.Length - loop.ArenaUsed : loop.Buffer.Length;
+            nint received = recv(sourceFd, at, size, MsgDontWait);
             if (received > 0)
             {
                 int count = (int)received;
@@ -364,36 +369,16 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 {
                     // Drained: the next edge says when there is more.
                     source &= unchecked((byte)~MayRead);
-                }
-
-                int sent = 0;
-                if ((target & MayWrite) != 0)
-                {
-                    nint result = send(targetFd, loop.BufferPointer, count, MsgDontWait | MsgNoSignal);
-                    if (result < 0)
+                    if (defer)
                     {
-                        int errno = Errno;
-                        if (errno != EAgain)
-                        {
-                            OnSocketError(new SocketResult(ToSocketError(errno)), targetSide);
-                            return;
-                        }
-                    }
-                    else
-                    {
-                        sent = (int)result;
+                        direction.Deferred = true;
+                        loop.Defer(this, upstream ? 0 : 1, count);
+                        return;
                     }
                 }
 
-                if (sent < count)
+                if (!SendOut(upstream, at, count))
                 {
-                    // The target took only part: keep the rest, and read no more until it is gone.
-                    WaitWritable(upstream);
-                    var rest = ArrayPool<byte>.Shared.Rent(Math.Max(count - sent, 4096));
-                    loop.Buffer.AsSpan(sent, count - sent).CopyTo(rest);
-                    direction.Pending = rest;
-                    direction.Offset = 0;
-                    direction.Count = count - sent;
                     return;
                 }
 
@@ -421,6 +406,61 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         {
             _again = true;
             loop.Again(this);
+        }
+    }
+
+    /// <summary>Sends <paramref name="count"/> bytes at <paramref name="data"/> to this direction's target;
+    /// what it does not take now becomes pending (rented). False when the pump must stop.</summary>
+    private unsafe bool SendOut(bool upstream, byte* data, int count)
+    {
+        ref var direction = ref upstream ? ref _up : ref _down;
+        byte target = upstream ? _serverReady : _clientReady;
+        int sent = 0;
+        if ((target & MayWrite) != 0)
+        {
+            nint result = send(upstream ? _serverFd : _clientFd, data, count, MsgDontWait | MsgNoSignal);
+            if (result < 0)
+            {
+                int errno = Errno;
+                if (errno != EAgain)
+                {
+                    OnSocketError(new SocketResult(ToSocketError(errno)), upstream ? 'S' : 'C');
+                    return false;
+                }
+            }
+            else
+            {
+                sent = (int)result;
+            }
+        }
+
+        if (sent < count)
+        {
+            // The target took only part: keep the rest, and read no more until it is gone.
+            WaitWritable(upstream);
+            var rest = ArrayPool<byte>.Shared.Rent(Math.Max(count - sent, 4096));
+            new ReadOnlySpan<byte>(data + sent, count - sent).CopyTo(rest);
+            direction.Pending = rest;
+            direction.Offset = 0;
+            direction.Count = count - sent;
+            return false;
+        }
+
+        return true;
+    }
+
+    unsafe void IEpollHandler.OnDeferred(int direction, int offset, int count)
+    {
+        bool upstream = direction == 0;
+        (upstream ? ref _up : ref _down).Deferred = false;
+        if (_closed)
+        {
+            return;
+        }
+
+        if (SendOut(upstream, _loop!.ArenaPointer + offset, count))
+        {
+            Pump(upstream);
         }
     }
 

@@ -222,6 +222,11 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
 
     void IEpollHandler.OnEvents(int tag, uint events) => AcceptBatch();
 
+    void IEpollHandler.OnDeferred(int direction, int offset, int count)
+    {
+        // A listener defers nothing.
+    }
+
     void IEpollHandler.OnAgain()
     {
         _acceptAgain = false;

@@ -14,6 +14,9 @@ internal interface IEpollHandler
 
     /// <summary>Called again after the loop served everyone else (see <see cref="EpollLoop.Again"/>).</summary>
     void OnAgain();
+
+    /// <summary>Sends what <see cref="EpollLoop.Defer"/> kept in the loop's arena (at the end of the loop's turn).</summary>
+    void OnDeferred(int direction, int offset, int count);
 }
 
 /// <summary>
@@ -48,6 +51,7 @@ internal sealed unsafe class EpollLoop : IDisposable
     private int _nextSlot;
     private List<IEpollHandler> _again = [];
     private List<IEpollHandler> _againSpare = [];
+    private readonly List<(IEpollHandler Handler, int Direction, int Offset, int Count)> _deferred = [];
     private int _sleeping;
     private int _signaled;
     private volatile bool _stopping;
@@ -72,6 +76,8 @@ internal sealed unsafe class EpollLoop : IDisposable
 
         Buffer = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
         BufferPointer = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(Buffer, 0);
+        Arena = GC.AllocateUninitializedArray<byte>(bufferSize, pinned: true);
+        ArenaPointer = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(Arena, 0);
         _events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * LinuxNative.EpollEventSize));
         _thread = new Thread(Loop) { IsBackground = true, Name = "Ha.Net.Proxy epoll " + index };
         _thread.UnsafeStart();
@@ -81,6 +87,54 @@ internal sealed unsafe class EpollLoop : IDisposable
     public byte[] Buffer { get; }
 
     public byte* BufferPointer { get; }
+
+    /// <summary>Where short reads wait for the end of the turn (see <see cref="Defer"/>); pinned.</summary>
+    public byte[] Arena { get; }
+
+    public byte* ArenaPointer { get; }
+
+    /// <summary>Bytes of <see cref="Arena"/> holding deferred data.</summary>
+    public int ArenaUsed { get; private set; }
+
+    /// <summary>Whether deferred data is being sent now (no new deferral then).</summary>
+    public bool Flushing { get; private set; }
+
+    /// <summary>
+    /// Keeps <paramref name="count"/> bytes just read into the arena's free part, to be sent when the
+    /// loop has handled every event of this turn: small messages then leave in one burst per turn,
+    /// as HAProxy's do (its I/O runs after polling), so the peers on the other side are woken once
+    /// per burst rather than once per message.
+    /// </summary>
+    public void Defer(IEpollHandler handler, int direction, int count)
+    {
+        _deferred.Add((handler, direction, ArenaUsed, count));
+        ArenaUsed += count;
+    }
+
+    private void FlushDeferred()
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+
+        Flushing = true;
+        foreach (var (handler, direction, offset, count) in _deferred)
+        {
+            try
+            {
+                handler.OnDeferred(direction, offset, count);
+            }
+            catch (Exception e)
+            {
+                _onError(e);
+            }
+        }
+
+        _deferred.Clear();
+        ArenaUsed = 0;
+        Flushing = false;
+    }
 
     public bool IsOnLoop => Environment.CurrentManagedThreadId == Volatile.Read(ref _threadId);
 
@@ -226,6 +280,7 @@ internal sealed unsafe class EpollLoop : IDisposable
                     }
                 }
 
+                FlushDeferred();
                 while (_work.TryDequeue(out var item))
                 {
                     try
@@ -238,6 +293,7 @@ internal sealed unsafe class EpollLoop : IDisposable
                     }
                 }
 
+                FlushDeferred();
                 if (_again.Count > 0)
                 {
                     (_again, _againSpare) = (_againSpare, _again);
@@ -254,6 +310,7 @@ internal sealed unsafe class EpollLoop : IDisposable
                     }
 
                     _againSpare.Clear();
+                    FlushDeferred();
                 }
             }
         }
