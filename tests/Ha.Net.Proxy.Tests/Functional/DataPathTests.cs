@@ -1,3 +1,4 @@
+using Ha.Net.Proxy.Configuration;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,6 +9,16 @@ namespace Ha.Net.Proxy.Tests.Functional;
 
 public class DataPathTests
 {
+    /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
+    protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
+
+    private Task<ProxyHarness> StartAsync(
+        IEnumerable<ServerOptions> servers,
+        Func<BackendOptions, BackendOptions>? backend = null,
+        Func<FrontendOptions, FrontendOptions>? frontend = null,
+        Func<ProxyOptions, ProxyOptions>? proxy = null)
+        => ProxyHarness.StartAsync(servers, backend, frontend, p => (proxy?.Invoke(p) ?? p) with { IoEngine = Engine });
+
     [Fact]
     public async Task Echo_ThroughProxy_RoundTripsAndCountsBytes()
     {
@@ -183,4 +194,10 @@ public class DataPathTests
         new Random(seed).NextBytes(block);
         return block;
     }
+}
+
+/// <summary>The same tests on .NET's socket engine (the portable path, the default off Linux).</summary>
+public sealed class DataPathSocketsEngineTests : DataPathTests
+{
+    protected override ProxyIoEngine Engine => ProxyIoEngine.Sockets;
 }

@@ -39,4 +39,30 @@ public class HostingTests
         var e = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddHaNetProxy(new ProxyOptions { BufferSize = 10 }));
         Assert.Contains("BufferSize", e.Message);
     }
+
+    [Fact]
+    public void IoEngine_UnknownValue_IsRefusedByName()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddHaNetProxy(new ProxyOptions { IoEngine = (ProxyIoEngine)7 }));
+        Assert.Contains("IoEngine", e.Message);
+    }
+
+    [Fact]
+    public async Task IoEngine_ChangedOnReload_IsRefusedAndTheProxyKeepsRunning()
+    {
+        await using var echo = TestServer.Echo();
+        await using var harness = await ProxyHarness.StartAsync([ProxyHarness.Server("s", echo)]);
+        var options = new ProxyOptions
+        {
+            IoEngine = ProxyIoEngine.Sockets,
+            HardStopAfter = TimeSpan.FromSeconds(5),
+            Frontends = [new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" }],
+            Backends = [new BackendOptions { Name = "be", Servers = [new ServerOptions { Name = "s", Address = echo.EndPoint }] }],
+        };
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => harness.Proxy.ApplyAsync(options));
+        Assert.Contains("IoEngine", e.Message);
+        using var client = await ProxyTestClient.ConnectAsync(harness.EndPoint);
+        await client.SendAsync(Encoding.ASCII.GetBytes("still\n"));
+        Assert.Equal("still", await ProxyTestClient.ReadLineAsync(client));
+    }
 }

@@ -11,6 +11,16 @@ namespace Ha.Net.Proxy.Tests.Functional;
 
 public class LifecycleTests
 {
+    /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
+    protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
+
+    private Task<ProxyHarness> StartAsync(
+        IEnumerable<ServerOptions> servers,
+        Func<BackendOptions, BackendOptions>? backend = null,
+        Func<FrontendOptions, FrontendOptions>? frontend = null,
+        Func<ProxyOptions, ProxyOptions>? proxy = null)
+        => ProxyHarness.StartAsync(servers, backend, frontend, p => (proxy?.Invoke(p) ?? p) with { IoEngine = Engine });
+
     [Fact]
     public async Task SlowlorisClient_IsCutByClientTimeout()
     {
@@ -158,6 +168,7 @@ public class LifecycleTests
             Frontends = [new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" }],
             Backends = [new BackendOptions { Name = "be", Balance = BalanceAlgorithm.LeastConnections, Servers = [Server("a", a, weight: 5), Server("b", b)] }],
             HardStopAfter = TimeSpan.FromSeconds(5),
+            IoEngine = Engine,
         };
         await proxy.Proxy.ApplyAsync(reloaded);
 
@@ -301,4 +312,10 @@ public class LifecycleTests
             // Reset: also closed.
         }
     }
+}
+
+/// <summary>The same tests on .NET's socket engine (the portable path, the default off Linux).</summary>
+public sealed class LifecycleSocketsEngineTests : LifecycleTests
+{
+    protected override ProxyIoEngine Engine => ProxyIoEngine.Sockets;
 }
