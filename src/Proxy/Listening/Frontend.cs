@@ -141,8 +141,10 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
             _stopping.Cancel();
             if (_acceptLoop is { } loop)
             {
-                // The loop may be in accept4() on it: the loop closes it.
+                // The loop may be in accept4() on it, so the loop closes it; shutdown() stops the
+                // listening now (the kernel resets what waits in the backlog) and keeps the number.
                 _closingListener = listener;
+                LinuxNative.shutdown(_listenFd, 0);
                 loop.Run(this, OpStop);
                 return _acceptLoopDone.Task;
             }
@@ -297,8 +299,9 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
             {
                 int errno = LinuxNative.Errno;
                 ReleaseSlot();
-                if (errno == LinuxNative.EAgain)
+                if (errno == LinuxNative.EAgain || Volatile.Read(ref _listener) is null)
                 {
+                    // Drained, or stopped (a shut-down listener fails with EINVAL).
                     return;
                 }
 
