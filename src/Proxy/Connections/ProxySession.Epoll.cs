@@ -290,7 +290,6 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         int sourceFd = upstream ? _clientFd : _serverFd;
         int targetFd = upstream ? _serverFd : _clientFd;
         char sourceSide = upstream ? 'C' : 'S';
-        char targetSide = upstream ? 'S' : 'C';
         var loop = _loop!;
         for (int round = 0; round < RoundsPerTurn; round++)
         {
@@ -306,27 +305,19 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                     return;
                 }
 
-                nint sent;
+                int sent;
                 fixed (byte* p = &pending[direction.Offset])
                 {
-                    sent = send(targetFd, p, direction.Count, MsgDontWait | MsgNoSignal);
+                    sent = TrySend(upstream, p, direction.Count);
                 }
 
                 if (sent < 0)
                 {
-                    int errno = Errno;
-                    if (errno == EAgain)
-                    {
-                        WaitWritable(upstream);
-                        return;
-                    }
-
-                    OnSocketError(new SocketResult(ToSocketError(errno)), targetSide);
                     return;
                 }
 
-                direction.Offset += (int)sent;
-                direction.Count -= (int)sent;
+                direction.Offset += sent;
+                direction.Count -= sent;
                 if (direction.Count > 0)
                 {
                     WaitWritable(upstream);
@@ -415,23 +406,10 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     {
         ref var direction = ref upstream ? ref _up : ref _down;
         byte target = upstream ? _serverReady : _clientReady;
-        int sent = 0;
-        if ((target & MayWrite) != 0)
+        int sent = (target & MayWrite) != 0 ? TrySend(upstream, data, count) : 0;
+        if (sent < 0)
         {
-            nint result = send(upstream ? _serverFd : _clientFd, data, count, MsgDontWait | MsgNoSignal);
-            if (result < 0)
-            {
-                int errno = Errno;
-                if (errno != EAgain)
-                {
-                    OnSocketError(new SocketResult(ToSocketError(errno)), upstream ? 'S' : 'C');
-                    return false;
-                }
-            }
-            else
-            {
-                sent = (int)result;
-            }
+            return false;
         }
 
         if (sent < count)
@@ -447,6 +425,26 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         }
 
         return true;
+    }
+
+    /// <summary>One non-blocking send to this direction's target: the bytes taken (0 when it would
+    /// block), or -1 after a socket error, which has ended the session.</summary>
+    private unsafe int TrySend(bool upstream, byte* data, int count)
+    {
+        nint sent = send(upstream ? _serverFd : _clientFd, data, count, MsgDontWait | MsgNoSignal);
+        if (sent >= 0)
+        {
+            return (int)sent;
+        }
+
+        int errno = Errno;
+        if (errno == EAgain)
+        {
+            return 0;
+        }
+
+        OnSocketError(new SocketResult(ToSocketError(errno)), upstream ? 'S' : 'C');
+        return -1;
     }
 
     unsafe void IEpollHandler.OnDeferred(int direction, int offset, int count)
