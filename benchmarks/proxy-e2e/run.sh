@@ -3,7 +3,7 @@
 # one run, through the same nginx and iperf3 backends on 127.0.0.1, plus the direct (no proxy)
 # figure as the limit. Prints each figure and the Ha.Net/HAProxy ratio.
 #
-#   sudo benchmarks/proxy-e2e/run.sh            # DURATION=10 IDLE=9500 CONNS=50 PIN=1 by default
+#   sudo benchmarks/proxy-e2e/run.sh            # DURATION=10 ROUNDS=4 IDLE=9500 CONNS=50 PIN=1 by default
 #
 # IDLE defaults to 9,500, not 10,000: each idle connection costs a proxy two descriptors and this
 # machine's hard RLIMIT_NOFILE is 20,000 with no CAP_SYS_RESOURCE to raise it. Set IDLE=10000 where
@@ -16,6 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$(pwd)
 DURATION=${DURATION:-10}
+# ROUNDS: keep-alive and new-connection runs alternate direct / HAProxy / Ha.Net this many times
+# and report medians, so a drift of the machine's speed hits all three alike.
+ROUNDS=${ROUNDS:-4}
 IDLE=${IDLE:-9500}
 CONNS=${CONNS:-50}
 PIN=${PIN:-1}
@@ -106,24 +109,67 @@ hz=$(getconf CLK_TCK)
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 hwm() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 declare -A R
+ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v }'; }
 
-wrk_run() { # name port pid extra-args...
-  local name=$1 port=$2 pid=$3; shift 3
-  # Warm-up (JIT tiering for .NET, caches for everyone), not measured.
+# Per-CPU busy jiffies (user+nice+system+irq+softirq+steal) and the reschedule / function-call
+# IPI counts of CPU 0 and CPU 1: what the generator's core pays per request, and how often each
+# core was woken by the other.
+cpu_busy() { awk -v c="cpu$1" '$1==c{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+ipi() { awk -v k="$1:" -v c="$2" '$1==k{print $(c+2)}' /proc/interrupts; }
+
+wrk_warm() { # port extra-args...: warm-up (JIT tiering for .NET, caches for everyone), not measured
+  local port=$1; shift
   $GEN wrk -t1 -c"$CONNS" -d"${WARMUP:-3}s" "$@" "http://127.0.0.1:$port/" > /dev/null 2>&1 || true
+}
+
+wrk_once() { # name port pid round extra-args...: one measured run, figures stored under name.N.round
+  local name=$1 port=$2 pid=$3 round=$4; shift 4
   local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
+  local c0 res0 cal1; c0=$(cpu_busy 0); res0=$(ipi RES 0); cal1=$(ipi CAL 1)
   $GEN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$port/" > "$WORK/wrk.out" 2>&1 || true
   local t1=0; [ "$pid" != 0 ] && t1=$(ticks "$pid")
-  local rps p50 p99 reqs
-  rps=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk.out")
-  reqs=$(awk '/requests in/{print $1}' "$WORK/wrk.out")
-  p50=$(awk '$1=="50%"{print $2}' "$WORK/wrk.out")
-  p99=$(awk '$1=="99%"{print $2}' "$WORK/wrk.out")
-  R[$name.rps]=$rps; R[$name.p50]=$p50; R[$name.p99]=$p99
-  if [ "$pid" != 0 ] && [ -n "$reqs" ] && [ "$reqs" != 0 ]; then
-    R[$name.cpu_us_per_req]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
-  fi
-  printf '   %-22s %10s req/s  p50 %-9s p99 %-9s cpu/req %s us\n' "$name" "$rps" "$p50" "$p99" "${R[$name.cpu_us_per_req]:--}"
+  local c1 res1 cal2; c1=$(cpu_busy 0); res1=$(ipi RES 0); cal2=$(ipi CAL 1)
+  local reqs; reqs=$(awk '/requests in/{print $1}' "$WORK/wrk.out")
+  [ -n "$reqs" ] && [ "$reqs" != 0 ] || reqs=1
+  R[$name.rps.$round]=$(awk '/Requests\/sec/{print $2}' "$WORK/wrk.out")
+  R[$name.p50.$round]=$(ms "$(awk '$1=="50%"{print $2}' "$WORK/wrk.out")")
+  R[$name.p99.$round]=$(ms "$(awk '$1=="99%"{print $2}' "$WORK/wrk.out")")
+  R[$name.gen_us.$round]=$(awk -v t=$((c1-c0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
+  R[$name.res0.$round]=$(awk -v a="$res0" -v b="$res1" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
+  R[$name.cal1.$round]=$(awk -v a="$cal1" -v b="$cal2" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
+  [ "$pid" != 0 ] && R[$name.cpu_us_per_req.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
+  printf '   %-14s round %d %10s req/s  p50 %-6s ms  p99 %-6s ms  cpu/req %-6s us  CPU0/req %s us  IPIs/req: resched CPU0 %s, call CPU1 %s\n' \
+    "$name" "$round" "${R[$name.rps.$round]}" "${R[$name.p50.$round]}" "${R[$name.p99.$round]}" "${R[$name.cpu_us_per_req.$round]:--}" \
+    "${R[$name.gen_us.$round]}" "${R[$name.res0.$round]}" "${R[$name.cal1.$round]}"
+}
+
+median() { # name.metric: median over the rounds
+  local vals=() r
+  for r in $(seq 1 "$ROUNDS"); do [ -n "${R[$1.$r]:-}" ] && vals+=("${R[$1.$r]}"); done
+  [ ${#vals[@]} -gt 0 ] || { echo ""; return; }
+  printf '%s\n' "${vals[@]}" | sort -g | awk '{v[NR]=$1} END{ if (NR%2) print v[(NR+1)/2]; else printf "%.10g\n", (v[NR/2]+v[NR/2+1])/2 }'
+}
+
+wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved rounds; medians into R
+  local label=$1; shift
+  wrk_warm $NGINX_PORT "$@"; wrk_warm $HAP_HTTP "$@"; wrk_warm $HANET_HTTP "$@"
+  local r
+  for r in $(seq 1 "$ROUNDS"); do
+    # The proxies swap places every round: a run inherits the TIME_WAIT sockets and port-search
+    # cost of the runs before it (10k connections/s for 10 s), so a fixed order favours the first.
+    wrk_once "direct$label" $NGINX_PORT 0 "$r" "$@"
+    if [ $((r % 2)) = 1 ]; then
+      wrk_once "haproxy$label" $HAP_HTTP "$HAP_PID" "$r" "$@"
+      wrk_once "hanet$label" $HANET_HTTP "$HANET_PID" "$r" "$@"
+    else
+      wrk_once "hanet$label" $HANET_HTTP "$HANET_PID" "$r" "$@"
+      wrk_once "haproxy$label" $HAP_HTTP "$HAP_PID" "$r" "$@"
+    fi
+  done
+  local n m
+  for n in "direct$label" "haproxy$label" "hanet$label"; do
+    for m in rps p50 p99 gen_us res0 cal1 cpu_us_per_req; do R[$n.$m]=$(median "$n.$m"); done
+  done
 }
 
 iperf_run() { # name port pid streams
@@ -165,16 +211,12 @@ idle_run() { # name port pid
 
 echo "== load: $(uptime)"
 if has ka; then
-echo "== keep-alive HTTP through nginx (wrk -t1 -c$CONNS -d${DURATION}s)"
-wrk_run direct $NGINX_PORT 0
-wrk_run haproxy $HAP_HTTP "$HAP_PID"
-wrk_run hanet $HANET_HTTP "$HANET_PID"
+echo "== keep-alive HTTP through nginx (wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds)"
+wrk_phase ""
 fi
 if has close; then
-echo "== new connection per request (wrk -H 'Connection: close')"
-wrk_run direct_close $NGINX_PORT 0 -H "Connection: close"
-wrk_run haproxy_close $HAP_HTTP "$HAP_PID" -H "Connection: close"
-wrk_run hanet_close $HANET_HTTP "$HANET_PID" -H "Connection: close"
+echo "== new connection per request (wrk -H 'Connection: close', $ROUNDS interleaved rounds)"
+wrk_phase _close -H "Connection: close"
 fi
 if has bulk; then
 echo "== bulk (iperf3 -t $DURATION)"
@@ -194,15 +236,17 @@ idle_run hanet $HANET_HTTP "$HANET_PID"
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
-ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v }'; }
 echo
 set +u
-echo "== summary (Ha.Net / HAProxy; direct = no proxy, the limit)"
+echo "== summary (medians of $ROUNDS rounds for keep-alive and new connections; Ha.Net / HAProxy; direct = no proxy, the limit)"
 printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "$(ms "${R[direct.p50]}")" "$(ms "${R[haproxy.p50]}")" "$(ms "${R[hanet.p50]}")" "$(ratio "$(ms "${R[hanet.p50]}")" "$(ms "${R[haproxy.p50]}")")" ""
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p99 (ms)" "$(ms "${R[direct.p99]}")" "$(ms "${R[haproxy.p99]}")" "$(ms "${R[hanet.p99]}")" "$(ratio "$(ms "${R[hanet.p99]}")" "$(ms "${R[haproxy.p99]}")")" "<=1.0"
 printf '%-28s %12s %12s %12s %8s %s\n' "cpu per request (us)" "-" "${R[haproxy.cpu_us_per_req]}" "${R[hanet.cpu_us_per_req]}" "$(ratio "${R[hanet.cpu_us_per_req]}" "${R[haproxy.cpu_us_per_req]}")" "<=1.25"
+printf '%-28s %12s %12s %12s %8s %s\n' "CPU 0 (wrk+nginx) us/req" "${R[direct.gen_us]}" "${R[haproxy.gen_us]}" "${R[hanet.gen_us]}" "$(ratio "${R[hanet.gen_us]}" "${R[haproxy.gen_us]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "resched IPIs to CPU 0 /req" "${R[direct.res0]}" "${R[haproxy.res0]}" "${R[hanet.res0]}" "$(ratio "${R[hanet.res0]}" "${R[haproxy.res0]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "wake-up IPIs to CPU 1 /req" "${R[direct.cal1]}" "${R[haproxy.cal1]}" "${R[hanet.cal1]}" "$(ratio "${R[hanet.cal1]}" "${R[haproxy.cal1]}")" ""
 printf '%-28s %12s %12s %12s %8s %s\n' "new conn/s" "${R[direct_close.rps]}" "${R[haproxy_close.rps]}" "${R[hanet_close.rps]}" "$(ratio "${R[hanet_close.rps]}" "${R[haproxy_close.rps]}")" ">=1.0"
 printf '%-28s %12s %12s %12s %8s %s\n' "cpu per new conn (us)" "-" "${R[haproxy_close.cpu_us_per_req]}" "${R[hanet_close.cpu_us_per_req]}" "$(ratio "${R[hanet_close.cpu_us_per_req]}" "${R[haproxy_close.cpu_us_per_req]}")" ""
 for p in 1 4; do
