@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$(pwd)
 DURATION=${DURATION:-10}
-# ROUNDS: keep-alive and new-connection runs alternate direct / HAProxy / Ha.Net this many times
+# ROUNDS: keep-alive, new-connection and bulk runs alternate direct / HAProxy / Ha.Net this many times
 # and report medians, so a drift of the machine's speed hits all three alike.
 ROUNDS=${ROUNDS:-4}
 IDLE=${IDLE:-9500}
@@ -172,19 +172,19 @@ wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved r
   done
 }
 
-iperf_run() { # name port pid streams
-  local name=$1 port=$2 pid=$3 streams=$4
+iperf_once() { # name port pid streams round: one iperf3 run, figures stored under name.N.round
+  local name=$1 port=$2 pid=$3 streams=$4 round=$5
   local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
   $GEN iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -P "$streams" -J > "$WORK/iperf.json" 2>/dev/null || true
   local t1=0; [ "$pid" != 0 ] && t1=$(ticks "$pid")
   local out
   out=$(python3 -c "import json,sys; d=json.load(open('$WORK/iperf.json')); e=d['end']['sum_received']; print('%.2f %d' % (e['bits_per_second']/1e9, e['bytes']))" 2>/dev/null || echo "0 0")
   local gbps=${out% *} bytes=${out#* }
-  R[$name.gbps]=$gbps
+  R[$name.gbps.$round]=$gbps
   if [ "$pid" != 0 ] && [ "$bytes" != 0 ]; then
-    R[$name.cpu_s_per_gb]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.3f", t/hz/(b/1e9)}')
+    R[$name.cpu_s_per_gb.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.3f", t/hz/(b/1e9)}')
   fi
-  printf '   %-22s %8s Gbit/s  cpu/GB %s s\n' "$name" "$gbps" "${R[$name.cpu_s_per_gb]:--}"
+  printf '   %-14s round %d %8s Gbit/s  cpu/GB %s s\n' "$name" "$round" "$gbps" "${R[$name.cpu_s_per_gb.$round]:--}"
 }
 
 idle_run() { # name port pid
@@ -219,11 +219,19 @@ echo "== new connection per request (wrk -H 'Connection: close', $ROUNDS interle
 wrk_phase _close -H "Connection: close"
 fi
 if has bulk; then
-echo "== bulk (iperf3 -t $DURATION)"
+echo "== bulk (iperf3 -t $DURATION, $ROUNDS interleaved rounds)"
 for p in 1 4; do
-  iperf_run "direct_p$p" $IPERF_PORT 0 $p
-  iperf_run "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p
-  iperf_run "hanet_p$p" $HANET_IPERF "$HANET_PID" $p
+  for r in $(seq 1 "$ROUNDS"); do
+    iperf_once "direct_p$p" $IPERF_PORT 0 $p "$r"
+    if [ $((r % 2)) = 1 ]; then
+      iperf_once "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p "$r"; iperf_once "hanet_p$p" $HANET_IPERF "$HANET_PID" $p "$r"
+    else
+      iperf_once "hanet_p$p" $HANET_IPERF "$HANET_PID" $p "$r"; iperf_once "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p "$r"
+    fi
+  done
+  for n in "direct_p$p" "haproxy_p$p" "hanet_p$p"; do
+    R[$n.gbps]=$(median "$n.gbps"); R[$n.cpu_s_per_gb]=$(median "$n.cpu_s_per_gb")
+  done
 done
 fi
 R[haproxy.peak_rss_mb]=$(awk -v k="$(hwm "$HAP_PID")" 'BEGIN{printf "%.1f", k/1024}')
@@ -238,7 +246,7 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
 echo
 set +u
-echo "== summary (medians of $ROUNDS rounds for keep-alive and new connections; Ha.Net / HAProxy; direct = no proxy, the limit)"
+echo "== summary (medians of $ROUNDS rounds for keep-alive, new connections and bulk; Ha.Net / HAProxy; direct = no proxy, the limit)"
 printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "$(ms "${R[direct.p50]}")" "$(ms "${R[haproxy.p50]}")" "$(ms "${R[hanet.p50]}")" "$(ratio "$(ms "${R[hanet.p50]}")" "$(ms "${R[haproxy.p50]}")")" ""
