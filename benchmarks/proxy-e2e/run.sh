@@ -150,26 +150,40 @@ median() { # name.metric: median over the rounds
   printf '%s\n' "${vals[@]}" | sort -g | awk '{v[NR]=$1} END{ if (NR%2) print v[(NR+1)/2]; else printf "%.10g\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 
-wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved rounds; medians into R
-  local label=$1; shift
-  wrk_warm $NGINX_PORT "$@"; wrk_warm $HAP_HTTP "$@"; wrk_warm $HANET_HTTP "$@"
-  local r
+# The three targets: port of the HTTP and iperf3 listeners, and the proxy process (0: no proxy).
+declare -A HTTP=([direct]=$NGINX_PORT [haproxy]=$HAP_HTTP [hanet]=$HANET_HTTP)
+declare -A IPERF=([direct]=$IPERF_PORT [haproxy]=$HAP_IPERF [hanet]=$HANET_IPERF)
+declare -A PROC=([direct]=0 [haproxy]=$HAP_PID [hanet]=$HANET_PID)
+
+interleave() { # fn args...: ROUNDS rounds of "fn TARGET ROUND args..." for direct, haproxy, hanet
+  local fn=$1; shift
+  local r t order
   for r in $(seq 1 "$ROUNDS"); do
     # The proxies swap places every round: a run inherits the TIME_WAIT sockets and port-search
     # cost of the runs before it (10k connections/s for 10 s), so a fixed order favours the first.
-    wrk_once "direct$label" $NGINX_PORT 0 "$r" "$@"
-    if [ $((r % 2)) = 1 ]; then
-      wrk_once "haproxy$label" $HAP_HTTP "$HAP_PID" "$r" "$@"
-      wrk_once "hanet$label" $HANET_HTTP "$HANET_PID" "$r" "$@"
-    else
-      wrk_once "hanet$label" $HANET_HTTP "$HANET_PID" "$r" "$@"
-      wrk_once "haproxy$label" $HAP_HTTP "$HAP_PID" "$r" "$@"
-    fi
+    order="haproxy hanet"; [ $((r % 2)) = 0 ] && order="hanet haproxy"
+    for t in direct $order; do "$fn" "$t" "$r" "$@"; done
   done
-  local n m
-  for n in "direct$label" "haproxy$label" "hanet$label"; do
-    for m in rps p50 p99 gen_us res0 cal1 cpu_us_per_req; do R[$n.$m]=$(median "$n.$m"); done
+}
+
+medians() { # suffix metric...: R[TARGETsuffix.metric] = the median over the rounds, for each target
+  local suffix=$1; shift
+  local t m
+  for t in direct haproxy hanet; do
+    for m in "$@"; do R[$t$suffix.$m]=$(median "$t$suffix.$m"); done
   done
+}
+
+wrk_target() { # target round label extra-args...
+  local t=$1 r=$2 label=$3; shift 3
+  wrk_once "$t$label" "${HTTP[$t]}" "${PROC[$t]}" "$r" "$@"
+}
+
+wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved rounds; medians into R
+  local label=$1 t; shift
+  for t in direct haproxy hanet; do wrk_warm "${HTTP[$t]}" "$@"; done
+  interleave wrk_target "$label" "$@"
+  medians "$label" rps p50 p99 gen_us res0 cal1 cpu_us_per_req
 }
 
 iperf_once() { # name port pid streams round: one iperf3 run, figures stored under name.N.round
@@ -185,6 +199,10 @@ iperf_once() { # name port pid streams round: one iperf3 run, figures stored und
     R[$name.cpu_s_per_gb.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.3f", t/hz/(b/1e9)}')
   fi
   printf '   %-14s round %d %8s Gbit/s  cpu/GB %s s\n' "$name" "$round" "$gbps" "${R[$name.cpu_s_per_gb.$round]:--}"
+}
+
+iperf_target() { # target round streams
+  iperf_once "$1_p$3" "${IPERF[$1]}" "${PROC[$1]}" "$3" "$2"
 }
 
 idle_run() { # name port pid
@@ -221,17 +239,8 @@ fi
 if has bulk; then
 echo "== bulk (iperf3 -t $DURATION, $ROUNDS interleaved rounds)"
 for p in 1 4; do
-  for r in $(seq 1 "$ROUNDS"); do
-    iperf_once "direct_p$p" $IPERF_PORT 0 $p "$r"
-    if [ $((r % 2)) = 1 ]; then
-      iperf_once "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p "$r"; iperf_once "hanet_p$p" $HANET_IPERF "$HANET_PID" $p "$r"
-    else
-      iperf_once "hanet_p$p" $HANET_IPERF "$HANET_PID" $p "$r"; iperf_once "haproxy_p$p" $HAP_IPERF "$HAP_PID" $p "$r"
-    fi
-  done
-  for n in "direct_p$p" "haproxy_p$p" "hanet_p$p"; do
-    R[$n.gbps]=$(median "$n.gbps"); R[$n.cpu_s_per_gb]=$(median "$n.cpu_s_per_gb")
-  done
+  interleave iperf_target $p
+  medians "_p$p" gbps cpu_s_per_gb
 done
 fi
 R[haproxy.peak_rss_mb]=$(awk -v k="$(hwm "$HAP_PID")" 'BEGIN{printf "%.1f", k/1024}')
@@ -249,8 +258,8 @@ set +u
 echo "== summary (medians of $ROUNDS rounds for keep-alive, new connections and bulk; Ha.Net / HAProxy; direct = no proxy, the limit)"
 printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
 printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "$(ms "${R[direct.p50]}")" "$(ms "${R[haproxy.p50]}")" "$(ms "${R[hanet.p50]}")" "$(ratio "$(ms "${R[hanet.p50]}")" "$(ms "${R[haproxy.p50]}")")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p99 (ms)" "$(ms "${R[direct.p99]}")" "$(ms "${R[haproxy.p99]}")" "$(ms "${R[hanet.p99]}")" "$(ratio "$(ms "${R[hanet.p99]}")" "$(ms "${R[haproxy.p99]}")")" "<=1.0"
+printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "${R[direct.p50]}" "${R[haproxy.p50]}" "${R[hanet.p50]}" "$(ratio "${R[hanet.p50]}" "${R[haproxy.p50]}")" ""
+printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p99 (ms)" "${R[direct.p99]}" "${R[haproxy.p99]}" "${R[hanet.p99]}" "$(ratio "${R[hanet.p99]}" "${R[haproxy.p99]}")" "<=1.0"
 printf '%-28s %12s %12s %12s %8s %s\n' "cpu per request (us)" "-" "${R[haproxy.cpu_us_per_req]}" "${R[hanet.cpu_us_per_req]}" "$(ratio "${R[hanet.cpu_us_per_req]}" "${R[haproxy.cpu_us_per_req]}")" "<=1.25"
 printf '%-28s %12s %12s %12s %8s %s\n' "CPU 0 (wrk+nginx) us/req" "${R[direct.gen_us]}" "${R[haproxy.gen_us]}" "${R[hanet.gen_us]}" "$(ratio "${R[hanet.gen_us]}" "${R[haproxy.gen_us]}")" ""
 printf '%-28s %12s %12s %12s %8s %s\n' "resched IPIs to CPU 0 /req" "${R[direct.res0]}" "${R[haproxy.res0]}" "${R[hanet.res0]}" "$(ratio "${R[hanet.res0]}" "${R[haproxy.res0]}")" ""
