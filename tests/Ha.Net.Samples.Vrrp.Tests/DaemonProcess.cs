@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Ha.Net.Testing.Environment;
 
 namespace Ha.Net.Samples.Vrrp.Tests;
 
@@ -99,7 +100,8 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>Sends a signal to hanet-vrrpd itself (the child of <c>ip netns exec</c>, which execs it: same pid).</summary>
     public void Signal(string signal) => Lab.Run("kill", $"-{signal} {_process.Id}");
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits (bounded) for the process to exit and for its last output lines to be collected.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExitAndOutput(timeout);
 
     public int ExitCode => _process.ExitCode;
 

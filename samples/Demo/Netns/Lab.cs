@@ -362,7 +362,23 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits (bounded) for the process to exit and for its last output lines to be collected
+    /// (<see cref="Process.WaitForExit(TimeSpan)"/> alone returns before the readers have delivered them).
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            _process.WaitForExitAsync(cts.Token).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return _process.HasExited;
+        }
+    }
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Ha.Net.Testing.Environment;
 using Ha.Net.Vrrp.Linux.Namespaces;
 
 namespace Ha.Net.Vrrp.Linux.Lab;
@@ -319,7 +320,8 @@ internal sealed class LabProcess : IDisposable
 
     public void Signal(string signal) => NetnsLab.TryRun("kill", $"-{signal} {_process.Id}");
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits (bounded) for the process to exit and for its last output lines to be collected.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExitAndOutput(timeout);
 
     /// <summary>SIGKILL to the process and its children.</summary>
     public void KillTree()
