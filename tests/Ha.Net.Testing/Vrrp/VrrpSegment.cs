@@ -135,6 +135,12 @@ public sealed class VrrpSegmentTransport : IVrrpTransport
     private volatile bool _waiting;
     private volatile bool _abandoned;
 
+    // Messages delivered and not yet followed by the host's next ReceiveAsync. A message handed to a waiting
+    // reader leaves the channel at once, before the host has seen it; only when the host asks for the next one
+    // has it finished with (and posted) this one.
+    private int _pending;
+    private bool _handedOut;
+
     internal VrrpSegmentTransport(VrrpSegment segment, IPAddress local)
     {
         _segment = segment;
@@ -149,7 +155,7 @@ public sealed class VrrpSegmentTransport : IVrrpTransport
     public bool IsClosed { get; private set; }
 
     /// <summary>Nothing queued and the host is waiting in <see cref="ReceiveAsync"/>.</summary>
-    public bool IsIdle => _abandoned || (_waiting && _inbox.Reader.Count == 0);
+    public bool IsIdle => _abandoned || (_waiting && Volatile.Read(ref _pending) == 0);
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
     {
@@ -165,6 +171,12 @@ public sealed class VrrpSegmentTransport : IVrrpTransport
     public async ValueTask<VrrpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         _abandoned = false;
+        if (_handedOut)
+        {
+            _handedOut = false;
+            Interlocked.Decrement(ref _pending);
+        }
+
         if (!_inbox.Reader.TryRead(out var item))
         {
             _waiting = true;
@@ -184,13 +196,20 @@ public sealed class VrrpSegmentTransport : IVrrpTransport
             }
         }
 
+        _handedOut = true;
         item.Message.CopyTo(buffer);
         return new VrrpReceiveResult(item.Message.Length, item.Source, item.Destination, item.Ttl);
     }
 
     /// <summary>Queues a message as if it arrived from the wire (tests inject foreign or broken packets).</summary>
-    public void Deliver(byte[] message, IPAddress source, IPAddress destination, byte ttl) =>
-        _inbox.Writer.TryWrite((message, source, destination, ttl));
+    public void Deliver(byte[] message, IPAddress source, IPAddress destination, byte ttl)
+    {
+        Interlocked.Increment(ref _pending);
+        if (!_inbox.Writer.TryWrite((message, source, destination, ttl)))
+        {
+            Interlocked.Decrement(ref _pending); // closed: it will never be read
+        }
+    }
 
     public ValueTask DisposeAsync()
     {

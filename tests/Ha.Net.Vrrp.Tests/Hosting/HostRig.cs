@@ -56,17 +56,26 @@ public sealed class HostRig : IAsyncDisposable
     }
 
     /// <summary>Lets every host handle everything queued, including adverts in flight with zero delay.</summary>
+    /// <remarks>
+    /// Each round first waits until every host has taken what was delivered to it (and posted it to its
+    /// loop), then flushes the loops; it is settled when that sent nothing and left nothing undelivered.
+    /// </remarks>
     public async Task SettleAsync()
     {
         for (var round = 0; round < 200; round++)
         {
             var sent = Segment.SentCount;
+            if (!await WaitIdleAsync())
+            {
+                continue;
+            }
+
             foreach (var n in Nodes)
             {
                 await n.Host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
             }
 
-            if (await WaitIdleAsync() && Segment.SentCount == sent)
+            if (Segment.SentCount == sent && Segment.AllIdle)
             {
                 return;
             }
