@@ -16,7 +16,7 @@ public sealed class CheckModeTests
         {
             var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
             await File.WriteAllTextAsync(cfg, Seed000Setup.Config(Path.Combine(dir.FullName, "s"), 9000, 2525, 2526, 2527));
-            var (code, stdout, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            var (code, stdout, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
             Assert.True(code == 0, stderr);
             Assert.Contains("Configuration file is valid", stdout, StringComparison.Ordinal);
             Assert.DoesNotContain("[ALERT]", stderr, StringComparison.Ordinal);
@@ -38,7 +38,7 @@ public sealed class CheckModeTests
         {
             var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
             await File.WriteAllTextAsync(cfg, seed + "\n");
-            var (code, _, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            var (code, _, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
             Assert.Equal(1, code);
             var alerts = stderr.Split('\n').Where(l => l.Contains(": error: ", StringComparison.Ordinal)).ToList();
             var alert = Assert.Single(alerts);
@@ -61,7 +61,7 @@ public sealed class CheckModeTests
             await File.WriteAllTextAsync(first, "global\n    maxconn 100\ndefaults\n    mode tcp\n    timeout connect 1s\n");
             await File.WriteAllTextAsync(second,
                 "frontend fe\n    bind 127.0.0.1:2525\n    default_backend be\nbackend be\n    balance nonsense\n    server s1 127.0.0.1:70000\n");
-            var (code, stdout, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", first, "-f", second);
+            var (code, stdout, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", first, "-f", second);
             Assert.Equal(1, code);
             Assert.DoesNotContain("valid", stdout, StringComparison.Ordinal);
             Assert.Contains($"{second}:5: error: backend 'be': unknown balance algorithm 'nonsense'", stderr, StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public sealed class CheckModeTests
             Assert.Contains("70000", stderr, StringComparison.Ordinal);
 
             // A directory is read as its *.cfg files in order, as HAProxy does.
-            var (dirCode, _, dirErr) = await DaemonProcess.RunToEndAsync("-c", "-f", dir.FullName);
+            var (dirCode, _, dirErr) = await ProxyDaemon.RunToEndAsync("-c", "-f", dir.FullName);
             Assert.Equal(1, dirCode);
             Assert.Contains($"{second}:5:", dirErr, StringComparison.Ordinal);
         }
@@ -89,7 +89,7 @@ public sealed class CheckModeTests
             var pem = Path.Combine(dir.FullName, "nokey.pem");
             await File.WriteAllTextAsync(pem, "not a certificate\n");
             await File.WriteAllTextAsync(cfg, $"listen stats\n    bind 127.0.0.1:9000 ssl crt {pem}\n    mode http\n    stats enable\n");
-            var (code, _, stderr) = await DaemonProcess.RunToEndAsync("-c", "-f", cfg);
+            var (code, _, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
             Assert.Equal(1, code);
             Assert.Contains($"{cfg}:2: error: stats page 'stats'", stderr, StringComparison.Ordinal);
         }
@@ -102,7 +102,7 @@ public sealed class CheckModeTests
     [Fact]
     public async Task NoConfig_IsAnError()
     {
-        var (code, _, stderr) = await DaemonProcess.RunToEndAsync();
+        var (code, _, stderr) = await ProxyDaemon.RunToEndAsync();
         Assert.Equal(1, code);
         Assert.Contains("No configuration file", stderr, StringComparison.Ordinal);
     }
@@ -136,7 +136,7 @@ public sealed class DaemonTests
         Assert.Equal(3, names.Count(n => n == "dc1server01"));
         Assert.Equal(3, names.Count(n => n == "dc1server02"));
         Assert.Contains("smtpdc1 emailservice/dc1server0", setup.Daemon.Output, StringComparison.Ordinal); // tcplog line
-        Assert.Equal(setup.Daemon.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Assert.Equal(setup.Daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             (await File.ReadAllTextAsync(Path.Combine(setup.Directory, "haproxy.pid"))).Trim());
         Assert.Contains("global 'user' is ignored", setup.Daemon.Output, StringComparison.Ordinal);
     }
@@ -218,7 +218,7 @@ public sealed class DaemonTests
 
         Assert.Equal("No such server.\n\n", await setup.SocketCommandAsync("set server emailservice/nope state drain"));
         Assert.Equal("No such backend.\n\n", await setup.SocketCommandAsync("disable server nope/dc1server01"));
-        Assert.Contains("Pid: " + setup.Daemon.Pid, await setup.SocketCommandAsync("show info"), StringComparison.Ordinal);
+        Assert.Contains("Pid: " + setup.Daemon.Id, await setup.SocketCommandAsync("show info"), StringComparison.Ordinal);
         Assert.Contains("set server <bk>/<srv> state", await setup.SocketCommandAsync("help"), StringComparison.Ordinal);
 
         // The TCP socket without 'level' is operator, as HAProxy: reads yes, changes no.
@@ -258,8 +258,8 @@ public sealed class DaemonTests
         // A bad edit is refused and the running configuration stays.
         var good = await File.ReadAllTextAsync(setup.ConfigPath);
         await File.WriteAllTextAsync(setup.ConfigPath, good.Replace("balance roundrobin", "balance nonsense", StringComparison.Ordinal));
-        setup.Daemon.Signal(DaemonProcess.SigHup);
-        await setup.Daemon.WaitForOutputAsync("Reload refused", TimeSpan.FromSeconds(30));
+        setup.Daemon.Signal("HUP");
+        await setup.Daemon.ExpectOutputAsync("Reload refused", TimeSpan.FromSeconds(30));
         Assert.Contains($"{setup.ConfigPath}:", setup.Daemon.Output, StringComparison.Ordinal);
 
         // A good edit (a third server) is applied; drain state and counters survive.
@@ -267,8 +267,8 @@ public sealed class DaemonTests
         await using (third)
         {
             await File.WriteAllTextAsync(setup.ConfigPath, good + $"    server dc1server03 127.0.0.1:{third.EndPoint.Port} check inter 300 rise 1\n");
-            setup.Daemon.Signal(DaemonProcess.SigHup);
-            await setup.Daemon.WaitForOutputAsync("Reload complete", TimeSpan.FromSeconds(30));
+            setup.Daemon.Signal("HUP");
+            await setup.Daemon.ExpectOutputAsync("Reload complete", TimeSpan.FromSeconds(30));
             await setup.WaitForStatusAsync("dc1server03", "UP");
             Assert.Equal("DRAIN", await setup.StatusAsync("dc1server01"));
             var csv = await setup.SocketCommandAsync("show stat");
@@ -278,8 +278,9 @@ public sealed class DaemonTests
             Assert.DoesNotContain("dc1server01", names);
             Assert.Contains("dc1server03", names);
 
-            setup.Daemon.Signal(DaemonProcess.SigTerm);
-            Assert.Equal(0, await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            setup.Daemon.Signal("TERM");
+            Assert.True(await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)), setup.Daemon.Output);
+            Assert.Equal(0, setup.Daemon.ExitCode);
             Assert.Contains("SIGTERM received", setup.Daemon.Output, StringComparison.Ordinal);
             Assert.False(File.Exists(setup.SocketPath));
         }
@@ -295,8 +296,8 @@ public sealed class DaemonTests
         var buffer = new byte[256];
         Assert.True(await client.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, cts.Token) > 0); // 220 banner
 
-        setup.Daemon.Signal(DaemonProcess.SigUsr1);
-        await setup.Daemon.WaitForOutputAsync("soft-stop", TimeSpan.FromSeconds(30));
+        setup.Daemon.Signal("USR1");
+        await setup.Daemon.ExpectOutputAsync("soft-stop", TimeSpan.FromSeconds(30));
 
         // New connections are refused once the listener is closed; the live session still talks.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -325,7 +326,8 @@ public sealed class DaemonTests
         }
 
         client.Close(); // the session ends normally, so the soft stop completes without the hard stop
-        Assert.Equal(0, await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(await setup.Daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)), setup.Daemon.Output);
+        Assert.Equal(0, setup.Daemon.ExitCode);
         Assert.DoesNotContain("Hard stop", setup.Daemon.Output, StringComparison.Ordinal);
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Ha.Net.Testing.Environment;
 using Ha.Net.Testing.HealthChecks;
 using Ha.Net.Testing.Proxy;
 
@@ -38,7 +39,7 @@ internal sealed class Seed000Setup : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(Directory, "haproxy.cfg");
 
-    public DaemonProcess Daemon { get; private set; } = null!;
+    public ChildProcess Daemon { get; private set; } = null!;
 
     public string StatsUrl(string scheme = "http") => $"{scheme}://127.0.0.1:{StatsPort}/";
 
@@ -104,7 +105,7 @@ internal sealed class Seed000Setup : IAsyncDisposable
             setup.OperatorPort = SparePort.Next();
             await File.WriteAllTextAsync(setup.ConfigPath,
                 Config(setup.SocketPath, setup.StatsPort, setup.SmtpPort, setup.Server1.EndPoint.Port, setup.Server2.EndPoint.Port, statsBindExtra.Replace("{dir}", directory, StringComparison.Ordinal), setup.OperatorPort));
-            setup.Daemon = await DaemonProcess.StartAsync("-f", setup.ConfigPath);
+            setup.Daemon = await ProxyDaemon.StartAsync("-f", setup.ConfigPath);
             await setup.WaitForStatusAsync("dc1server01", "UP");
             await setup.WaitForStatusAsync("dc1server02", "UP");
             return setup;

@@ -17,7 +17,7 @@ public sealed class ConfigTestTests : IDisposable
     {
         var path = Write(seed + ".conf", SeedConfigs.All[seed]);
 
-        var (code, stdout, stderr) = DaemonProcess.Run("-t", "-f", path);
+        var (code, stdout, stderr) = VrrpDaemon.Run("-t", "-f", path);
 
         Assert.True(code == 0, $"exit {code}\n{stderr}");
         Assert.Contains("is valid (1 vrrp_instance(s)", stdout, StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public sealed class ConfigTestTests : IDisposable
     {
         var path = Write("dc1.conf", SeedConfigs.Seed000Dc1);
 
-        var (code, _, stderr) = DaemonProcess.Run("--config-test", "--use-file=" + path);
+        var (code, _, stderr) = VrrpDaemon.Run("--config-test", "--use-file=" + path);
 
         Assert.Equal(0, code);
         Assert.Contains($"{path}:1: warning: Truncating auth_pass to 8 characters", stderr, StringComparison.Ordinal);
@@ -52,7 +52,7 @@ public sealed class ConfigTestTests : IDisposable
     {
         var path = Write("bad.conf", text);
 
-        var (code, stdout, stderr) = DaemonProcess.Run("-t", "-f", path);
+        var (code, stdout, stderr) = VrrpDaemon.Run("-t", "-f", path);
 
         Assert.Equal(1, code);
         Assert.Contains($"{path}:{line}: error: ", stderr, StringComparison.Ordinal);
@@ -64,7 +64,7 @@ public sealed class ConfigTestTests : IDisposable
     [Fact]
     public void Missing_file_is_refused()
     {
-        var (code, _, stderr) = DaemonProcess.Run("-t", "-f", Path.Combine(_dir, "nothere.conf"));
+        var (code, _, stderr) = VrrpDaemon.Run("-t", "-f", Path.Combine(_dir, "nothere.conf"));
 
         Assert.Equal(1, code);
         Assert.Contains("nothere.conf: error: configuration file not found", stderr, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class ConfigTestTests : IDisposable
         File.SetUnixFileMode(script, (UnixFileMode)0b111_111_111);
         var path = Write("unsafe.conf", $"global_defs {{\n  enable_script_security\n  script_user root\n}}\nvrrp_instance VI_1 {{\n  interface vd0\n  virtual_router_id 51\n  virtual_ipaddress {{\n    198.18.0.100\n  }}\n  notify \"{script} x\"\n}}\n");
 
-        var (code, _, stderr) = DaemonProcess.Run("-t", "-f", path);
+        var (code, _, stderr) = VrrpDaemon.Run("-t", "-f", path);
 
         Assert.Equal(1, code);
         Assert.Contains($"{path}:11: error: vrrp_instance 'VI_1': notify '{script} x': unsafe permissions found for script", stderr, StringComparison.Ordinal);
@@ -86,7 +86,7 @@ public sealed class ConfigTestTests : IDisposable
     [Fact]
     public void Unknown_option_is_a_usage_error()
     {
-        var (code, _, stderr) = DaemonProcess.Run("--frobnicate");
+        var (code, _, stderr) = VrrpDaemon.Run("--frobnicate");
 
         Assert.Equal(2, code);
         Assert.Contains("unknown option '--frobnicate'", stderr, StringComparison.Ordinal);

@@ -63,10 +63,10 @@ public sealed class DaemonNamespaceTests
         var script = NotifyScript(lab, log);
         var conf = lab.WriteFile("keepalived.conf", Config(script));
 
-        using var daemon = DaemonProcess.StartInNamespace(lab.Namespace, "-f", conf, "-l", "-D", "-n");
+        using var daemon = VrrpDaemon.StartInNamespace(lab.Namespace, "-f", conf, "-l", "-D", "-n");
         try
         {
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound);
             await WaitForLinesAsync(log, 4);
             Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
             Assert.Contains("(VI_1) Entering BACKUP STATE (init)", daemon.Output, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class DaemonNamespaceTests
             // SIGHUP with the same file: nothing changes, no notify, no VIP churn, no new GARP burst.
             var garps = daemon.CountOf("Sending/queueing gratuitous ARPs");
             daemon.Signal("HUP");
-            await daemon.WaitForAsync("Reload finished", Bound);
+            await daemon.ExpectOutputAsync("Reload finished", Bound);
             await Task.Delay(TimeSpan.FromSeconds(2.5)); // longer than two advert intervals
             Assert.Equal(4, Lines(log).Length);
             Assert.Equal(1, daemon.CountOf("Entering MASTER STATE"));
@@ -88,7 +88,7 @@ public sealed class DaemonNamespaceTests
             // SIGHUP with a broken file: refused, the running instance keeps MASTER and its VIP.
             File.WriteAllText(conf, Config(script).Replace("priority 150", "priority high", StringComparison.Ordinal));
             daemon.Signal("HUP");
-            await daemon.WaitForAsync("Reload refused", Bound);
+            await daemon.ExpectOutputAsync("Reload refused", Bound);
             Assert.Contains($"{conf}:11: error: 'priority' must be an integer between 1 and 255, got 'high'", daemon.Output, StringComparison.Ordinal);
             Assert.Equal(4, Lines(log).Length);
             Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
@@ -117,10 +117,10 @@ public sealed class DaemonNamespaceTests
         var script = NotifyScript(lab, log);
         var conf = lab.WriteFile("keepalived.conf", Config(script));
 
-        using var daemon = DaemonProcess.StartInNamespace(lab.Namespace, "-f", conf, "-l");
+        using var daemon = VrrpDaemon.StartInNamespace(lab.Namespace, "-f", conf, "-l");
         try
         {
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound);
             var second = """
                 vrrp_instance VI_2 {
                     state BACKUP
@@ -135,9 +135,9 @@ public sealed class DaemonNamespaceTests
                 """;
             File.WriteAllText(conf, Config(script, priority: 160) + "\n" + second);
             daemon.Signal("HUP");
-            await daemon.WaitForAsync("(VI_1) configuration changed; restarting the instance", Bound);
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 2);
-            await daemon.WaitForAsync("(VI_2) Entering MASTER STATE", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) configuration changed; restarting the instance", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 2);
+            await daemon.ExpectOutputAsync("(VI_2) Entering MASTER STATE", Bound);
             await WaitForLinesAsync(log, 10);
             Assert.Contains("A INSTANCE VI_1 STOP 150", Lines(log));
             Assert.Contains("A INSTANCE VI_1 MASTER 160", Lines(log));
@@ -147,8 +147,8 @@ public sealed class DaemonNamespaceTests
             File.WriteAllText(conf, Config(script, priority: 160));
             var masters = daemon.CountOf("(VI_1) Entering MASTER STATE");
             daemon.Signal("HUP");
-            await daemon.WaitForAsync("(VI_2) removed from the configuration; stopping the instance", Bound);
-            await daemon.WaitForAsync("Reload finished", Bound, occurrences: 2);
+            await daemon.ExpectOutputAsync("(VI_2) removed from the configuration; stopping the instance", Bound);
+            await daemon.ExpectOutputAsync("Reload finished", Bound, occurrences: 2);
             Assert.DoesNotContain("198.18.0.101", lab.Addresses, StringComparison.Ordinal);
             Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
             Assert.Equal(masters, daemon.CountOf("(VI_1) Entering MASTER STATE"));
@@ -177,31 +177,31 @@ public sealed class DaemonNamespaceTests
             }
             """ + "\n" + Config(NotifyScript(lab, log), extraInstance: "    track_script {\n        chk_file\n    }\n    track_interface {\n        vd1\n    }"));
 
-        using var daemon = DaemonProcess.StartInNamespace(lab.Namespace, "-f", conf, "-l");
+        using var daemon = VrrpDaemon.StartInNamespace(lab.Namespace, "-f", conf, "-l");
         try
         {
-            await daemon.WaitForAsync("VRRP_Script(chk_file) succeeded", Bound);
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound);
+            await daemon.ExpectOutputAsync("VRRP_Script(chk_file) succeeded", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound);
 
             // The script fails (weight 0): FAULT, VIP released, notify FAULT.
             File.Delete(flag);
-            await daemon.WaitForAsync("VRRP_Script(chk_file) failed (exited with status 1)", Bound);
-            await daemon.WaitForAsync("(VI_1) Entering FAULT STATE", Bound);
+            await daemon.ExpectOutputAsync("VRRP_Script(chk_file) failed (exited with status 1)", Bound);
+            await daemon.ExpectOutputAsync("(VI_1) Entering FAULT STATE", Bound);
             await WaitForLinesAsync(log, 5);
             Assert.StartsWith("A INSTANCE VI_1 FAULT ", Lines(log)[4], StringComparison.Ordinal);
             Assert.DoesNotContain("198.18.0.100", lab.Addresses, StringComparison.Ordinal);
 
             // It recovers: BACKUP, then MASTER again.
             File.WriteAllText(flag, "");
-            await daemon.WaitForAsync("VRRP_Script(chk_file) succeeded", Bound, occurrences: 2);
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 2);
+            await daemon.ExpectOutputAsync("VRRP_Script(chk_file) succeeded", Bound, occurrences: 2);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 2);
 
             // The tracked interface goes down: FAULT; up again: MASTER.
-            Lab.Run("ip", $"-n {lab.Namespace} link set vd1 down");
-            await daemon.WaitForAsync("(VI_1) Entering FAULT STATE", Bound, occurrences: 2);
+            ProcessRunner.Run("ip", $"-n {lab.Namespace} link set vd1 down");
+            await daemon.ExpectOutputAsync("(VI_1) Entering FAULT STATE", Bound, occurrences: 2);
             Assert.Contains("Netlink reports vd1 down", daemon.Output, StringComparison.Ordinal);
-            Lab.Run("ip", $"-n {lab.Namespace} link set vd1 up");
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 3);
+            ProcessRunner.Run("ip", $"-n {lab.Namespace} link set vd1 up");
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound, occurrences: 3);
             Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
         }
         finally
@@ -223,11 +223,11 @@ public sealed class DaemonNamespaceTests
             extraGlobal: $"    notification_email {{\n        ops@example.com\n    }}\n    notification_email_from hanet-vrrpd@example.com\n    smtp_server 127.0.0.1 {port}\n    smtp_connect_timeout 10",
             extraInstance: "    smtp_alert"));
 
-        using var daemon = DaemonProcess.StartInNamespace(lab.Namespace, "-f", conf, "-l");
+        using var daemon = VrrpDaemon.StartInNamespace(lab.Namespace, "-f", conf, "-l");
         try
         {
-            await daemon.WaitForAsync("(VI_1) Entering MASTER STATE", Bound);
-            await daemon.WaitForAsync("SMTP alert successfully sent.", Bound, occurrences: 2);
+            await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound);
+            await daemon.ExpectOutputAsync("SMTP alert successfully sent.", Bound, occurrences: 2);
             Assert.Contains("Remote SMTP server [127.0.0.1]:2525 connected.", daemon.Output, StringComparison.Ordinal);
 
             // The MTA accepted two messages (BACKUP at start, then MASTER): read them back from its queue.
@@ -260,5 +260,5 @@ public sealed class DaemonNamespaceTests
     }
 
     private static string PostCat(PostfixInstance postfix, string queueId) =>
-        Lab.Run(Prerequisites.FindExecutable("postcat") ?? "postcat", $"-c {postfix.Directory}/conf -q {queueId}");
+        ProcessRunner.Run(Prerequisites.FindExecutable("postcat") ?? "postcat", $"-c {postfix.Directory}/conf -q {queueId}");
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static Ha.Net.Testing.Environment.ProcessRunner;
 
 namespace Ha.Net.Samples.Vrrp.Tests;
 
@@ -116,27 +117,6 @@ internal sealed partial class Lab : IAsyncDisposable
         }
 
         Cleanup();
-    }
-
-    public static string Run(string file, string args)
-    {
-        using var p = new Process { StartInfo = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false } };
-        p.Start();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{file} {args}' timed out");
-        }
-
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{file} {args}' exited {p.ExitCode}: {stderr.Result.Trim()}");
-        }
-
-        return stdout.Result;
     }
 
     private void Cleanup()

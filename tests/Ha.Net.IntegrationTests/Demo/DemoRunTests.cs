@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ha.Net.Testing.Environment;
+using Ha.Net.Testing.Files;
 using Xunit.Abstractions;
 
 namespace Ha.Net.IntegrationTests.Demo;
@@ -137,27 +138,8 @@ public sealed partial class DemoRunTests(ITestOutputHelper output)
     }
 
     /// <summary>The demo and the daemons as the solution build leaves them (same configuration as this test assembly).</summary>
-    private static (string Demo, string Vrrpd, string Proxyd) Binaries()
-    {
-        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var tfm = baseDir.Name;
-        var configuration = baseDir.Parent!.Name;
-        var repo = baseDir;
-        while (repo is not null && !File.Exists(Path.Combine(repo.FullName, "Ha.Net.sln")))
-        {
-            repo = repo.Parent;
-        }
-
-        Assert.NotNull(repo);
-        string Bin(string project, string name)
-        {
-            var path = Path.Combine(repo.FullName, "samples", project, "bin", configuration, tfm, name);
-            Assert.True(File.Exists(path), $"{path} is missing: build the solution ({configuration}) first");
-            return path;
-        }
-
-        return (Bin("Demo", "hanet-demo"), Bin("VrrpDaemon", "hanet-vrrpd"), Bin("ProxyDaemon", "hanet-proxyd"));
-    }
+    private static (string Demo, string Vrrpd, string Proxyd) Binaries() =>
+        (TestFiles.Built("samples/Demo", "hanet-demo"), TestFiles.Built("samples/VrrpDaemon", "hanet-vrrpd"), TestFiles.Built("samples/ProxyDaemon", "hanet-proxyd"));
 
     private static List<string> ProcessesMentioning(string text)
     {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Xunit;
-using System.Diagnostics;
 
 namespace Ha.Net.Testing.Environment;
 
@@ -101,31 +100,14 @@ public static class Prerequisites
         }
 
         var name = "hnprobe" + Random.Shared.Next(100000, 999999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (code, output) = Run("ip", $"netns add {name}");
+        var (code, stdout, stderr) = ProcessRunner.TryRun("ip", $"netns add {name}");
         if (code != 0)
         {
-            return $"cannot create network namespaces (CAP_NET_ADMIN): {output.Trim()}";
+            return $"cannot create network namespaces (CAP_NET_ADMIN): {stderr.Trim()}{stdout.Trim()}";
         }
 
-        Run("ip", $"netns del {name}");
+        ProcessRunner.TryRun("ip", $"netns del {name}");
         return null;
-    }
-
-    private static (int Code, string Output) Run(string file, string args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill(entireProcessTree: true);
-            return (-1, "timed out");
-        }
-
-        return (p.ExitCode, output);
     }
 }
 

@@ -16,6 +16,30 @@ public static class TestFiles
             ? path
             : throw new DirectoryNotFoundException($"Test data folder '{path}' (beside {callerSource}) not found.");
     }
+
+    /// <summary>
+    /// The output <paramref name="file"/> of the solution's project in <paramref name="projectFolder"/> (relative to
+    /// the repository root, e.g. <c>samples/VrrpDaemon</c>), as the solution build leaves it in the configuration and
+    /// target framework this test assembly was built with.
+    /// </summary>
+    public static string Built(string projectFolder, string file)
+    {
+        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var tfm = baseDir.Name;
+        var configuration = baseDir.Parent?.Name ?? "Release";
+        for (var dir = baseDir; dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Ha.Net.sln")))
+            {
+                var path = Path.Combine(dir.FullName, projectFolder, "bin", configuration, tfm, file);
+                return File.Exists(path)
+                    ? path
+                    : throw new FileNotFoundException($"{path} is missing: build the solution first (dotnet build Ha.Net.sln -c {configuration}).", path);
+            }
+        }
+
+        throw new FileNotFoundException($"No Ha.Net.sln above {AppContext.BaseDirectory}, so {projectFolder}/{file} cannot be found.");
+    }
 }
 
 /// <summary>A temporary directory removed on dispose.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Ha.Net.Testing.Environment;
@@ -62,7 +61,7 @@ public sealed class PostfixInstance : IDisposable
         try
         {
             instance.WriteConfiguration();
-            Run(postfix, $"-c {dir}/conf start", dir);
+            ProcessRunner.Run(postfix, $"-c {dir}/conf start", TimeSpan.FromSeconds(60), dir);
             return instance;
         }
         catch
@@ -100,7 +99,7 @@ public sealed class PostfixInstance : IDisposable
         {
             try
             {
-                Run(postfix, $"-c {Directory}/conf abort", Directory);
+                ProcessRunner.Run(postfix, $"-c {Directory}/conf abort", TimeSpan.FromSeconds(60), Directory);
             }
             catch (InvalidOperationException)
             {
@@ -186,7 +185,7 @@ public sealed class PostfixInstance : IDisposable
         var conf = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "conf")).FullName;
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "queue"));
         var data = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "data")).FullName;
-        Run("chown", $"postfix {data}", Directory);
+        ProcessRunner.Run("chown", $"postfix {data}", workingDirectory: Directory);
         File.WriteAllText(Path.Combine(conf, "main.cf"), $"""
             compatibility_level = 3.6
             queue_directory = {Directory}/queue
@@ -239,27 +238,5 @@ public sealed class PostfixInstance : IDisposable
             postlog   unix-dgram n  -       n       -       1       postlogd
 
             """);
-    }
-
-    private static void Run(string file, string args, string workingDirectory)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{file} {args} timed out");
-        }
-
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}): {stdout.Result}{stderr.Result}");
-        }
     }
 }

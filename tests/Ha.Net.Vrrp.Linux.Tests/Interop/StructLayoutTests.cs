@@ -100,8 +100,8 @@ public class StructLayoutTests
             var cpp = Path.Combine(dir, "layout.cpp");
             var exe = Path.Combine(dir, "layout");
             File.WriteAllText(cpp, source.ToString());
-            NetnsLab.Run("g++", $"-o {exe} {cpp}", 120_000);
-            var actual = NetnsLab.Run(exe, "")
+            ProcessRunner.Run("g++", $"-o {exe} {cpp}", TimeSpan.FromMinutes(2));
+            var actual = ProcessRunner.Run(exe, "")
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split('='))
                 .ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));

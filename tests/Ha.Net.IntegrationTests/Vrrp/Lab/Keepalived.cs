@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ha.Net.Testing.Environment;
 
 namespace Ha.Net.Vrrp.Linux.Lab;
 
@@ -7,13 +8,13 @@ internal sealed class Keepalived
 {
     private static int _counter;
 
-    private Keepalived(LabProcess process, string name)
+    private Keepalived(ChildProcess process, string name)
     {
         Process = process;
         Name = name;
     }
 
-    public LabProcess Process { get; }
+    public ChildProcess Process { get; }
 
     public string Name { get; }
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Ha.Net.Testing.Environment;
 using Ha.Net.Vrrp.Linux.Namespaces;
+using static Ha.Net.Testing.Environment.ProcessRunner;
 
 namespace Ha.Net.Vrrp.Linux.Lab;
 
@@ -21,7 +21,7 @@ internal sealed class NetnsLab : IAsyncDisposable
     private static readonly object LeftoversLock = new();
     private static bool _leftoversCleaned;
     private readonly List<string> _namespaces = [];
-    private readonly ConcurrentBag<LabProcess> _processes = [];
+    private readonly ConcurrentBag<ChildProcess> _processes = [];
     private readonly string _id;
     private int _switchPorts;
 
@@ -111,9 +111,9 @@ internal sealed class NetnsLab : IAsyncDisposable
         InNamespace(ns, () => action().GetAwaiter().GetResult());
 
     /// <summary>Starts a process inside <paramref name="ns"/>; its output is collected; it is killed on disposal.</summary>
-    public LabProcess Start(string ns, string file, string args)
+    public ChildProcess Start(string ns, string file, string args)
     {
-        var process = LabProcess.Start("ip", $"netns exec {ns} {file} {args}");
+        var process = ChildProcess.Start("ip", $"netns exec {ns} {file} {args}", Path.GetFileName(file));
         _processes.Add(process);
         return process;
     }
@@ -146,47 +146,11 @@ internal sealed class NetnsLab : IAsyncDisposable
         await Task.CompletedTask;
     }
 
-    public static string Run(string file, string args, int timeoutMs = 30_000)
-    {
-        var (code, stdout, stderr) = TryRun(file, args, timeoutMs);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"'{file} {args}' exited {code}: {stderr.Trim()} {stdout.Trim()}");
-        }
-
-        return stdout;
-    }
-
-    public static (int Code, string Stdout, string Stderr) TryRun(string file, string args, int timeoutMs = 30_000)
-    {
-        using var p = new Process
-        {
-            StartInfo = new ProcessStartInfo(file, args)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            },
-        };
-        p.Start();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeoutMs))
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(5_000);
-            return (-1, "", $"timed out after {timeoutMs} ms");
-        }
-
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     private static string RandomMac() => $"02:00:c6:13:{Random.Shared.Next(256):x2}:{Random.Shared.Next(256):x2}";
 
     private static void KillNamespaceProcesses(string ns)
     {
-        var (code, pids, _) = TryRun("ip", $"netns pids {ns}", 10_000);
+        var (code, pids, _) = TryRun("ip", $"netns pids {ns}", TimeSpan.FromSeconds(10));
         if (code != 0)
         {
             return;
@@ -238,131 +202,8 @@ internal sealed class NetnsLab : IAsyncDisposable
                 }
 
                 KillNamespaceProcesses(name);
-                TryRun("ip", $"netns del {name}", 10_000);
+                TryRun("ip", $"netns del {name}", TimeSpan.FromSeconds(10));
             }
-        }
-    }
-}
-
-/// <summary>A child process whose output lines are collected (thread-safe) and which is killed on disposal.</summary>
-internal sealed class LabProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly object _lock = new();
-
-    private LabProcess(Process process) => _process = process;
-
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public string Output
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static LabProcess Start(string file, string args)
-    {
-        var process = new Process
-        {
-            StartInfo = new ProcessStartInfo(file, args)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            },
-            EnableRaisingEvents = true,
-        };
-        var lab = new LabProcess(process);
-        process.OutputDataReceived += (_, e) => lab.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => lab.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return lab;
-    }
-
-    /// <summary>Waits (bounded) until the output contains <paramref name="text"/>; returns false on timeout.</summary>
-    public async Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, int occurrences = 1)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (CountOf(text) >= occurrences)
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return CountOf(text) >= occurrences;
-    }
-
-    public int CountOf(string text)
-    {
-        var output = Output;
-        var count = 0;
-        for (var i = output.IndexOf(text, StringComparison.Ordinal); i >= 0; i = output.IndexOf(text, i + text.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
-
-    public void Signal(string signal) => NetnsLab.TryRun("kill", $"-{signal} {_process.Id}");
-
-    /// <summary>Waits (bounded) for the process to exit and for its last output lines to be collected.</summary>
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExitAndOutput(timeout);
-
-    /// <summary>SIGKILL to the process and its children.</summary>
-    public void KillTree()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5_000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            _output.AppendLine(line);
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Ha.Net.Testing.Environment;
+using Ha.Net.Testing.Files;
 
 namespace Ha.Net.Vrrp.Linux.Lab;
 
@@ -74,8 +76,8 @@ internal sealed class VrrpTopology : IAsyncDisposable
     public void Partition(bool isolated)
     {
         var state = isolated ? "on" : "off";
-        NetnsLab.Run("ip", $"netns exec {Lab.SwitchNamespace} bridge link set dev p1 isolated {state}");
-        NetnsLab.Run("ip", $"netns exec {Lab.SwitchNamespace} bridge link set dev p2 isolated {state}");
+        NetnsLab.Exec(Lab.SwitchNamespace!, "bridge", $"link set dev p1 isolated {state}");
+        NetnsLab.Exec(Lab.SwitchNamespace!, "bridge", $"link set dev p2 isolated {state}");
     }
 
     /// <summary>The client talks to the VIP (a TCP connect to a closed port: the answer does not matter), so it has a neighbour entry.</summary>
@@ -129,13 +131,13 @@ internal sealed class VrrpTopology : IAsyncDisposable
 /// <summary>An Ha.Net.VrrpNode process: its <c>STATE VI_1 MASTER 150 …</c> lines tell its state.</summary>
 internal sealed class VrrpNodeProcess
 {
-    private static readonly Lazy<string> Dll = new(FindDll);
+    private static readonly Lazy<string> Dll = new(() => TestFiles.Built("tests/Ha.Net.VrrpNode", "Ha.Net.VrrpNode.dll"));
 
-    public VrrpNodeProcess(LabProcess process) => Process = process;
+    public VrrpNodeProcess(ChildProcess process) => Process = process;
 
     public static string DllPath => Dll.Value;
 
-    public LabProcess Process { get; }
+    public ChildProcess Process { get; }
 
     public string Log => Process.Output;
 
@@ -156,19 +158,4 @@ internal sealed class VrrpNodeProcess
     public void Kill9() => Process.Signal("KILL");
 
     public void Terminate() => Process.Signal("TERM");
-
-    private static string FindDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Ha.Net.VrrpNode", "bin", configuration, "net10.0", "Ha.Net.VrrpNode.dll");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"Ha.Net.VrrpNode.dll ({configuration}) not found above {AppContext.BaseDirectory}: build the solution (dotnet build Ha.Net.sln -c {configuration}).");
-    }
 }
