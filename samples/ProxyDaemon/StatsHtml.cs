@@ -82,9 +82,10 @@ internal static class StatsHtml
                 sb.Append("<th rowspan=2 width=1></th>");
             }
 
-            sb.Append("<th rowspan=2></th><th colspan=3>Queue</th><th colspan=4>Sessions</th><th colspan=2>Bytes</th>" +
+            sb.Append("<th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=4>Sessions</th><th colspan=2>Bytes</th>" +
                       "<th colspan=2>Errors</th><th colspan=2>Warnings</th><th colspan=8>Server</th></tr>\n<tr class=\"titre\">" +
-                      "<th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th>" +
+                      "<th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th>" +
+                      "<th>Cur</th><th>Max</th><th>Limit</th><th>Total</th>" +
                       "<th>In</th><th>Out</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th>" +
                       "<th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th></tr>\n");
             foreach (var row in list.Where(r => r.Type == StatsRowType.Frontend))
@@ -132,6 +133,9 @@ internal static class StatsHtml
         _ => "active_up",
     };
 
+    // Index of the status cell in AppendRow's cells (after queue 3, session rate 3, sessions 4, bytes 2, errors 2, warnings 2).
+    private const int StatusCell = 16;
+
     private static void AppendRow(StringBuilder sb, StatsRow row, string cssClass, string label, bool withForm, bool checkbox)
     {
         sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"{cssClass}\">");
@@ -154,6 +158,7 @@ internal static class StatsHtml
         var cells = new[]
         {
             isFrontend ? "" : N(row.QueueCurrent), isFrontend ? "" : N(row.QueueMax), isServer ? N(row.QueueLimit) : "",
+            N(row.SessionRate), N(row.SessionRateMax), isFrontend && row.SessionRateLimit is > 0 ? N(row.SessionRateLimit) : "",
             N(row.CurrentSessions), N(row.MaxSessions), N(row.SessionLimit), N(row.TotalSessions),
             N(row.BytesIn), N(row.BytesOut),
             isFrontend ? "" : N(row.ConnectErrors), isFrontend ? "" : "0",
@@ -165,7 +170,7 @@ internal static class StatsHtml
         sb.Append(CultureInfo.InvariantCulture, $"<td class=\"ac\"><a name=\"{Html(row.ProxyName)}/{Html(label)}\"></a>{Html(label)}</td>");
         for (var i = 0; i < cells.Length; i++)
         {
-            var cls = i == 13 ? " class=\"status\"" : "";
+            var cls = i == StatusCell ? " class=\"status\"" : "";
             sb.Append(CultureInfo.InvariantCulture, $"<td{cls}>{Html(cells[i])}</td>");
         }
 

@@ -118,7 +118,7 @@ internal sealed partial class ProxySession
         bool pumping = false;
         try
         {
-            _backend.Counters.SessionStarted(_acceptTimestamp);
+            _backend.Counters.SessionStarted(_acceptTimestamp, _runtime.Time);
             var server = await AcquireAsync(avoid: null).ConfigureAwait(false);
             if (server is null)
             {
@@ -244,7 +244,7 @@ internal sealed partial class ProxySession
     private void OnAssigned(ServerState server)
     {
         _serverState = server;
-        server.Counters.SessionStarted(_runtime.Time.GetTimestamp());
+        server.Counters.SessionStarted(_runtime.Time.GetTimestamp(), _runtime.Time);
         server.Register(this);
     }
 

@@ -357,7 +357,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     private void StartOnLoop(int fd, IPEndPoint? remote)
     {
         _runtime.ConnectionOpened();
-        Counters.SessionStarted(_runtime.Time.GetTimestamp());
+        Counters.SessionStarted(_runtime.Time.GetTimestamp(), _runtime.Time);
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
@@ -429,7 +429,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     {
         client.NoDelay = true;
         _runtime.ConnectionOpened();
-        Counters.SessionStarted(_runtime.Time.GetTimestamp());
+        Counters.SessionStarted(_runtime.Time.GetTimestamp(), _runtime.Time);
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");

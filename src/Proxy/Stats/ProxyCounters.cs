@@ -23,6 +23,9 @@ internal sealed class ProxyCounters
     public long ServerAborts;
     public long LastSessionTimestamp;
 
+    /// <summary>New sessions per second (<c>rate</c>, <c>rate_max</c>).</summary>
+    public SessionRate Rate { get; } = new();
+
     // HAProxy's "swrate" sliding averages over the last 1024 sessions, in milliseconds × window.
     private long _queueTimeSum;
     private long _connectTimeSum;
@@ -39,14 +42,20 @@ internal sealed class ProxyCounters
 
     public long AverageTotalTimeMs => Volatile.Read(ref _totalTimeSum) / Window;
 
-    public long SessionStarted(long timestamp)
+    /// <summary>Counts a session that starts at <paramref name="timestamp"/> (of <paramref name="time"/>).</summary>
+    public long SessionStarted(long timestamp, TimeProvider time)
     {
         long current = Interlocked.Increment(ref CurrentSessions);
         Interlocked.Increment(ref TotalSessions);
         UpdateMax(ref MaxSessions, current);
         Volatile.Write(ref LastSessionTimestamp, timestamp);
+        Rate.Add(Milliseconds(timestamp, time));
         return current;
     }
+
+    /// <summary>A timestamp of <paramref name="time"/> in milliseconds, the unit <see cref="SessionRate"/> counts in.</summary>
+    public static long Milliseconds(long timestamp, TimeProvider time) =>
+        (long)(timestamp * (1000.0 / time.TimestampFrequency));
 
     public void SessionEnded(long queueMs, long connectMs, long totalMs)
     {
@@ -70,6 +79,7 @@ internal sealed class ProxyCounters
     {
         Volatile.Write(ref MaxSessions, Volatile.Read(ref CurrentSessions));
         Volatile.Write(ref QueueMax, Volatile.Read(ref QueueCurrent));
+        Rate.ClearMax();
     }
 
     internal static void UpdateMax(ref long max, long value)

@@ -82,6 +82,9 @@ internal static class StatCsv
         f[28] = N(row.ServerId);
         f[30] = N(row.LoadBalancedTotal);
         f[32] = N((int)row.Type);
+        f[33] = N(row.SessionRate);
+        f[34] = N(row.SessionRateLimit);
+        f[35] = N(row.SessionRateMax);
         f[36] = row.CheckStatus;
         f[37] = N(row.CheckCode);
         f[38] = N(row.CheckDurationMs);

@@ -100,6 +100,15 @@ public sealed record StatsRow
     /// <summary><c>lbtot</c>: times the server was picked.</summary>
     public long? LoadBalancedTotal { get; init; }
 
+    /// <summary><c>rate</c>: new sessions over the last second.</summary>
+    public long SessionRate { get; init; }
+
+    /// <summary><c>rate_lim</c>: the frontend's limit on new sessions per second (0: none; frontends only).</summary>
+    public long? SessionRateLimit { get; init; }
+
+    /// <summary><c>rate_max</c>: the most new sessions within one second.</summary>
+    public long SessionRateMax { get; init; }
+
     /// <summary><c>check_status</c>: L4OK, L4CON, L7STS, ... (servers with checks).</summary>
     public string? CheckStatus { get; init; }
 

@@ -12,6 +12,7 @@ internal static class StatsSnapshot
     {
         var time = proxy.Runtime.Time;
         long now = time.GetTimestamp();
+        long nowMs = ProxyCounters.Milliseconds(now, time);
         var rows = new List<StatsRow>();
         int proxyId = 1;
         foreach (var frontend in proxy.Frontends)
@@ -30,6 +31,9 @@ internal static class StatsSnapshot
                 BytesOut = Volatile.Read(ref c.BytesOut),
                 DeniedRequests = 0,
                 Status = frontend.IsListening ? "OPEN" : "STOP",
+                SessionRate = c.Rate.Read(nowMs),
+                SessionRateLimit = 0,
+                SessionRateMax = c.Rate.Max,
                 ProxyId = proxyId++,
                 ClientAborts = null,
             });
@@ -75,6 +79,8 @@ internal static class StatsSnapshot
                 Retries = Volatile.Read(ref c.Retries),
                 Redispatches = Volatile.Read(ref c.Redispatches),
                 Status = activeUp + backupUp > 0 ? "UP" : "DOWN",
+                SessionRate = c.Rate.Read(nowMs),
+                SessionRateMax = c.Rate.Max,
                 Weight = weight,
                 Active = activeUp,
                 Backup = backupUp,
@@ -123,6 +129,8 @@ internal static class StatsSnapshot
             Retries = Volatile.Read(ref c.Retries),
             Redispatches = Volatile.Read(ref c.Redispatches),
             Status = ServerStatus(server),
+            SessionRate = c.Rate.Read(ProxyCounters.Milliseconds(now, time)),
+            SessionRateMax = c.Rate.Max,
             Weight = server.Weight,
             Active = options.Backup ? 0 : 1,
             Backup = options.Backup ? 1 : 0,

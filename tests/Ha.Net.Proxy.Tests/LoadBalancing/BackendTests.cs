@@ -163,7 +163,7 @@ public class BackendTests
     {
         var be = Make(BalanceAlgorithm.RoundRobin, S("a"), S("b"));
         var a = be.FindServer("a")!;
-        a.Counters.SessionStarted(1);
+        a.Counters.SessionStarted(1, TimeProvider.System);
         a.AdminState = ServerAdminState.Drain;
         be.Apply(new BackendOptions { Name = "be", Balance = BalanceAlgorithm.LeastConnections, Servers = [S("a", weight: 7), S("c")] }, 0);
         Assert.Same(a, be.FindServer("a"));

@@ -2,6 +2,8 @@ using System.Net;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Stats;
+using Ha.Net.Testing.Proxy;
+using Ha.Net.Testing.Time;
 
 namespace Ha.Net.Proxy.Tests.Stats;
 
@@ -58,5 +60,57 @@ public class StatCsvTests
         Assert.Equal("2", Field(3, "act"));
         Assert.Equal("roundrobin", Field(3, "algo"));
         Assert.Equal("tcp", Field(3, "mode"));
+    }
+
+    [Fact]
+    public async Task RateColumns_CountNewSessionsOverTheLastSecond()
+    {
+        var clock = new ManualTimeProvider();
+        await using var a = TestServer.Named("a");
+        var options = new ProxyOptions
+        {
+            Frontends = [new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" }],
+            Backends = [new BackendOptions { Name = "be", Servers = [new ServerOptions { Name = "a", Address = a.EndPoint }] }],
+            HardStopAfter = TimeSpan.FromSeconds(5),
+        };
+        await using var proxy = new TcpProxy(options, timeProvider: clock);
+        await proxy.StartAsync();
+        var clients = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var client = await ProxyTestClient.ConnectAsync(proxy.GetFrontendEndPoint("fe"));
+                clients.Add(client);
+                Assert.Equal("a", await ProxyTestClient.ReadLineAsync(client));
+            }
+
+            string[] Columns(string svname)
+            {
+                var writer = new StringWriter();
+                proxy.WriteStatCsv(writer);
+                var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                var header = lines[0][2..].Split(',');
+                var line = lines.Select(l => l.Split(',')).Single(f => f[1] == svname);
+                return [line[Array.IndexOf(header, "rate")], line[Array.IndexOf(header, "rate_lim")], line[Array.IndexOf(header, "rate_max")]];
+            }
+
+            Assert.Equal(["3", "0", "3"], Columns("FRONTEND"));
+            Assert.Equal(["3", "", "3"], Columns("a"));
+            Assert.Equal(["3", "", "3"], Columns("BACKEND"));
+
+            clock.Advance(TimeSpan.FromMilliseconds(1500)); // half of the last period is still inside the last second
+            Assert.Equal(["1", "0", "3"], Columns("FRONTEND"));
+            clock.Advance(TimeSpan.FromSeconds(2));
+            Assert.Equal(["0", "0", "3"], Columns("FRONTEND"));
+            Assert.Equal(["0", "", "3"], Columns("a"));
+        }
+        finally
+        {
+            foreach (var c in clients)
+            {
+                c.Dispose();
+            }
+        }
     }
 }
