@@ -228,6 +228,18 @@ internal sealed class Backend
         return added;
     }
 
+    /// <summary>Ends every server's slow start (the proxy stops, or this backend left the configuration).</summary>
+    public void StopWarmups()
+    {
+        lock (Lock)
+        {
+            foreach (var server in _servers)
+            {
+                server.StopWarmup();
+            }
+        }
+    }
+
     /// <summary>Takes a server out of the backend. Its live connections continue to their end.</summary>
     public ServerState? RemoveServer(string name)
     {
@@ -241,6 +253,7 @@ internal sealed class Backend
             }
 
             removed.Removed = true;
+            removed.StopWarmup();
             _servers = [.. _servers.Where(s => s != removed)];
         }
 
@@ -286,6 +299,7 @@ internal sealed class Backend
                 if (!kept.Contains(old))
                 {
                     old.Removed = true;
+                    old.StopWarmup();
                 }
             }
 

@@ -17,6 +17,13 @@ internal sealed class ServerState
     private volatile int _adminState;
     private volatile bool _healthUp = true;
 
+    // slowstart: the share of weight and maxconn the server has now, in thousandths (1000 = full).
+    private volatile int _warmupPermille = FullPermille;
+    private long _warmupStart;
+    private TimeProvider _warmupTime = TimeProvider.System;
+    private ITimer? _warmupTimer;
+    private const int FullPermille = 1000;
+
     public ServerState(Backend backend, ServerOptions options, int id, long timestamp)
     {
         Backend = backend;
@@ -44,8 +51,31 @@ internal sealed class ServerState
     /// <summary>The current weight (set at run time with <c>set server weight</c>).</summary>
     public int Weight { get; set; }
 
-    /// <summary>The weight the balancers use (never 0: unusable servers are not candidates).</summary>
-    public int EffectiveWeight => Math.Max(1, Weight);
+    /// <summary>The weight the balancers use (never 0: unusable servers are not candidates); during
+    /// a slow start, the share of <see cref="Weight"/> reached so far.</summary>
+    public int EffectiveWeight
+    {
+        get
+        {
+            int permille = _warmupPermille;
+            return Math.Max(1, permille >= FullPermille ? Weight : (int)((((long)Weight * permille) + FullPermille - 1) / FullPermille));
+        }
+    }
+
+    /// <summary>The connection limit now (0 = unlimited): <see cref="ServerOptions.MaxConnections"/>, or
+    /// during a slow start the share of it reached so far (at least 1).</summary>
+    public int MaxConnectionsNow
+    {
+        get
+        {
+            int max = Options.MaxConnections;
+            int permille = _warmupPermille;
+            return max == 0 || permille >= FullPermille ? max : Math.Max(1, (int)((long)max * permille / FullPermille));
+        }
+    }
+
+    /// <summary>Whether a slow start is under way.</summary>
+    public bool WarmingUp => _warmupPermille < FullPermille;
 
     public ServerAdminState AdminState
     {
@@ -75,7 +105,7 @@ internal sealed class ServerState
 
     public int RoundRobinScore;
 
-    public bool HasFreeSlot => Options.MaxConnections == 0 || Active < Options.MaxConnections;
+    public bool HasFreeSlot => Options.MaxConnections == 0 || Active < MaxConnectionsNow;
 
     // ---- health (written by the health seam) ----
 
@@ -92,6 +122,61 @@ internal sealed class ServerState
     public long DownSinceTimestamp = -1;
 
     public long DowntimeTicks;
+
+    // ---- slowstart (guarded by Backend.Lock) ----
+
+    /// <summary>
+    /// Starts a slow start if the server has one configured (HAProxy: when it comes back up or out of
+    /// maintenance). The weight and maxconn are raised in steps of max(1 s, slowstart / 20); each step
+    /// lets the backend hand queued connections to the new slots.
+    /// </summary>
+    public void StartWarmup(TimeProvider time)
+    {
+        StopWarmup();
+        var slowStart = Options.SlowStart;
+        if (slowStart <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        _warmupTime = time;
+        _warmupStart = time.GetTimestamp();
+        _warmupPermille = 1;
+        var step = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, slowStart.Ticks / 20));
+        _warmupTimer = time.CreateTimer(static state => ((ServerState)state!).WarmupStep(), this, step, step);
+    }
+
+    /// <summary>Ends a slow start at once (the server went down or into maintenance, or is gone).</summary>
+    public void StopWarmup()
+    {
+        _warmupTimer?.Dispose();
+        _warmupTimer = null;
+        _warmupPermille = FullPermille;
+    }
+
+    private void WarmupStep()
+    {
+        lock (Backend.Lock)
+        {
+            if (_warmupTimer is null)
+            {
+                return;
+            }
+
+            var slowStart = Options.SlowStart;
+            var elapsed = _warmupTime.GetElapsedTime(_warmupStart);
+            if (slowStart <= TimeSpan.Zero || elapsed >= slowStart)
+            {
+                StopWarmup();
+            }
+            else
+            {
+                _warmupPermille = (int)Math.Clamp(elapsed.Ticks * FullPermille / slowStart.Ticks, 1, FullPermille - 1);
+            }
+        }
+
+        Backend.OnServersChanged(); // new slots take queued connections
+    }
 
     // ---- live sessions (own lock) ----
 

@@ -183,6 +183,14 @@ public sealed record ServerOptions
     /// <summary>The most connections queued for this server (0 = unlimited).</summary>
     public int MaxQueue { get; init; }
 
+    /// <summary>
+    /// HAProxy's <c>slowstart</c>: after the server comes back (up again after being marked down, or
+    /// out of maintenance), its weight and its <see cref="MaxConnections"/> grow linearly from 1 to
+    /// their full value over this time, in steps of max(1 s, this / 20). Never applied at start.
+    /// <see cref="TimeSpan.Zero"/> (the default) turns it off.
+    /// </summary>
+    public TimeSpan SlowStart { get; init; }
+
     /// <summary>Used only when no non-backup server is usable (HAProxy <c>backup</c>).</summary>
     public bool Backup { get; init; }
 

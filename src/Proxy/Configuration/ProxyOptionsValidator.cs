@@ -140,6 +140,11 @@ public static class ProxyOptionsValidator
             errors.Add($"{key}.MaxQueue: must be 0 (unlimited) or positive, was {server.MaxQueue}.");
         }
 
+        if (server.SlowStart < TimeSpan.Zero)
+        {
+            errors.Add($"{key}.SlowStart: must be zero (off) or positive, was {server.SlowStart}.");
+        }
+
         if (backend.Balance == BalanceAlgorithm.First && server.MaxConnections == 0)
         {
             errors.Add($"{key}.MaxConnections: balance 'first' needs a maxconn on every server.");

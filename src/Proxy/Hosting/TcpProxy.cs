@@ -128,6 +128,10 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
 
         await _health.DisposeAsync().ConfigureAwait(false);
+        foreach (var backend in Backends)
+        {
+            backend.StopWarmups();
+        }
     }
 
     public async Task ApplyAsync(ProxyOptions options, CancellationToken cancellationToken = default)
@@ -199,6 +203,14 @@ internal sealed partial class TcpProxy : ITcpProxy
                 _retiredFrontends.Add(old);
             }
 
+            foreach (var old in _backends.Values)
+            {
+                if (!backends.ContainsKey(old.Name))
+                {
+                    old.StopWarmups();
+                }
+            }
+
             _backends = backends;
             _frontends = frontends;
             _options = options;
@@ -229,6 +241,18 @@ internal sealed partial class TcpProxy : ITcpProxy
         var s = GetServer(backend, server);
         var previous = s.AdminState;
         s.AdminState = state;
+        lock (s.Backend.Lock)
+        {
+            if (state == ServerAdminState.Maintenance)
+            {
+                s.StopWarmup();
+            }
+            else if (previous == ServerAdminState.Maintenance)
+            {
+                s.StartWarmup(_runtime.Time); // out of maintenance: slowstart, if configured
+            }
+        }
+
         if (previous != state)
         {
             s.LastChangeTimestamp = _runtime.Time.GetTimestamp();
@@ -379,11 +403,14 @@ internal sealed partial class TcpProxy : ITcpProxy
                         server.DowntimeTicks += now - server.DownSinceTimestamp;
                         server.DownSinceTimestamp = -1;
                     }
+
+                    server.StartWarmup(_runtime.Time); // slowstart, if configured
                 }
                 else
                 {
                     server.UpToDownTransitions++;
                     server.DownSinceTimestamp = now;
+                    server.StopWarmup();
                 }
             }
         }

@@ -55,7 +55,7 @@ internal static class StatsSnapshot
                     else
                     {
                         activeUp++;
-                        weight += server.Weight;
+                        weight += server.WarmingUp ? server.EffectiveWeight : server.Weight;
                     }
                 }
             }
@@ -131,7 +131,7 @@ internal static class StatsSnapshot
             Status = ServerStatus(server),
             SessionRate = c.Rate.Read(ProxyCounters.Milliseconds(now, time)),
             SessionRateMax = c.Rate.Max,
-            Weight = server.Weight,
+            Weight = server.WarmingUp ? server.EffectiveWeight : server.Weight, // HAProxy shows the effective weight
             Active = options.Backup ? 0 : 1,
             Backup = options.Backup ? 1 : 0,
             CheckFailures = check is null ? null : Volatile.Read(ref server.FailedChecks),

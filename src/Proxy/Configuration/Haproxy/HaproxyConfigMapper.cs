@@ -281,6 +281,7 @@ public static class HaproxyConfigMapper
             Weight = s.Weight,
             MaxConnections = s.MaxConn,
             MaxQueue = s.MaxQueue,
+            SlowStart = s.SlowStart,
             Backup = s.Backup,
             InitialState = s.Disabled ? ServerAdminState.Maintenance : ServerAdminState.Ready,
             SendProxy = s.SendProxy switch

@@ -288,6 +288,9 @@ public sealed class HaproxyServer : HaproxyBlock
     /// <summary><c>maxqueue</c> (0 = unlimited).</summary>
     public int MaxQueue { get; internal set; }
 
+    /// <summary><c>slowstart</c> (zero = off).</summary>
+    public TimeSpan SlowStart { get; internal set; }
+
     /// <summary><c>send-proxy</c> / <c>send-proxy-v2</c>.</summary>
     public HaproxySendProxy SendProxy { get; internal set; }
 

@@ -126,6 +126,9 @@ internal sealed partial class HaproxyParser
                 case "maxqueue":
                     server.MaxQueue = Int(0, int.MaxValue) ?? server.MaxQueue;
                     break;
+                case "slowstart":
+                    server.SlowStart = Time() ?? server.SlowStart;
+                    break;
                 case "send-proxy":
                     server.SendProxy = HaproxySendProxy.V1;
                     break;
@@ -209,7 +212,7 @@ internal sealed partial class HaproxyParser
                     }
 
                     break;
-                case "slowstart" or "minconn" or "agent-port" or "agent-inter" or "agent-send" or "agent-addr" or "error-limit" or "observe" or "on-error" or "track" or "resolvers" or "init-addr" or "resolve-prefer" or "source" or "usesrc" or "pool-max-conn" or "pool-purge-delay" or "max-reuse" or "proto" or "namespace" or "tfo" or "check-proto" or "check-sni" or "resolve-opts" or "shard" or "log-proto" or "redir":
+                case "minconn" or "agent-port" or "agent-inter" or "agent-send" or "agent-addr" or "error-limit" or "observe" or "on-error" or "track" or "resolvers" or "init-addr" or "resolve-prefer" or "source" or "usesrc" or "pool-max-conn" or "pool-purge-delay" or "max-reuse" or "proto" or "namespace" or "tfo" or "check-proto" or "check-sni" or "resolve-opts" or "shard" or "log-proto" or "redir":
                     if (option is not "tfo")
                     {
                         _ = Next();

@@ -152,7 +152,7 @@ public sealed class HaproxyMapperTests
                 balance leastconn
                 option httpchk GET /health HTTP/1.1\r\nHost:\ app.example
                 http-check expect status 200,204
-                server w1 127.0.0.1:8080 check inter 5s fastinter 1s rise 1 fall 2 port 8081 weight 7 maxconn 9 maxqueue 4 send-proxy-v2 backup disabled on-marked-down shutdown-sessions
+                server w1 127.0.0.1:8080 check inter 5s fastinter 1s rise 1 fall 2 port 8081 weight 7 maxconn 9 maxqueue 4 slowstart 30s send-proxy-v2 backup disabled on-marked-down shutdown-sessions
             """);
 
         var mapping = HaproxyConfigMapper.ToProxyOptions(config);
@@ -164,6 +164,8 @@ public sealed class HaproxyMapperTests
         Assert.Equal((7, 9, 4, true, ServerAdminState.Maintenance, ProxyProtocolVersion.V2, true), (w1.Weight, w1.MaxConnections, w1.MaxQueue, w1.Backup, w1.InitialState, w1.SendProxy, w1.ShutdownSessionsOnMarkedDown));
         Assert.Equal((TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), (TimeSpan?)null, 1, 2, (int?)8081), (w1.Check!.Interval, w1.Check.FastInterval!.Value, w1.Check.DownInterval, w1.Check.Rise, w1.Check.Fall, w1.Check.Port));
         Assert.Equal(TimeSpan.FromSeconds(4), w1.Check.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), w1.SlowStart);
+        Assert.DoesNotContain(mapping.Warnings, w => w.ToString().Contains("slowstart", StringComparison.Ordinal));
         Assert.NotNull(mapping.CreateProbeFactory()("web", w1));
     }
 
