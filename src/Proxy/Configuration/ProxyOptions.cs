@@ -77,6 +77,11 @@ public sealed record FrontendOptions
     /// <summary>Inactivity timeout on the client side once one direction is closed (HAProxy
     /// <c>timeout client-fin</c>); <see langword="null"/> = <see cref="ClientTimeout"/>.</summary>
     public TimeSpan? ClientFinTimeout { get; init; }
+
+    /// <summary>HAProxy's <c>option dontlognull</c>: no connection log line for a connection whose
+    /// client sent no data (a port scan, a load balancer's TCP probe). Counters and metrics still
+    /// count it. Default off.</summary>
+    public bool DontLogNull { get; init; }
 }
 
 /// <summary>How a backend picks a server (HAProxy <c>balance</c>).</summary>

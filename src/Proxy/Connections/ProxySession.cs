@@ -683,7 +683,9 @@ internal sealed partial class ProxySession
         _downstream?.Dispose();
 
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, TerminationState, totalMs / 1000.0);
-        if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information))
+        // option dontlognull: a connection on which the client sent nothing is not logged.
+        if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information)
+            && !(_bytesIn == 0 && _frontend.Options.DontLogNull))
         {
             var client = _client is null ? _remoteAtAccept : TryGetRemote(_client);
             Log.ConnectionClosed(

@@ -91,6 +91,37 @@ public class ObservabilityTests
     }
 
     [Fact]
+    public async Task DontLogNull_SkipsTheLineOfAConnectionThatSentNothing_ButCountsIt()
+    {
+        await using var echo = TestServer.Echo();
+        var logs = new ListLoggerProvider();
+        await using var proxy = new TcpProxy(Options(echo.EndPoint, fe => fe with { DontLogNull = true }), logs);
+        await proxy.StartAsync();
+        var endPoint = proxy.GetFrontendEndPoint("fe");
+
+        // A probe: connects and closes without a byte.
+        using (var probe = await ProxyTestClient.ConnectAsync(endPoint))
+        {
+            probe.Shutdown(SocketShutdown.Send);
+            await ProxyTestClient.ReadToEndAsync(probe);
+        }
+
+        using (var client = await ProxyTestClient.ConnectAsync(endPoint))
+        {
+            await client.SendAsync(Encoding.ASCII.GetBytes("hi\n"));
+            Assert.Equal("hi", await ProxyTestClient.ReadLineAsync(client));
+            client.Shutdown(SocketShutdown.Send);
+            await ProxyTestClient.ReadToEndAsync(client);
+        }
+
+        await ProxyTestClient.WaitUntilAsync(() => logs.Entries.Any(e => e.Id.Id == 3001), "tcplog line");
+        await ProxyTestClient.WaitUntilAsync(() => proxy.GetStats().Single(r => r.ServiceName == "FRONTEND").CurrentSessions == 0, "both sessions closed");
+        var line = Assert.Single(logs.Entries, e => e.Id.Id == 3001); // the probe's is not there
+        Assert.Equal(3L, line.State.Single(kv => kv.Key == "BytesUploaded").Value);
+        Assert.Equal(2, proxy.GetStats().Single(r => r.ServiceName == "FRONTEND").TotalSessions);
+    }
+
+    [Fact]
     public async Task NoServer_LogsNosrvAndSC()
     {
         await using var echo = TestServer.Echo();

@@ -201,6 +201,7 @@ public static class HaproxyConfigMapper
                         Backend = backend,
                         ClientTimeout = Infinite0(p.Timeouts.Client),
                         ClientFinTimeout = Infinite0(p.Timeouts.ClientFin),
+                        DontLogNull = p.DontLogNull,
                     });
                 }
             }

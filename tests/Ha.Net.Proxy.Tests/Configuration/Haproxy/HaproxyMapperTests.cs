@@ -33,6 +33,7 @@ public sealed class HaproxyMapperTests
         var fe = Assert.Single(o.Frontends);
         Assert.Equal(("smtpdc1", new IPEndPoint(IPAddress.Parse("10.0.10.3"), 25), "emailservice", 3000), (fe.Name, fe.Bind, fe.Backend, fe.MaxConnections));
         Assert.Equal(TimeSpan.FromMinutes(1), fe.ClientTimeout);
+        Assert.True(fe.DontLogNull); // defaults' option dontlognull
 
         var be = Assert.Single(o.Backends);
         Assert.Equal(("emailservice", BalanceAlgorithm.RoundRobin, 3, true), (be.Name, be.Balance, be.Retries, be.Redispatch));
