@@ -42,7 +42,8 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
         Fall = check.Fall,
     };
 
-    /// <summary>Adds, reconfigures or removes monitors so they match the backends' servers.</summary>
+    /// <summary>Adds, reconfigures or removes monitors so they match the backends' servers. A server in
+    /// maintenance is not checked (HAProxy pauses its checks); it gets a fresh monitor when it leaves.</summary>
     public void Sync(IEnumerable<Backend> backends)
     {
         lock (_monitors)
@@ -52,7 +53,7 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
             {
                 foreach (var server in backend.Servers)
                 {
-                    if (server.Options.Check is { } check)
+                    if (server.Options.Check is { } check && server.AdminState != ServerAdminState.Maintenance)
                     {
                         wanted.Add(server);
                         var options = ToMonitorOptions(check);

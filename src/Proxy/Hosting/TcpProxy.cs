@@ -259,6 +259,18 @@ internal sealed partial class TcpProxy : ITcpProxy
             Log.AdminStateChanged(_runtime.Logger, backend, server, state.ToString().ToUpperInvariant());
         }
 
+        if ((previous == ServerAdminState.Maintenance) != (state == ServerAdminState.Maintenance))
+        {
+            // Checks pause in maintenance. Leaving it, the server is up at once, as HAProxy puts it at
+            // health = rise ("start OK but check immediately"): its fresh monitor starts there, so one
+            // failed check takes it down again.
+            SyncHealth();
+            if (previous == ServerAdminState.Maintenance)
+            {
+                MarkHealth(s, up: true, reason: "leaving maintenance");
+            }
+        }
+
         s.Backend.OnServersChanged();
     }
 

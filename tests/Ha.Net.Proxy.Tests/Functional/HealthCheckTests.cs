@@ -51,6 +51,33 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public async Task Maintenance_PausesChecks_LeavingItIsUpAtOnce_AndOneFailedCheckTakesItDown()
+    {
+        await using var a = TestServer.Echo();
+        await using var b = TestServer.Echo();
+        var check = FastCheck with { DownInterval = TimeSpan.FromSeconds(10) };
+        await using var proxy = await StartAsync([Server("a", a) with { Check = check }, Server("b", b)]);
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").CheckStatus == "L4OK", "first check of a passed");
+
+        proxy.Proxy.SetServerState("be", "a", ServerAdminState.Maintenance);
+        await Task.Delay(500); // a check already under way may still land
+        int accepted = a.Accepted;
+        await Task.Delay(1000); // ten check intervals
+        Assert.Equal(accepted, a.Accepted); // no check reached a in maintenance
+        Assert.Equal("MAINT", proxy.Row("be", "a").Status);
+
+        // a dies while in maintenance. Leaving it, a is up at once (health = rise), and the first check
+        // that fails takes it down: fall counts from rise, not from full health (fall 2 would take two).
+        a.Kill();
+        long failures = proxy.Row("be", "a").CheckFailures!.Value;
+        proxy.Proxy.SetServerState("be", "a", ServerAdminState.Ready);
+        Assert.Equal("UP", proxy.Row("be", "a").Status);
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "DOWN", "a marked down by its first failed check");
+        Assert.Equal("L4CON", proxy.Row("be", "a").CheckStatus);
+        Assert.Equal(failures + 1, proxy.Row("be", "a").CheckFailures); // the next check is downinter (10 s) away
+    }
+
+    [Fact]
     public async Task SetServerHealth_DrivesTheMonitor_ChecksBringItBack()
     {
         await using var a = TestServer.Echo();
