@@ -12,6 +12,8 @@ namespace Ha.Net.Proxy.Backends;
 /// </summary>
 internal sealed class ServerState
 {
+    private const int FullPermille = 1000;
+
     private readonly HashSet<ProxySession> _sessions = [];
     private volatile ServerOptions _options;
     private volatile int _adminState;
@@ -22,7 +24,6 @@ internal sealed class ServerState
     private long _warmupStart;
     private TimeProvider _warmupTime = TimeProvider.System;
     private ITimer? _warmupTimer;
-    private const int FullPermille = 1000;
 
     public ServerState(Backend backend, ServerOptions options, int id, long timestamp)
     {
