@@ -45,7 +45,7 @@ public class BalancerBenchmarks
     }
 
     [Benchmark]
-    public int Pick() => _balancer.Pick(_servers).Id;
+    public int Pick() => _balancer.Pick(_servers, 0).Id;
 
     /// <summary>A full slot take + give back, lock and candidate filtering included.</summary>
     [Benchmark]

@@ -39,6 +39,9 @@ internal sealed class QueueWaiter : TaskCompletionSource<ServerState?>
     public int ServerQueuePosition { get; set; }
 
     public int BackendQueuePosition { get; set; }
+
+    /// <summary>The client's <see cref="SourceHash"/> (for <c>source</c>, when it waits in the backend queue).</summary>
+    public uint SourceHash { get; init; }
 }
 
 /// <summary>
@@ -109,11 +112,19 @@ internal sealed class Backend
         return null;
     }
 
+    /// <summary>Whether this backend balances by the client's address (<c>source</c>).</summary>
+    public bool HashesSource => _options.Balance == BalanceAlgorithm.Source;
+
+    /// <summary>Takes a slot on a server, or queues, for a client whose address does not matter.</summary>
+    public AssignOutcome TryAssign(ServerState? avoid, out ServerState? server, out QueueWaiter? waiter) =>
+        TryAssign(avoid, sourceHash: 0, out server, out waiter);
+
     /// <summary>Takes a slot on a server, or queues <paramref name="waiter"/>.</summary>
     /// <param name="avoid">A server to avoid if another is usable (redispatch after a failed connect).</param>
+    /// <param name="sourceHash"><see cref="SourceHash.Of"/> of the client's address (used by <c>source</c>).</param>
     /// <param name="server">The server when the outcome is <see cref="AssignOutcome.Assigned"/>.</param>
     /// <param name="waiter">The queue entry when the outcome is <see cref="AssignOutcome.Queued"/>.</param>
-    public AssignOutcome TryAssign(ServerState? avoid, out ServerState? server, out QueueWaiter? waiter)
+    public AssignOutcome TryAssign(ServerState? avoid, uint sourceHash, out ServerState? server, out QueueWaiter? waiter)
     {
         lock (Lock)
         {
@@ -132,13 +143,13 @@ internal sealed class Backend
                     return AssignOutcome.QueueFull;
                 }
 
-                waiter = new QueueWaiter { BackendQueuePosition = _queue.Count };
+                waiter = new QueueWaiter { BackendQueuePosition = _queue.Count, SourceHash = sourceHash };
                 _queue.AddLast(waiter.Node);
                 Counters.Enqueued();
                 return AssignOutcome.Queued;
             }
 
-            var picked = _balancer.Pick(_candidates);
+            var picked = _balancer.Pick(_candidates, sourceHash);
             _candidates.Clear();
             if (picked.HasFreeSlot)
             {
@@ -147,11 +158,19 @@ internal sealed class Backend
                 return AssignOutcome.Assigned;
             }
 
+            // Full: the connection waits for this server (source hashing keeps the client on it),
+            // unless its queue is at maxqueue (HAProxy: SRV_STATUS_FULL).
+            if (picked.Options.MaxQueue > 0 && picked.Queue.Count >= picked.Options.MaxQueue)
+            {
+                return AssignOutcome.QueueFull;
+            }
+
             waiter = new QueueWaiter
             {
                 ServerQueuePosition = picked.Queue.Count,
                 BackendQueuePosition = _queue.Count,
                 QueuedOn = picked,
+                SourceHash = sourceHash,
             };
             picked.Queue.AddLast(waiter.Node);
             picked.Counters.Enqueued();
@@ -176,7 +195,7 @@ internal sealed class Backend
         }
     }
 
-    /// <summary>Gives back a slot taken by <see cref="TryAssign"/>; hands it to a waiter if any.</summary>
+    /// <summary>Gives back a slot taken by <see cref="TryAssign(ServerState?, uint, out ServerState?, out QueueWaiter?)"/>; hands it to a waiter if any.</summary>
     public void Release(ServerState server)
     {
         lock (Lock)
@@ -334,6 +353,7 @@ internal sealed class Backend
         }
 
         bool leastConn = _options.Balance == BalanceAlgorithm.LeastConnections;
+        bool hashing = _options.Balance == BalanceAlgorithm.Source; // every usable server; a full one queues
         bool anyUsable = false;
         bool unboundedQueue = false;
         int usableCount = 0;
@@ -356,7 +376,8 @@ internal sealed class Backend
                 queueBound += server.Options.MaxQueue;
             }
 
-            bool eligible = server.HasFreeSlot
+            bool eligible = hashing
+                || server.HasFreeSlot
                 || (allowServerQueue && leastConn && server.Options.MaxQueue > 0
                     && server.Load < server.Options.MaxConnections + server.Options.MaxQueue);
             if (eligible)
@@ -413,10 +434,19 @@ internal sealed class Backend
                 return;
             }
 
-            var picked = _balancer.Pick(_candidates);
-            _candidates.Clear();
             var waiter = head.Value;
+            var picked = _balancer.Pick(_candidates, waiter.SourceHash);
+            _candidates.Clear();
             RemoveWaiterLocked(waiter);
+            if (!picked.HasFreeSlot)
+            {
+                // source: the hash names a full server; the connection waits in that server's queue.
+                waiter.QueuedOn = picked;
+                picked.Queue.AddLast(waiter.Node);
+                picked.Counters.Enqueued();
+                continue;
+            }
+
             picked.Active++;
             waiter.TrySetResult(picked);
         }

@@ -99,6 +99,14 @@ public enum BalanceAlgorithm
 
     /// <summary>Two servers drawn at random by weight, the less loaded one wins (<c>random(2)</c>).</summary>
     Random,
+
+    /// <summary>
+    /// A hash of the client's address picks the server, so a client keeps landing on the same one while
+    /// the set of usable servers and their weights stay the same (<c>source</c>, HAProxy's default
+    /// map-based hash: the address's 32-bit words XORed, modulo the total weight). A full server
+    /// queues the connection rather than handing it to another.
+    /// </summary>
+    Source,
 }
 
 /// <summary>A server pool (HAProxy <c>backend</c>).</summary>

@@ -5,6 +5,7 @@ using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Connections.Epoll;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Listening;
+using Ha.Net.Proxy.LoadBalancing;
 using Ha.Net.Proxy.ProxyProtocol;
 
 namespace Ha.Net.Proxy.Connections;
@@ -183,7 +184,8 @@ internal sealed partial class ProxySession
 
     private async ValueTask<ServerState?> AcquireAsync(ServerState? avoid)
     {
-        var outcome = _backend.TryAssign(avoid, out var server, out var waiter);
+        uint sourceHash = _backend.HashesSource ? SourceHash.Of(_remoteAtAccept?.Address) : 0;
+        var outcome = _backend.TryAssign(avoid, sourceHash, out var server, out var waiter);
         if (_queueMs < 0)
         {
             _queueMs = 0;

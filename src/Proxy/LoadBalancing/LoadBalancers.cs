@@ -10,7 +10,9 @@ namespace Ha.Net.Proxy.LoadBalancing;
 /// </summary>
 internal interface ILoadBalancer
 {
-    ServerState Pick(List<ServerState> candidates);
+    /// <summary>Picks among <paramref name="candidates"/>; <paramref name="sourceHash"/> is
+    /// <see cref="SourceHash.Of"/> of the client's address (used by <c>source</c> only).</summary>
+    ServerState Pick(List<ServerState> candidates, uint sourceHash);
 }
 
 internal static class LoadBalancer
@@ -21,6 +23,7 @@ internal static class LoadBalancer
         BalanceAlgorithm.LeastConnections => new LeastConnections(),
         BalanceAlgorithm.First => new FirstAvailable(),
         BalanceAlgorithm.Random => new RandomChoices(random, options.RandomDraws),
+        BalanceAlgorithm.Source => new SourceHash(),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Balance, "Unknown balance algorithm."),
     };
 
@@ -40,7 +43,7 @@ internal static class LoadBalancer
 /// </summary>
 internal sealed class SmoothWeightedRoundRobin : ILoadBalancer
 {
-    public ServerState Pick(List<ServerState> candidates)
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash)
     {
         ServerState? best = null;
         int total = 0;
@@ -68,7 +71,7 @@ internal sealed class LeastConnections : ILoadBalancer
 {
     private int _cursor;
 
-    public ServerState Pick(List<ServerState> candidates)
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash)
     {
         int count = candidates.Count;
         int start = _cursor % count;
@@ -90,7 +93,7 @@ internal sealed class LeastConnections : ILoadBalancer
 /// <summary><c>first</c>: the first server (lowest id) with a free slot.</summary>
 internal sealed class FirstAvailable : ILoadBalancer
 {
-    public ServerState Pick(List<ServerState> candidates) => candidates[0];
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash) => candidates[0];
 }
 
 /// <summary>
@@ -108,7 +111,7 @@ internal sealed class RandomChoices : ILoadBalancer
         _draws = Math.Max(1, draws);
     }
 
-    public ServerState Pick(List<ServerState> candidates)
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash)
     {
         int total = 0;
         foreach (var server in candidates)
@@ -138,5 +141,64 @@ internal sealed class RandomChoices : ILoadBalancer
         }
 
         return best!;
+    }
+}
+
+/// <summary>
+/// <c>source</c>: HAProxy's map-based source hash. The client address's 32-bit words (one for IPv4,
+/// four for IPv6; an IPv4-mapped IPv6 address counts as IPv4) are XORed in network order, and the
+/// result modulo the total weight picks a server by weight. Candidates are every usable server, full
+/// or not: a full one queues the connection (the backend does that), so a client is not moved
+/// because its server is busy.
+/// </summary>
+internal sealed class SourceHash : ILoadBalancer
+{
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash)
+    {
+        long total = 0;
+        foreach (var server in candidates)
+        {
+            total += server.EffectiveWeight;
+        }
+
+        long ticket = sourceHash % total;
+        foreach (var server in candidates)
+        {
+            ticket -= server.EffectiveWeight;
+            if (ticket < 0)
+            {
+                return server;
+            }
+        }
+
+        return candidates[^1];
+    }
+
+    /// <summary>The hash of <paramref name="address"/> (0 for none).</summary>
+    public static uint Of(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return 0;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        if (!address.TryWriteBytes(bytes, out int length))
+        {
+            return 0;
+        }
+
+        uint hash = 0;
+        for (int i = 0; i + 4 <= length; i += 4)
+        {
+            hash ^= System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[i..]);
+        }
+
+        return hash;
     }
 }

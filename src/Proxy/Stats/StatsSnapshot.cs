@@ -97,6 +97,7 @@ internal static class StatsSnapshot
                     BalanceAlgorithm.LeastConnections => "leastconn",
                     BalanceAlgorithm.First => "first",
                     BalanceAlgorithm.Random => "random",
+                    BalanceAlgorithm.Source => "source",
                     _ => "roundrobin",
                 },
             });

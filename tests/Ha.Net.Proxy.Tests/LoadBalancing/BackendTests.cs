@@ -147,6 +147,30 @@ public class BackendTests
     }
 
     [Fact]
+    public void Source_AFullServerQueuesItsClient_UpToMaxqueue_AndADownServersQueueIsRehashed()
+    {
+        var be = Make(BalanceAlgorithm.Source, S("a", maxconn: 1, maxqueue: 1), S("b", maxconn: 1, maxqueue: 1));
+        const uint toA = 0, toB = 1; // hash % 2
+
+        Assert.Equal(AssignOutcome.Assigned, be.TryAssign(null, toA, out var first, out _));
+        Assert.Equal("a", first!.Name);
+        // a is full and b is free, but the client's hash names a: it waits for a.
+        Assert.Equal(AssignOutcome.Queued, be.TryAssign(null, toA, out _, out var waiter));
+        Assert.Equal("a", waiter!.QueuedOn!.Name);
+        Assert.Equal(AssignOutcome.QueueFull, be.TryAssign(null, toA, out _, out _)); // a's maxqueue is 1
+        Assert.Equal(AssignOutcome.Assigned, be.TryAssign(null, toB, out var onB, out _));
+        Assert.Equal("b", onB!.Name);
+
+        // a goes down: its waiter is hashed again among the usable servers (b), and waits for b's slot.
+        first.HealthUp = false;
+        be.OnServersChanged();
+        Assert.False(waiter.Task.IsCompleted);
+        Assert.Equal("b", waiter.QueuedOn!.Name);
+        be.Release(onB);
+        Assert.Same(onB, waiter.Task.Result);
+    }
+
+    [Fact]
     public void Redispatch_AvoidsTheFailedServerWhenAnotherIsUsable()
     {
         var be = Make(BalanceAlgorithm.RoundRobin, S("a"), S("b"));

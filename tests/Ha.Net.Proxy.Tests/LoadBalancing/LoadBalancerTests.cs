@@ -21,7 +21,7 @@ public class LoadBalancerTests
     {
         var servers = Servers(5, 1, 1);
         var rr = new SmoothWeightedRoundRobin();
-        var picks = string.Concat(Enumerable.Range(0, 14).Select(_ => rr.Pick(servers).Name[1..]));
+        var picks = string.Concat(Enumerable.Range(0, 14).Select(_ => rr.Pick(servers, 0).Name[1..]));
         Assert.Equal("00102000010200", picks);
     }
 
@@ -38,7 +38,7 @@ public class LoadBalancerTests
                 var counts = new int[weights.Length];
                 for (int i = 0; i < cycle * 3; i++)
                 {
-                    counts[servers.IndexOf(rr.Pick(servers))]++;
+                    counts[servers.IndexOf(rr.Pick(servers, 0))]++;
                 }
 
                 return counts.Select((c, i) => c == weights[i] * 3).All(x => x);
@@ -53,7 +53,7 @@ public class LoadBalancerTests
         var first = new List<string>();
         for (int i = 0; i < 3; i++)
         {
-            var s = lc.Pick(servers);
+            var s = lc.Pick(servers, 0);
             s.Active++;
             first.Add(s.Name);
         }
@@ -63,7 +63,7 @@ public class LoadBalancerTests
 
         // s1 frees a slot: it is now the least loaded.
         servers[1].Active--;
-        Assert.Equal("s1", lc.Pick(servers).Name);
+        Assert.Equal("s1", lc.Pick(servers, 0).Name);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class LoadBalancerTests
         servers[0].Active = 1;
         servers[1].Active = 1;
         servers[1].Queue.AddLast(new QueueWaiter());
-        Assert.Equal("s0", new LeastConnections().Pick(servers).Name);
+        Assert.Equal("s0", new LeastConnections().Pick(servers, 0).Name);
     }
 
     [Fact]
@@ -82,15 +82,15 @@ public class LoadBalancerTests
         var servers = Servers(3, 1);
         servers[0].Active = 2; // 2/3 per weight
         servers[1].Active = 1; // 1/1
-        Assert.Equal("s0", new LeastConnections().Pick(servers).Name);
+        Assert.Equal("s0", new LeastConnections().Pick(servers, 0).Name);
     }
 
     [Fact]
     public void First_PicksLowestIdCandidate()
     {
         var servers = Servers(1, 1, 1);
-        Assert.Equal("s0", new FirstAvailable().Pick(servers).Name);
-        Assert.Equal("s1", new FirstAvailable().Pick(servers.Skip(1).ToList()).Name);
+        Assert.Equal("s0", new FirstAvailable().Pick(servers, 0).Name);
+        Assert.Equal("s1", new FirstAvailable().Pick(servers.Skip(1).ToList(), 0).Name);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class LoadBalancerTests
         var servers = Servers(1, 1);
         servers[0].Active = 10;
         var random = new RandomChoices(new Random(42), draws: 2);
-        int toIdle = Enumerable.Range(0, 1000).Count(_ => random.Pick(servers) == servers[1]);
+        int toIdle = Enumerable.Range(0, 1000).Count(_ => random.Pick(servers, 0) == servers[1]);
 
         // Only when both draws hit the loaded server (p = 1/4) does it win.
         Assert.InRange(toIdle, 700, 800);
@@ -110,7 +110,44 @@ public class LoadBalancerTests
     {
         var servers = Servers(3, 1);
         var random = new RandomChoices(new Random(7), draws: 1);
-        int heavy = Enumerable.Range(0, 4000).Count(_ => random.Pick(servers) == servers[0]);
+        int heavy = Enumerable.Range(0, 4000).Count(_ => random.Pick(servers, 0) == servers[0]);
         Assert.InRange(heavy, 2850, 3150);
+    }
+
+    [Fact]
+    public void SourceHash_IsHaproxysMapBasedHash_WordsXoredModuloTheTotalWeight()
+    {
+        Assert.Equal(0x7F000002u, SourceHash.Of(IPAddress.Parse("127.0.0.2")));
+        Assert.Equal(0x7F000002u, SourceHash.Of(IPAddress.Parse("::ffff:127.0.0.2"))); // v4-mapped counts as IPv4
+        Assert.Equal(0x20010db8u ^ 0x1u, SourceHash.Of(IPAddress.Parse("2001:db8::1")));
+        Assert.Equal(0u, SourceHash.Of(null));
+
+        var servers = Servers(1, 2); // ticket = hash % 3: 0 -> s0, 1 and 2 -> s1
+        var source = new SourceHash();
+        Assert.Equal(["s0", "s1", "s1", "s0"], new uint[] { 0, 1, 2, 3 }.Select(h => source.Pick(servers, h).Name));
+    }
+
+    [Fact]
+    public void SourceHash_SameClientSameServer_AndClientsSpreadByWeight()
+    {
+        Prop.ForAll(Gen.Choose(1, 5).ArrayOf(3).ToArbitrary(), weights =>
+        {
+            var servers = Servers(weights);
+            var source = new SourceHash();
+            var counts = new int[servers.Count];
+            int total = weights.Sum();
+            for (uint client = 0; client < total * 100; client++)
+            {
+                var first = source.Pick(servers, client);
+                if (source.Pick(servers, client) != first)
+                {
+                    return false;
+                }
+
+                counts[servers.IndexOf(first)]++;
+            }
+
+            return counts.Select((c, i) => c == weights[i] * 100).All(ok => ok);
+        }).QuickCheckThrowOnFailure();
     }
 }

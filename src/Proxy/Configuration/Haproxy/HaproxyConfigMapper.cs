@@ -92,7 +92,7 @@ public static class HaproxyConfigMapper
                     balance = BalanceAlgorithm.Random;
                     break;
                 case HaproxyBalanceAlgorithm.Source:
-                    Error(Line(p, "balance"), "balance", $"{section}: 'balance source' is not implemented by the proxy runtime");
+                    balance = BalanceAlgorithm.Source;
                     break;
             }
 

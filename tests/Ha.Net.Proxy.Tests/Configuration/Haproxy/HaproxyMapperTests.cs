@@ -187,7 +187,6 @@ public sealed class HaproxyMapperTests
     }
 
     [Theory]
-    [InlineData("    balance source\n", "balance", "not implemented")]
     [InlineData("    server s2 mail.example:25\n", "server", "must be an IP address")]
     [InlineData("    server s2 127.0.0.1\n", "server", "has no port")]
     [InlineData("    server s2 127.0.0.1:25 check addr 127.0.0.3\n", "server", "another address")]
@@ -232,6 +231,15 @@ public sealed class HaproxyMapperTests
         Assert.Equal([("both", "both"), ("both#2", "both")], mapping.Options!.Frontends.Select(f => (f.Name, f.Backend)));
         Assert.Equal("both", Assert.Single(mapping.Options.Backends).Name);
         Assert.Contains(mapping.Warnings, w => w.Directive == "bind");
+    }
+
+    [Fact]
+    public void BalanceSource_MapsToTheSourceHash()
+    {
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(Base + "    balance source\n"));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal(BalanceAlgorithm.Source, Assert.Single(mapping.Options!.Backends).Balance);
     }
 
     private const string Base = HaproxyTestData.MinimalConfig;

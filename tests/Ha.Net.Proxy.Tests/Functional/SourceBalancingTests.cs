@@ -1,0 +1,32 @@
+using System.Net;
+using System.Net.Sockets;
+using Ha.Net.Proxy.Configuration;
+using Ha.Net.Testing.Proxy;
+using static Ha.Net.Proxy.Tests.Functional.ProxyHarness;
+
+namespace Ha.Net.Proxy.Tests.Functional;
+
+public class SourceBalancingTests
+{
+    [Theory]
+    [InlineData(ProxyIoEngine.Epoll)]
+    [InlineData(ProxyIoEngine.Sockets)]
+    public async Task Source_EachClientAddressKeepsItsServer(ProxyIoEngine engine)
+    {
+        await using var a = TestServer.Named("a");
+        await using var b = TestServer.Named("b");
+        await using var proxy = await StartAsync([Server("a", a), Server("b", b)], be => be with { Balance = BalanceAlgorithm.Source }, proxy: o => o with { IoEngine = engine });
+
+        // Two weight-1 servers: 127.0.0.2 hashes to 0x7F000002 % 2 = 0 (a), 127.0.0.3 to 1 (b).
+        foreach (var (client, expected) in new[] { ("127.0.0.2", "a"), ("127.0.0.3", "b"), ("127.0.0.2", "a"), ("127.0.0.3", "b"), ("127.0.0.2", "a") })
+        {
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.Parse(client), 0));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await s.ConnectAsync(proxy.EndPoint, cts.Token);
+            Assert.Equal(expected, await ProxyTestClient.ReadLineAsync(s));
+        }
+
+        Assert.Equal("source", proxy.Row("be", "BACKEND").Algorithm);
+    }
+}
