@@ -52,16 +52,19 @@ internal sealed class ServerState
     /// <summary>The current weight (set at run time with <c>set server weight</c>).</summary>
     public int Weight { get; set; }
 
-    /// <summary>The weight the balancers use (never 0: unusable servers are not candidates); during
-    /// a slow start, the share of <see cref="Weight"/> reached so far.</summary>
-    public int EffectiveWeight
+    /// <summary>The weight now: <see cref="Weight"/>, or during a slow start the share of it reached so far
+    /// (rounded up). HAProxy's stats show this one.</summary>
+    public int WeightNow
     {
         get
         {
             int permille = _warmupPermille;
-            return Math.Max(1, permille >= FullPermille ? Weight : (int)((((long)Weight * permille) + FullPermille - 1) / FullPermille));
+            return permille >= FullPermille ? Weight : (int)((((long)Weight * permille) + FullPermille - 1) / FullPermille);
         }
     }
+
+    /// <summary>The weight the balancers use: <see cref="WeightNow"/>, never 0 (unusable servers are not candidates).</summary>
+    public int EffectiveWeight => Math.Max(1, WeightNow);
 
     /// <summary>The connection limit now (0 = unlimited): <see cref="ServerOptions.MaxConnections"/>, or
     /// during a slow start the share of it reached so far (at least 1).</summary>
@@ -74,9 +77,6 @@ internal sealed class ServerState
             return max == 0 || permille >= FullPermille ? max : Math.Max(1, (int)((long)max * permille / FullPermille));
         }
     }
-
-    /// <summary>Whether a slow start is under way.</summary>
-    public bool WarmingUp => _warmupPermille < FullPermille;
 
     public ServerAdminState AdminState
     {

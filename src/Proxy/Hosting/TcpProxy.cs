@@ -241,33 +241,34 @@ internal sealed partial class TcpProxy : ITcpProxy
         var s = GetServer(backend, server);
         var previous = s.AdminState;
         s.AdminState = state;
-        lock (s.Backend.Lock)
-        {
-            if (state == ServerAdminState.Maintenance)
-            {
-                s.StopWarmup();
-            }
-            else if (previous == ServerAdminState.Maintenance)
-            {
-                s.StartWarmup(_runtime.Time); // out of maintenance: slowstart, if configured
-            }
-        }
-
         if (previous != state)
         {
             s.LastChangeTimestamp = _runtime.Time.GetTimestamp();
             Log.AdminStateChanged(_runtime.Logger, backend, server, state.ToString().ToUpperInvariant());
         }
 
-        if ((previous == ServerAdminState.Maintenance) != (state == ServerAdminState.Maintenance))
+        bool entering = state == ServerAdminState.Maintenance && previous != ServerAdminState.Maintenance;
+        bool leaving = previous == ServerAdminState.Maintenance && state != ServerAdminState.Maintenance;
+        if (entering || leaving)
         {
             // Checks pause in maintenance. Leaving it, the server is up at once, as HAProxy puts it at
             // health = rise ("start OK but check immediately"): its fresh monitor starts there, so one
-            // failed check takes it down again.
+            // failed check takes it down again. Leaving it also starts the slow start, if configured;
+            // MarkHealth does that when the server was down, so only an up server needs it here.
             SyncHealth();
-            if (previous == ServerAdminState.Maintenance)
+            if (entering)
             {
-                MarkHealth(s, up: true, reason: "leaving maintenance");
+                lock (s.Backend.Lock)
+                {
+                    s.StopWarmup();
+                }
+            }
+            else if (!MarkHealth(s, up: true, reason: "leaving maintenance"))
+            {
+                lock (s.Backend.Lock)
+                {
+                    s.StartWarmup(_runtime.Time);
+                }
             }
         }
 
@@ -397,7 +398,8 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
     }
 
-    private void MarkHealth(ServerState server, bool up, string reason)
+    /// <summary>Marks a server up or down; returns whether that changed its health.</summary>
+    private bool MarkHealth(ServerState server, bool up, string reason)
     {
         long now = _runtime.Time.GetTimestamp();
         bool changed;
@@ -429,7 +431,7 @@ internal sealed partial class TcpProxy : ITcpProxy
 
         if (!changed)
         {
-            return;
+            return false;
         }
 
         var backend = server.Backend;
@@ -455,6 +457,8 @@ internal sealed partial class TcpProxy : ITcpProxy
                 session.Kill('D');
             }
         }
+
+        return true;
     }
 
     private IEnumerable<Measurement<long>> ObserveIo()

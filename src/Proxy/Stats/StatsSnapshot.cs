@@ -45,7 +45,7 @@ internal static class StatsSnapshot
             int activeUp = 0, backupUp = 0, weight = 0;
             foreach (var server in backend.Servers)
             {
-                rows.Add(ServerRow(backend, server, id, now, time));
+                rows.Add(ServerRow(backend, server, id, now, nowMs, time));
                 if (server.IsUsable)
                 {
                     if (server.Options.Backup)
@@ -55,7 +55,7 @@ internal static class StatsSnapshot
                     else
                     {
                         activeUp++;
-                        weight += server.WarmingUp ? server.EffectiveWeight : server.Weight;
+                        weight += server.WeightNow;
                     }
                 }
             }
@@ -106,7 +106,7 @@ internal static class StatsSnapshot
         return rows;
     }
 
-    private static StatsRow ServerRow(Backend backend, ServerState server, int proxyId, long now, TimeProvider time)
+    private static StatsRow ServerRow(Backend backend, ServerState server, int proxyId, long now, long nowMs, TimeProvider time)
     {
         var c = server.Counters;
         var options = server.Options;
@@ -130,9 +130,9 @@ internal static class StatsSnapshot
             Retries = Volatile.Read(ref c.Retries),
             Redispatches = Volatile.Read(ref c.Redispatches),
             Status = ServerStatus(server),
-            SessionRate = c.Rate.Read(ProxyCounters.Milliseconds(now, time)),
+            SessionRate = c.Rate.Read(nowMs),
             SessionRateMax = c.Rate.Max,
-            Weight = server.WarmingUp ? server.EffectiveWeight : server.Weight, // HAProxy shows the effective weight
+            Weight = server.WeightNow, // HAProxy shows the effective weight
             Active = options.Backup ? 0 : 1,
             Backup = options.Backup ? 1 : 0,
             CheckFailures = check is null ? null : Volatile.Read(ref server.FailedChecks),
