@@ -356,7 +356,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                 int count = (int)received;
                 Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
                 CountBytes(upstream, count);
-                if (count < size && (source & PeerClosed) == 0)
+                bool drained = count < size;
+                if (drained && (source & PeerClosed) == 0)
                 {
                     // Drained: the next edge says when there is more.
                     source &= unchecked((byte)~MayRead);
@@ -368,7 +369,10 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
                     }
                 }
 
-                if (!SendOut(upstream, at, count))
+                // A short read after the peer's FIN arrived: the next read is the end, and the FIN
+                // passed on right after this send can ride in the same segment (MSG_MORE holds the
+                // data until shutdown() or close() pushes it, as HAProxy does before a shutw).
+                if (!SendOut(upstream, at, count, more: drained && (source & PeerClosed) != 0))
                 {
                     return;
                 }
@@ -402,11 +406,11 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
 
     /// <summary>Sends <paramref name="count"/> bytes at <paramref name="data"/> to this direction's target;
     /// what it does not take now becomes pending (rented). False when the pump must stop.</summary>
-    private unsafe bool SendOut(bool upstream, byte* data, int count)
+    private unsafe bool SendOut(bool upstream, byte* data, int count, bool more = false)
     {
         ref var direction = ref upstream ? ref _up : ref _down;
         byte target = upstream ? _serverReady : _clientReady;
-        int sent = (target & MayWrite) != 0 ? TrySend(upstream, data, count) : 0;
+        int sent = (target & MayWrite) != 0 ? TrySend(upstream, data, count, more) : 0;
         if (sent < 0)
         {
             return false;
@@ -429,9 +433,9 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
 
     /// <summary>One non-blocking send to this direction's target: the bytes taken (0 when it would
     /// block), or -1 after a socket error, which has ended the session.</summary>
-    private unsafe int TrySend(bool upstream, byte* data, int count)
+    private unsafe int TrySend(bool upstream, byte* data, int count, bool more = false)
     {
-        nint sent = send(upstream ? _serverFd : _clientFd, data, count, MsgDontWait | MsgNoSignal);
+        nint sent = send(upstream ? _serverFd : _clientFd, data, count, more ? MsgDontWait | MsgNoSignal | MsgMore : MsgDontWait | MsgNoSignal);
         if (sent >= 0)
         {
             return (int)sent;

@@ -105,6 +105,39 @@ public class DataPathTests
     }
 
     [Fact]
+    public async Task DataFollowedAtOnceByFin_ArrivesWholeThenEnds_BothWays()
+    {
+        // Each side sends its message and its FIN back to back, so the proxy usually reads data
+        // and end together (the data then leaves with MSG_MORE and the FIN rides on it): the other
+        // side must still get every byte and then the end, without waiting on anything.
+        await using var server = new TestServer(async (s, ct) =>
+        {
+            var buffer = new byte[4096];
+            long total = 0;
+            int n;
+            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+            {
+                total += n;
+            }
+
+            await s.SendAsync(Encoding.ASCII.GetBytes($"got {total}\n"), SocketFlags.None, ct);
+            s.Shutdown(SocketShutdown.Send);
+        });
+        await using var proxy = await StartAsync([Server("s1", server)]);
+        for (int i = 1; i <= 100; i++)
+        {
+            using var client = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+            await client.SendAsync(new byte[i * 37]);
+            client.Shutdown(SocketShutdown.Send);
+            var answer = Encoding.ASCII.GetString(await ProxyTestClient.ReadToEndAsync(client));
+            Assert.Equal($"got {i * 37}\n", answer);
+        }
+
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "s1").CurrentSessions == 0, "sessions closed");
+        Assert.Equal(100, proxy.Row("be", "s1").TotalSessions);
+    }
+
+    [Fact]
     public async Task OneGigabyte_BothWays_ArrivesIntact()
     {
         const long Size = 1L << 30;

@@ -36,6 +36,7 @@ internal static unsafe partial class LinuxNative
     public const int TcpNoDelay = 1;
     public const int MsgDontWait = 0x40;
     public const int MsgNoSignal = 0x4000;
+    public const int MsgMore = 0x8000;
     public const int ShutWr = 1;
 
     public const int EIntr = 4;
