@@ -52,6 +52,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     private bool _closeAbortive;
     private bool _again;
     private bool _clientWatchWrite;
+    private bool _clientRegistered;
+    private bool _awaitingClient;
     private bool _serverWatchWrite;
     private byte _clientReady;
     private byte _serverReady;
@@ -168,6 +170,13 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         else
         {
             _clientReady |= flags;
+            if (_awaitingClient)
+            {
+                // The PROXY header wait: more bytes (or the end) arrived.
+                _awaitingClient = false;
+                _connectCore.SetResult(new SocketResult(0));
+                return;
+            }
         }
 
         if (_dataStarted && !_closed)
@@ -206,6 +215,19 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         byte* sockaddr = stackalloc byte[28];
         int length = WriteSockaddr(address, new Span<byte>(sockaddr, 28));
         int errno = connect(fd, sockaddr, length) == 0 ? 0 : Errno;
+        if (errno == EInProgress)
+        {
+            // Asking again costs one syscall and often saves a loop turn: a handshake with a server
+            // on this host has completed by the time connect() returns (the SYN, SYN-ACK and ACK are
+            // processed inline), and a second connect() then says 0, or the refusal. Elsewhere it
+            // says EALREADY and the outcome arrives as a write event.
+            errno = connect(fd, sockaddr, length) == 0 ? 0 : Errno;
+            if (errno == EAlready)
+            {
+                errno = EInProgress;
+            }
+        }
+
         if (errno is not (0 or EInProgress))
         {
             CloseServer();
@@ -213,7 +235,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        int added = _loop!.Add(fd, _slot, TagServer, write: true);
+        bool connected = errno == 0;
+        int added = _loop!.Add(fd, _slot, TagServer, write: !connected);
         if (added != 0)
         {
             CloseServer();
@@ -221,7 +244,15 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        // Completion (or failure) arrives as a write event, also when connect() succeeded at once.
+        if (connected)
+        {
+            // Registering reports the socket's readiness as an event later; it is writable now.
+            _serverReady |= MayWrite;
+            CompleteConnect(SocketError.Success);
+            return;
+        }
+
+        // Completion (or failure) arrives as a write event.
         _connecting = true;
     }
 
@@ -263,7 +294,8 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        int added = _loop!.Add(_clientFd, _slot, TagClient, write: false);
+        // Already watched when a PROXY header was read from it.
+        int added = _clientRegistered ? 0 : _loop!.Add(_clientFd, _slot, TagClient, write: false);
         if (added != 0)
         {
             OnSocketError(new SocketResult(ToSocketError(added)), 'C');
@@ -271,6 +303,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
+        _clientRegistered = true;
         _dataStarted = true;
 
         // Both sockets are writable until a send says otherwise; the client's readiness arrives as
@@ -562,6 +595,82 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         {
             CompleteConnect(SocketError.OperationAborted);
         }
+
+        if (_awaitingClient)
+        {
+            _awaitingClient = false;
+            _connectCore.SetResult(new SocketResult(SocketError.OperationAborted));
+        }
+    }
+
+    /// <summary>Receives from the client before the data phase (the PROXY header), on the loop:
+    /// waits for readiness when there is nothing yet.</summary>
+    private async ValueTask<SocketResult> ReceiveHeaderOnLoopAsync(Memory<byte> memory)
+    {
+        while (true)
+        {
+            if (_closed || IsTerminated)
+            {
+                return new SocketResult(SocketError.OperationAborted);
+            }
+
+            int received = ReceiveClient(memory.Span, out int errno);
+            if (received >= 0)
+            {
+                // A full buffer may have more behind it, and after the peer's FIN the end is still
+                // to be read (no edge will say so again); otherwise a short read drained the socket.
+                _clientReady = received == memory.Length || (_clientReady & PeerClosed) != 0
+                    ? (byte)(_clientReady | MayRead)
+                    : (byte)(_clientReady & ~MayRead);
+                return new SocketResult(received);
+            }
+
+            if (errno != EAgain)
+            {
+                return new SocketResult(ToSocketError(errno));
+            }
+
+            var ready = await WaitClientReadableAsync().ConfigureAwait(false);
+            if (ready.HasError)
+            {
+                return ready;
+            }
+        }
+    }
+
+    private unsafe int ReceiveClient(Span<byte> buffer, out int errno)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint received = recv(_clientFd, p, buffer.Length, MsgDontWait);
+            errno = received < 0 ? Errno : 0;
+            return (int)received;
+        }
+    }
+
+    /// <summary>Watches the client (edge-triggered, from now on) and waits for its next readiness event.</summary>
+    private ValueTask<SocketResult> WaitClientReadableAsync()
+    {
+        if (_slot < 0)
+        {
+            _slot = _loop!.Attach(this);
+        }
+
+        if (!_clientRegistered)
+        {
+            int added = _loop!.Add(_clientFd, _slot, TagClient, write: false);
+            if (added != 0)
+            {
+                return new ValueTask<SocketResult>(new SocketResult(ToSocketError(added)));
+            }
+
+            _clientRegistered = true;
+        }
+
+        _connectCore.Reset();
+        _connectCore.RunContinuationsAsynchronously = false;
+        _awaitingClient = true;
+        return new ValueTask<SocketResult>(this, _connectCore.Version);
     }
 
     /// <summary>The local address of the client's connection (for a PROXY header).</summary>

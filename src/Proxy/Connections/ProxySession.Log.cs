@@ -31,6 +31,15 @@ internal sealed partial class ProxySession
                 totalMs, bytesRead, terminationState, activeConnections, frontendConnections, backendConnections, serverConnections,
                 retries, serverQueue, backendQueue, bytesUploaded);
 
+        /// <summary>An <c>accept-proxy</c> connection closed without a valid PROXY header, in
+        /// HAProxy's words: <c>%ci:%cp [%t] %ft: reason</c>.</summary>
+        [LoggerMessage(EventId = 3003, EventName = "ProxyHeaderFailed", Level = LogLevel.Information, SkipEnabledCheck = true,
+            Message = "{ClientAddress}:{ClientPort} [{AcceptDate:dd/MMM/yyyy:HH:mm:ss.fff}] {Frontend}: {Reason}")]
+        private static partial void ProxyHeaderFailedCore(ILogger logger, string clientAddress, int clientPort, DateTimeOffset acceptDate, string frontend, string reason);
+
+        public static void ProxyHeaderFailed(ILogger logger, string clientAddress, int clientPort, DateTimeOffset acceptDate, string frontend, string reason)
+            => ProxyHeaderFailedCore(logger, clientAddress, clientPort, acceptDate, frontend, reason);
+
         [LoggerMessage(EventId = 3002, EventName = "SessionFailed", Level = LogLevel.Error,
             Message = "Frontend {Frontend}: connection failed unexpectedly")]
         public static partial void SessionFailed(ILogger logger, string frontend, Exception exception);

@@ -60,6 +60,7 @@ internal sealed partial class ProxySession
     private long _connectMs = -1;
     private int _retries;
     private bool _redispatched;
+    private bool _backendCounted;
     private int _serverQueuePosition;
     private int _backendQueuePosition;
 
@@ -110,6 +111,7 @@ internal sealed partial class ProxySession
     {
         PhaseQueue => 'Q',
         PhaseConnect => 'C',
+        PhaseHeader => 'R',
         _ => 'D',
     };
 
@@ -119,7 +121,13 @@ internal sealed partial class ProxySession
         bool pumping = false;
         try
         {
+            if (_frontend.Options.AcceptProxy && !await ReadProxyHeaderAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+
             _backend.Counters.SessionStarted(_acceptTimestamp, _runtime.Time);
+            _backendCounted = true;
             var server = await AcquireAsync(avoid: null).ConfigureAwait(false);
             if (server is null)
             {
@@ -349,12 +357,7 @@ internal sealed partial class ProxySession
             await Task.Delay(pause, _runtime.Time).ConfigureAwait(false);
         }
 
-        if (server.Options.SendProxy != Configuration.ProxyProtocolVersion.None)
-        {
-            return await SendProxyHeaderAsync(server).ConfigureAwait(false);
-        }
-
-        return true;
+        return await SendPrefaceAsync(server).ConfigureAwait(false);
     }
 
     private bool HasOtherUsableServer(ServerState failed)
@@ -370,32 +373,50 @@ internal sealed partial class ProxySession
         return false;
     }
 
-    private async ValueTask<bool> SendProxyHeaderAsync(ServerState server)
+    /// <summary>What goes to the server before the client's data: the <c>send-proxy</c> header,
+    /// then any client bytes that came in behind an <c>accept-proxy</c> header. False when the session
+    /// ended meanwhile.</summary>
+    private async ValueTask<bool> SendPrefaceAsync(ServerState server)
     {
         var version = server.Options.SendProxy;
-        byte[] header = ArrayPool<byte>.Shared.Rent(ProxyProtocolHeader.MaxLength(version));
+        if (version == Configuration.ProxyProtocolVersion.None && _earlyCount == 0)
+        {
+            return true;
+        }
+
+        byte[] preface = ArrayPool<byte>.Shared.Rent(ProxyProtocolHeader.MaxLength(version) + _earlyCount);
+        int length;
+        try
+        {
+            // The addresses are the client's (or its PROXY header's) and the one it connected to.
+            length = version == Configuration.ProxyProtocolVersion.None ? 0 : ProxyProtocolHeader.Write(
+                version,
+                _remoteAtAccept ?? (IPEndPoint)_client!.RemoteEndPoint!,
+                _frontendAddress ?? (_loop is not null ? LocalEndPointOf(_clientFd) : (IPEndPoint)_client!.LocalEndPoint!),
+                preface);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client went away before we could read its addresses.
+            ArrayPool<byte>.Shared.Return(preface);
+            Terminate('C', 'C', abortive: true);
+            ReleaseServer();
+            return false;
+        }
+
+        EarlyData.CopyTo(preface.AsSpan(length));
+        length += _earlyCount;
+        ReleaseEarlyData();
         if (_loop is not null)
         {
-            // The header goes first in the upstream direction's pending data; the pump sends it.
-            try
-            {
-                int written = ProxyProtocolHeader.Write(version, _remoteAtAccept!, LocalEndPointOf(_clientFd), header);
-                QueueUpstream(header, written);
-                return true;
-            }
-            catch (SocketException)
-            {
-                ArrayPool<byte>.Shared.Return(header);
-                Terminate('C', 'C', abortive: true);
-                ReleaseServer();
-                return false;
-            }
+            // The preface goes first in the upstream direction's pending data; the pump sends it.
+            QueueUpstream(preface, length);
+            return true;
         }
 
         try
         {
-            int length = ProxyProtocolHeader.Write(version, (IPEndPoint)_client!.RemoteEndPoint!, (IPEndPoint)_client.LocalEndPoint!, header);
-            var sent = await _upstream!.SendAsync(_server!, header.AsMemory(0, length)).ConfigureAwait(false);
+            var sent = await _upstream!.SendAsync(_server!, preface.AsMemory(0, length)).ConfigureAwait(false);
             if (sent.HasError)
             {
                 Terminate('S', 'C', abortive: true);
@@ -405,16 +426,9 @@ internal sealed partial class ProxySession
 
             return true;
         }
-        catch (SocketException)
-        {
-            // The client went away before we could read its addresses.
-            Terminate('C', 'C', abortive: true);
-            ReleaseServer();
-            return false;
-        }
         finally
         {
-            ArrayPool<byte>.Shared.Return(header);
+            ArrayPool<byte>.Shared.Return(preface);
         }
     }
 
@@ -444,7 +458,8 @@ internal sealed partial class ProxySession
                     buffer = pool.Rent(bufferSize);
                 }
 
-                var received = await args.ReceiveAsync(source, buffer).ConfigureAwait(false);
+                // BufferSize, not the rented length (the pool rounds up to a power of two).
+                var received = await args.ReceiveAsync(source, buffer.AsMemory(0, bufferSize)).ConfigureAwait(false);
                 if (received.HasError)
                 {
                     OnSocketError(received, upstream ? 'C' : 'S');
@@ -474,7 +489,7 @@ internal sealed partial class ProxySession
 
                 Volatile.Write(ref _lastActivity, _runtime.Time.GetTimestamp());
                 CountBytes(upstream, count);
-                if (count < buffer.Length)
+                if (count < bufferSize)
                 {
                     // Drained the socket: give the buffer back until more data arrives.
                     pool.Return(buffer);
@@ -678,18 +693,30 @@ internal sealed partial class ProxySession
         string serverName = server?.Name ?? "<NOSRV>";
         int serverConnections = server?.Active ?? 0;
         ReleaseServer();
+        ReleaseEarlyData();
         long totalMs = ElapsedMs(_acceptTimestamp);
-        _backend.Counters.SessionEnded(Math.Max(0, _queueMs), Math.Max(0, _connectMs), totalMs);
+        if (_backendCounted)
+        {
+            _backend.Counters.SessionEnded(Math.Max(0, _queueMs), Math.Max(0, _connectMs), totalMs);
+        }
+
         _frontend.OnSessionClosed(this, totalMs);
         _upstream?.Dispose();
         _downstream?.Dispose();
 
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, TerminationState, totalMs / 1000.0);
+        if (_headerFailed)
+        {
+            // No PROXY header: HAProxy's connection error line instead of a tcplog line.
+            LogHeaderFailure();
+            return;
+        }
+
         // option dontlognull: a connection on which the client sent nothing is not logged.
         if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information)
             && !(_bytesIn == 0 && _frontend.Options.DontLogNull))
         {
-            var client = _client is null ? _remoteAtAccept : TryGetRemote(_client);
+            var client = _remoteAtAccept ?? (_client is null ? null : TryGetRemote(_client));
             Log.ConnectionClosed(
                 _runtime.Logger,
                 client?.Address.ToString() ?? "-",
@@ -727,7 +754,8 @@ internal sealed partial class ProxySession
         }
     }
 
-    private readonly IPEndPoint? _remoteAtAccept;
+    /// <summary>The client's address: the connection's peer, or what its PROXY header said.</summary>
+    private IPEndPoint? _remoteAtAccept;
 
     private void OnTimer()
     {
@@ -742,6 +770,9 @@ internal sealed partial class ProxySession
                 break;
             case PhaseConnect when _loop is not null:
                 _loop.Post(this, OpConnectTimeout);
+                break;
+            case PhaseHeader:
+                OnHeaderTimeout();
                 break;
             case PhaseConnect:
                 // Only an attempt still in flight is cut (not one that just completed).

@@ -12,30 +12,6 @@ namespace Ha.Net.Proxy.Tests.Functional;
 
 public class ObservabilityTests
 {
-    private sealed class ListLoggerProvider : ILoggerProvider, ILoggerFactory
-    {
-        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
-
-        public ConcurrentQueue<(EventId Id, string Message, IReadOnlyList<KeyValuePair<string, object?>> State)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new ListLogger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class ListLogger(ListLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Entries.Enqueue((eventId, formatter(state, exception), state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
-        }
-    }
-
     /// <summary>Meters scoped to this factory, so a listener sees only this test's proxy (tests run in parallel).</summary>
     private sealed class TestMeterFactory : IMeterFactory
     {

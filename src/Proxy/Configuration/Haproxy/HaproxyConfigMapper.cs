@@ -168,11 +168,6 @@ public static class HaproxyConfigMapper
             var index = 0;
             foreach (var bind in p.Binds)
             {
-                if (bind.AcceptProxy)
-                {
-                    Error(bind.Location, "bind", $"{section}: 'accept-proxy' is not implemented by the proxy runtime");
-                }
-
                 if (bind.Interface is not null)
                 {
                     Error(bind.Location, "bind", $"{section}: 'bind ... interface {bind.Interface}' is not implemented by the proxy runtime");
@@ -202,6 +197,7 @@ public static class HaproxyConfigMapper
                         ClientTimeout = Infinite0(p.Timeouts.Client),
                         ClientFinTimeout = Infinite0(p.Timeouts.ClientFin),
                         DontLogNull = p.DontLogNull,
+                        AcceptProxy = bind.AcceptProxy,
                     });
                 }
             }

@@ -42,6 +42,7 @@ internal static unsafe partial class LinuxNative
     public const int EIntr = 4;
     public const int EAgain = 11;
     public const int EInProgress = 115;
+    public const int EAlready = 114;
 
     /// <summary>struct epoll_event is packed on x86-64 (12 bytes) and naturally aligned elsewhere (16).</summary>
     public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;

@@ -170,9 +170,21 @@ public sealed class HaproxyMapperTests
         Assert.NotNull(mapping.CreateProbeFactory()("web", w1));
     }
 
+    [Fact]
+    public void AcceptProxy_OnABind_MapsToItsFrontend()
+    {
+        var config = Read(Base.Replace("    default_backend be\n", "    default_backend be\n    bind 127.0.0.1:26 accept-proxy\n", StringComparison.Ordinal));
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(config);
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        var frontends = mapping.Options!.Frontends;
+        Assert.Equal([false, true], frontends.Select(f => f.AcceptProxy));
+        Assert.Equal(26, frontends[1].Bind.Port);
+    }
+
     [Theory]
     [InlineData("    use_backend be if local\n    acl local src 127.0.0.1\n", 11, "use_backend", "conditions are not implemented")]
-    [InlineData("    bind 127.0.0.1:26 accept-proxy\n", 11, "bind", "accept-proxy")]
     [InlineData("    bind localhost:27\n", 11, "bind", "must be an IP address")]
     public void FrontendFeaturesTheRuntimeLacks_AreErrorsAtTheirLine(string extra, int line, string directive, string message)
     {
