@@ -207,20 +207,31 @@ iperf_target() { # target round streams
 
 idle_run() { # name port pid
   local name=$1 port=$2 pid=$3
-  [ "$name" = hanet ] && { kill -HUP "$pid"; sleep 1; }
+  kill -0 "$pid" 2>/dev/null || { echo "   $name: process $pid is gone, no idle measurement"; return; }
+  if [ "$name" = hanet ]; then
+    local lines0; lines0=$(grep -c '^heap' "$WORK/hanet.log" || true)
+    kill -HUP "$pid"
+    for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines0" ] && break; sleep 0.1; done
+  fi
   local before; before=$(rss "$pid")
   local heap0; heap0=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
   rm -f "$WORK/ready"
   $GEN python3 "$HERE/idle_conns.py" 127.0.0.1 "$port" "$IDLE" "$WORK/ready" & local cp=$!
   for i in $(seq 1 600); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
+  [ -f "$WORK/ready" ] || echo "   $name: the client had not opened all $IDLE connections after 60 s"
   sleep 2
+  kill -0 "$pid" 2>/dev/null || { echo "   $name: process $pid is gone"; kill "$cp" 2>/dev/null || true; return; }
   local after; after=$(rss "$pid")
   if [ "$name" = hanet ]; then
-    kill -HUP "$pid"; sleep 2
+    # Wait for the new heap line (two full compacting GCs over 9,500 sessions can take a while).
+    local lines; lines=$(grep -c '^heap' "$WORK/hanet.log" || true)
+    kill -HUP "$pid"
+    for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines" ] && break; sleep 0.1; done
     local heap1; heap1=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
+    grep '^heap' "$WORK/hanet.log" | tail -1 | sed 's/^/   ha.net after: /'
     R[hanet.heap_per_idle]=$(( (heap1 - heap0) / IDLE ))
   fi
-  kill "$cp"; wait "$cp" 2>/dev/null || true
+  kill "$cp" 2>/dev/null || echo "   (the idle-connection client had already exited: see the active count above)"; wait "$cp" 2>/dev/null || true
   R[$name.idle_rss_mb]=$(awk -v a="$after" -v b="$before" 'BEGIN{printf "%.1f", (a-b)/1024}')
   printf '   %-22s +%s MiB RSS for %s idle connections%s\n' "$name" "${R[$name.idle_rss_mb]}" "$IDLE" \
     "$([ "$name" = hanet ] && echo ", managed heap +${R[hanet.heap_per_idle]} B/connection")"

@@ -153,6 +153,11 @@ internal sealed class DaemonConfig
                     }
                 }
 
+                if (bind.AcceptProxy)
+                {
+                    errors.Add($"{bindAt}: error: stats page '{page.Name}': 'accept-proxy' is not implemented on the stats page (it is on proxying frontends)");
+                }
+
                 if (bind.Ssl)
                 {
                     var crts = bind.Certificates.Select(c => Path.IsPathRooted(c) || global.CrtBase is null ? c : Path.Combine(global.CrtBase, c)).ToList();

@@ -100,6 +100,31 @@ public sealed class CheckModeTests
     }
 
     [Fact]
+    public async Task Check_AcceptProxy_IsTakenOnAProxyingFrontend_ButRefusedOnTheStatsPage()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            await File.WriteAllTextAsync(cfg,
+                "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n" +
+                "frontend smtp\n    bind 127.0.0.1:2525 accept-proxy\n    default_backend mx\n" +
+                "backend mx\n    server mx1 127.0.0.1:2526\n");
+            var (good, _, goodErr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
+            Assert.True(good == 0, goodErr);
+
+            await File.AppendAllTextAsync(cfg, "listen stats\n    bind 127.0.0.1:9000 accept-proxy\n    mode http\n    stats enable\n");
+            var (code, _, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
+            Assert.Equal(1, code);
+            Assert.Contains($"{cfg}:12: error: stats page 'stats': 'accept-proxy' is not implemented on the stats page", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NoConfig_IsAnError()
     {
         var (code, _, stderr) = await ProxyDaemon.RunToEndAsync();

@@ -10,7 +10,7 @@ using Ha.Net.Proxy.Configuration;
 // SIGHUP prints "heap <bytes> active <connections>" after a full GC (idle-memory measurement).
 var pairs = new List<(IPEndPoint Listen, IPEndPoint[] Servers)>();
 var balance = BalanceAlgorithm.RoundRobin;
-int buffer = 64 * 1024;
+int? buffer = null; // default: the library's ProxyOptions.BufferSize
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -37,7 +37,6 @@ if (pairs.Count == 0)
 var options = new ProxyOptions
 {
     MaxConnections = 100_000,
-    BufferSize = buffer,
     HardStopAfter = TimeSpan.FromSeconds(1),
     Frontends = [.. pairs.Select((p, i) => new FrontendOptions
     {
@@ -55,6 +54,10 @@ var options = new ProxyOptions
         Servers = [.. p.Servers.Select((s, k) => new ServerOptions { Name = "s" + k, Address = s })],
     })],
 };
+if (buffer is { } bytes)
+{
+    options = options with { BufferSize = bytes };
+}
 
 await using var proxy = TcpProxyFactory.Create(options);
 await proxy.StartAsync();
