@@ -5,6 +5,7 @@ using System.Text;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.ProxyProtocol;
+using Ha.Net.Testing.Logging;
 using Ha.Net.Testing.Proxy;
 
 namespace Ha.Net.Proxy.Tests.Functional;

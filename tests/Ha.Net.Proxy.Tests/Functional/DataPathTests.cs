@@ -19,6 +19,20 @@ public class DataPathTests
         Func<ProxyOptions, ProxyOptions>? proxy = null)
         => ProxyHarness.StartAsync(servers, backend, frontend, p => (proxy?.Invoke(p) ?? p) with { IoEngine = Engine });
 
+    /// <summary>Reads until the peer's FIN; the number of bytes read.</summary>
+    private static async Task<long> CountUntilFinAsync(Socket socket, CancellationToken ct)
+    {
+        var buffer = new byte[4096];
+        long total = 0;
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+        {
+            total += n;
+        }
+
+        return total;
+    }
+
     [Fact]
     public async Task Echo_ThroughProxy_RoundTripsAndCountsBytes()
     {
@@ -44,13 +58,7 @@ public class DataPathTests
         var serverSawFin = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = new TestServer(async (s, ct) =>
         {
-            var buffer = new byte[4096];
-            long total = 0;
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-            {
-                total += n;
-            }
+            long total = await CountUntilFinAsync(s, ct);
 
             serverSawFin.TrySetResult();
             for (int i = 0; i < 100; i++)
@@ -79,13 +87,7 @@ public class DataPathTests
         {
             await s.SendAsync(Encoding.ASCII.GetBytes("bye\n"), SocketFlags.None, ct);
             s.Shutdown(SocketShutdown.Send);
-            var buffer = new byte[4096];
-            long total = 0;
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-            {
-                total += n;
-            }
+            long total = await CountUntilFinAsync(s, ct);
 
             received.TrySetResult(total);
         });
@@ -112,13 +114,7 @@ public class DataPathTests
         // side must still get every byte and then the end, without waiting on anything.
         await using var server = new TestServer(async (s, ct) =>
         {
-            var buffer = new byte[4096];
-            long total = 0;
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-            {
-                total += n;
-            }
+            long total = await CountUntilFinAsync(s, ct);
 
             await s.SendAsync(Encoding.ASCII.GetBytes($"got {total}\n"), SocketFlags.None, ct);
             s.Shutdown(SocketShutdown.Send);

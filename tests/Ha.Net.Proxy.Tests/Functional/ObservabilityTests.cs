@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
+using Ha.Net.Testing.Logging;
 using Ha.Net.Testing.Proxy;
 using Microsoft.Extensions.Logging;
 

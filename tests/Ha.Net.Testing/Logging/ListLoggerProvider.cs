@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Testing.Logging;
 
-/// <summary>Collects formatted log lines in memory (tests assert operator-facing wording).</summary>
+/// <summary>Collects log entries in memory: level, event id, the formatted line (tests assert
+/// operator-facing wording) and the structured properties.</summary>
 public sealed class ListLoggerProvider : ILoggerProvider, ILoggerFactory
 {
-    public ConcurrentQueue<(LogLevel Level, EventId Id, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<(LogLevel Level, EventId Id, string Message, IReadOnlyList<KeyValuePair<string, object?>> State)> Entries { get; } = new();
 
     public IEnumerable<string> Messages => Entries.Select(e => e.Message);
 
@@ -28,6 +29,6 @@ public sealed class ListLoggerProvider : ILoggerProvider, ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((logLevel, eventId, formatter(state, exception)));
+            owner.Entries.Enqueue((logLevel, eventId, formatter(state, exception), state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
     }
 }
