@@ -104,9 +104,9 @@ internal sealed partial class ProxySession
     private bool HeaderFailed(string reason, char cause, bool abortive)
     {
         _headerFailed = true;
-        if (!IsTerminated)
+        if (!IsTerminated && Interlocked.CompareExchange(ref _headerError, reason, null) is null)
         {
-            _headerError = reason;
+            // The first to name a reason (this read, or the timer) is the one logged.
             Terminate(cause, 'R', abortive);
         }
 
@@ -116,15 +116,14 @@ internal sealed partial class ProxySession
     /// <summary><c>timeout client</c> struck while the header was awaited.</summary>
     private void OnHeaderTimeout()
     {
-        if (!IsTerminated)
+        if (!IsTerminated && Interlocked.CompareExchange(ref _headerError, "Timeout while waiting for PROXY protocol header", null) is null)
         {
             _headerFailed = true;
-            _headerError = "Timeout while waiting for PROXY protocol header";
             Terminate('c', 'R', abortive: false);
         }
     }
 
-    /// <summary>The client data that came in behind the PROXY header, taken (the caller returns it to the pool).</summary>
+    /// <summary>The client data that came in behind the PROXY header (rented; <see cref="ReleaseEarlyData"/> returns it).</summary>
     private ReadOnlySpan<byte> EarlyData => _early.AsSpan(0, _earlyCount);
 
     private void ReleaseEarlyData()
