@@ -205,16 +205,19 @@ iperf_target() { # target round streams
   iperf_once "$1_p$3" "${IPERF[$1]}" "${PROC[$1]}" "$3" "$2"
 }
 
+hanet_heap() { # pid: SIGHUP the Ha.Net host, wait (up to 10 s: two full compacting GCs over
+  # thousands of sessions take a while) for the "heap <bytes> active <n>" line it prints, echo the bytes
+  local lines i; lines=$(grep -c '^heap' "$WORK/hanet.log" || true)
+  kill -HUP "$1"
+  for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines" ] && break; sleep 0.1; done
+  grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true
+}
+
 idle_run() { # name port pid
   local name=$1 port=$2 pid=$3
   kill -0 "$pid" 2>/dev/null || { echo "   $name: process $pid is gone, no idle measurement"; return; }
-  if [ "$name" = hanet ]; then
-    local lines0; lines0=$(grep -c '^heap' "$WORK/hanet.log" || true)
-    kill -HUP "$pid"
-    for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines0" ] && break; sleep 0.1; done
-  fi
+  local heap0=0; [ "$name" = hanet ] && heap0=$(hanet_heap "$pid")
   local before; before=$(rss "$pid")
-  local heap0; heap0=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
   rm -f "$WORK/ready"
   $GEN python3 "$HERE/idle_conns.py" 127.0.0.1 "$port" "$IDLE" "$WORK/ready" & local cp=$!
   for i in $(seq 1 600); do [ -f "$WORK/ready" ] && break; sleep 0.1; done
@@ -223,11 +226,7 @@ idle_run() { # name port pid
   kill -0 "$pid" 2>/dev/null || { echo "   $name: process $pid is gone"; kill "$cp" 2>/dev/null || true; return; }
   local after; after=$(rss "$pid")
   if [ "$name" = hanet ]; then
-    # Wait for the new heap line (two full compacting GCs over 9,500 sessions can take a while).
-    local lines; lines=$(grep -c '^heap' "$WORK/hanet.log" || true)
-    kill -HUP "$pid"
-    for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines" ] && break; sleep 0.1; done
-    local heap1; heap1=$(grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true)
+    local heap1; heap1=$(hanet_heap "$pid")
     grep '^heap' "$WORK/hanet.log" | tail -1 | sed 's/^/   ha.net after: /'
     R[hanet.heap_per_idle]=$(( (heap1 - heap0) / IDLE ))
   fi

@@ -24,7 +24,6 @@ internal sealed partial class ProxySession
     private byte[]? _early;
     private int _earlyCount;
     private string? _headerError;
-    private bool _headerFailed;
     private bool _headerNull;
 
     /// <summary>Reads the client's PROXY header; false (session terminated) when there is none.</summary>
@@ -103,7 +102,6 @@ internal sealed partial class ProxySession
     /// ended, by the timer or a kill) and close.</summary>
     private bool HeaderFailed(string reason, char cause, bool abortive)
     {
-        _headerFailed = true;
         if (!IsTerminated && Interlocked.CompareExchange(ref _headerError, reason, null) is null)
         {
             // The first to name a reason (this read, or the timer) is the one logged.
@@ -118,7 +116,6 @@ internal sealed partial class ProxySession
     {
         if (!IsTerminated && Interlocked.CompareExchange(ref _headerError, "Timeout while waiting for PROXY protocol header", null) is null)
         {
-            _headerFailed = true;
             Terminate('c', 'R', abortive: false);
         }
     }

@@ -195,11 +195,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
             return;
         }
 
-        if (_slot < 0)
-        {
-            _slot = _loop!.Attach(this);
-        }
-
+        AttachOnce();
         var address = _connectAddress!;
         int fd = socket(address.AddressFamily == AddressFamily.InterNetworkV6 ? AfInet6 : AfInet, SockStream | SockNonblock | SockCloexec, 0);
         if (fd < 0)
@@ -468,7 +464,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     /// block), or -1 after a socket error, which has ended the session.</summary>
     private unsafe int TrySend(bool upstream, byte* data, int count, bool more = false)
     {
-        nint sent = send(upstream ? _serverFd : _clientFd, data, count, more ? MsgDontWait | MsgNoSignal | MsgMore : MsgDontWait | MsgNoSignal);
+        nint sent = send(upstream ? _serverFd : _clientFd, data, count, MsgDontWait | MsgNoSignal | (more ? MsgMore : 0));
         if (sent >= 0)
         {
             return (int)sent;
@@ -651,10 +647,7 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
     /// <summary>Watches the client (edge-triggered, from now on) and waits for its next readiness event.</summary>
     private ValueTask<SocketResult> WaitClientReadableAsync()
     {
-        if (_slot < 0)
-        {
-            _slot = _loop!.Attach(this);
-        }
+        AttachOnce();
 
         if (!_clientRegistered)
         {
@@ -671,6 +664,15 @@ internal sealed partial class ProxySession : IEpollHandler, IValueTaskSource<Soc
         _connectCore.RunContinuationsAsynchronously = false;
         _awaitingClient = true;
         return new ValueTask<SocketResult>(this, _connectCore.Version);
+    }
+
+    /// <summary>Gives the session its slot on the loop (for its descriptors' event tags) the first time.</summary>
+    private void AttachOnce()
+    {
+        if (_slot < 0)
+        {
+            _slot = _loop!.Attach(this);
+        }
     }
 
     /// <summary>The local address of the client's connection (for a PROXY header).</summary>

@@ -391,7 +391,7 @@ internal sealed partial class ProxySession
             // The addresses are the client's (or its PROXY header's) and the one it connected to.
             length = version == Configuration.ProxyProtocolVersion.None ? 0 : ProxyProtocolHeader.Write(
                 version,
-                _remoteAtAccept ?? (IPEndPoint)_client!.RemoteEndPoint!,
+                _remoteAtAccept!,
                 _frontendAddress ?? (_loop is not null ? LocalEndPointOf(_clientFd) : (IPEndPoint)_client!.LocalEndPoint!),
                 preface);
         }
@@ -705,9 +705,10 @@ internal sealed partial class ProxySession
         _downstream?.Dispose();
 
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, TerminationState, totalMs / 1000.0);
-        if (_headerFailed)
+        if (!_backendCounted)
         {
-            // No PROXY header: HAProxy's connection error line instead of a tcplog line.
+            // It never became a backend session (no PROXY header): HAProxy's connection error
+            // line instead of a tcplog line.
             LogHeaderFailure();
             return;
         }
@@ -716,7 +717,7 @@ internal sealed partial class ProxySession
         if (_runtime.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information)
             && !(_bytesIn == 0 && _frontend.Options.DontLogNull))
         {
-            var client = _remoteAtAccept ?? (_client is null ? null : TryGetRemote(_client));
+            var client = _remoteAtAccept;
             Log.ConnectionClosed(
                 _runtime.Logger,
                 client?.Address.ToString() ?? "-",
@@ -738,19 +739,6 @@ internal sealed partial class ProxySession
                 _redispatched ? "+" + _retries.ToString(System.Globalization.CultureInfo.InvariantCulture) : _retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 _serverQueuePosition,
                 _backendQueuePosition);
-        }
-    }
-
-    private IPEndPoint? TryGetRemote(Socket socket)
-    {
-        // RemoteEndPoint is cached once read; after dispose it may throw.
-        try
-        {
-            return socket.RemoteEndPoint as IPEndPoint;
-        }
-        catch (ObjectDisposedException)
-        {
-            return _remoteAtAccept;
         }
     }
 

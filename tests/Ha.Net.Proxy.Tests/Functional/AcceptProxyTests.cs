@@ -16,22 +16,6 @@ public class AcceptProxyTests
     /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
     protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
 
-    /// <summary>A server that reads everything until the client's FIN, keeps it, answers "ok" and closes.</summary>
-    private static TestServer Recorder(ConcurrentQueue<string> received) => new(async (s, ct) =>
-    {
-        var buffer = new byte[4096];
-        var text = new StringBuilder();
-        int n;
-        while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-        {
-            text.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-
-        received.Enqueue(text.ToString());
-        await s.SendAsync("ok\n"u8.ToArray(), SocketFlags.None, ct);
-        s.Shutdown(SocketShutdown.Send);
-    });
-
     private async Task<TcpProxy> StartAsync(TestServer server, ListLoggerProvider logs, ProxyProtocolVersion sendProxy = ProxyProtocolVersion.None, TimeSpan? clientTimeout = null, bool dontLogNull = false)
     {
         var proxy = new TcpProxy(
@@ -69,7 +53,7 @@ public class AcceptProxyTests
     public async Task V1Header_WithDataInTheSameSegment_TheHeadersAddressesGoToTheServerAndTheLog()
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs, sendProxy: ProxyProtocolVersion.V1);
 
@@ -89,7 +73,7 @@ public class AcceptProxyTests
     public async Task V2Header_ArrivingInPieces_IsAssembled_AndOnlyTheClientsDataReachesTheServer()
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs);
         var header = new byte[ProxyProtocolHeader.MaxV2Length];
@@ -107,7 +91,7 @@ public class AcceptProxyTests
     public async Task V2Local_KeepsTheConnectionsOwnAddress()
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs);
         byte[] local = [.. ProxyProtocolHeader.V2Signature, 0x20, 0x00, 0x00, 0x00, .. "PING\n"u8];
@@ -125,7 +109,7 @@ public class AcceptProxyTests
     public async Task NoValidHeader_IsClosedBeforeAnyServer_AndLoggedWithTheReason(string sent, string reason)
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs);
 
@@ -149,7 +133,7 @@ public class AcceptProxyTests
     public async Task HeaderNotCompleteWithinTimeoutClient_IsClosed_AsATimeout()
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs, clientTimeout: TimeSpan.FromMilliseconds(300));
 
@@ -168,7 +152,7 @@ public class AcceptProxyTests
     public async Task ClientClosingBeforeAnyByte_IsNotLoggedWithDontLogNull_ButATruncatedHeaderIs()
     {
         var received = new ConcurrentQueue<string>();
-        await using var server = Recorder(received);
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = await StartAsync(server, logs, dontLogNull: true);
         var endPoint = proxy.GetFrontendEndPoint("fe");

@@ -21,20 +21,7 @@ public class HaproxyInteropTests
         // client -> haproxy (mode tcp, server ... send-proxy[-v2]) -> Ha.Net (accept-proxy, send-proxy v1) -> server.
         // The server sees Ha.Net's v1 header built from what HAProxy said: the client and HAProxy's frontend.
         var received = new ConcurrentQueue<string>();
-        await using var server = new TestServer(async (s, ct) =>
-        {
-            var buffer = new byte[4096];
-            var text = new StringBuilder();
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-            {
-                text.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            }
-
-            received.Enqueue(text.ToString());
-            await s.SendAsync("ok\n"u8.ToArray(), SocketFlags.None, ct);
-            s.Shutdown(SocketShutdown.Send);
-        });
+        await using var server = TestServer.Recorder(received);
         var logs = new ListLoggerProvider();
         await using var proxy = new TcpProxy(
             new ProxyOptions
@@ -49,7 +36,7 @@ public class HaproxyInteropTests
         var dir = Directory.CreateTempSubdirectory("hanet-haproxy-interop-");
         try
         {
-            int haproxyPort = FreePort();
+            int haproxyPort = ProxyTestClient.FreePort();
             var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
             await File.WriteAllTextAsync(cfg, $"""
                 global
@@ -81,13 +68,6 @@ public class HaproxyInteropTests
         {
             dir.Delete(recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Connects once HAProxy listens (bounded: a refused connect is retried for up to 30 s).</summary>

@@ -9,6 +9,14 @@ public static class ProxyTestClient
 {
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
+    /// <summary>A TCP port free on 127.0.0.1 right now (for a process that must be told its port).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static async Task<Socket> ConnectAsync(IPEndPoint endPoint)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -47,6 +47,23 @@ public sealed class TestServer : IAsyncDisposable
         }
     });
 
+    /// <summary>Reads everything until the client's FIN and keeps it (as ASCII) in
+    /// <paramref name="received"/>, then answers "ok\n" and shuts its send side.</summary>
+    public static TestServer Recorder(ConcurrentQueue<string> received) => new(async (s, ct) =>
+    {
+        var buffer = new byte[4096];
+        var text = new StringBuilder();
+        int n;
+        while ((n = await s.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+        {
+            text.Append(Encoding.ASCII.GetString(buffer, 0, n));
+        }
+
+        received.Enqueue(text.ToString());
+        await s.SendAsync("ok\n"u8.ToArray(), SocketFlags.None, ct);
+        s.Shutdown(SocketShutdown.Send);
+    });
+
     /// <summary>Sends <paramref name="name"/> + "\n", then holds the connection until the client closes.</summary>
     public static TestServer Named(string name) => new(async (s, ct) =>
     {

@@ -4,6 +4,7 @@ using System.Text;
 using Ha.Net.HealthChecks;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Testing.Proxy;
 
 namespace Ha.Net.Proxy.Tests.Configuration.Haproxy;
 
@@ -66,7 +67,7 @@ public sealed class HaproxyMapperTests
             await stream.WriteAsync(buffer.AsMemory(0, n), cts.Token);
         });
 
-        var frontPort = FreePort();
+        var frontPort = ProxyTestClient.FreePort();
         var config = Read($"""
             global
                 maxconn 100
@@ -255,11 +256,4 @@ public sealed class HaproxyMapperTests
     }
 
     private const string Base = HaproxyTestData.MinimalConfig;
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
