@@ -285,7 +285,7 @@ internal sealed class Backend
     {
         lock (Lock)
         {
-            bool newBalancer = options.Balance != _options.Balance || options.RandomDraws != _options.RandomDraws;
+            bool newBalancer = options.Balance != _options.Balance || options.RandomDraws != _options.RandomDraws || options.HashType != _options.HashType;
             _options = options;
             if (newBalancer)
             {

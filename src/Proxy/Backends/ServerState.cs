@@ -30,6 +30,7 @@ internal sealed class ServerState
         Backend = backend;
         _options = options;
         Id = id;
+        NameHash = LoadBalancing.ConsistentSourceHash.NameHash(options.Name);
         Weight = options.Weight;
         _adminState = (int)options.InitialState;
         LastChangeTimestamp = timestamp;
@@ -40,6 +41,9 @@ internal sealed class ServerState
     public int Id { get; }
 
     public string Name => _options.Name;
+
+    /// <summary>A stable hash of <see cref="Name"/> (consistent source hashing).</summary>
+    public ulong NameHash { get; }
 
     public ServerOptions Options
     {

@@ -112,11 +112,35 @@ public enum BalanceAlgorithm
 
     /// <summary>
     /// A hash of the client's address picks the server, so a client keeps landing on the same one while
-    /// the set of usable servers and their weights stay the same (<c>source</c>, HAProxy's default
-    /// map-based hash: the address's 32-bit words XORed, modulo the total weight). A full server
-    /// queues the connection rather than handing it to another.
+    /// the set of usable servers and their weights stay the same (<c>source</c>). With
+    /// <see cref="HashType.MapBased"/> (HAProxy's default) the address's 32-bit words XORed, modulo the
+    /// total weight, pick it; with <see cref="HashType.Consistent"/> a change moves only the clients of
+    /// the server that changed. A full server queues the connection rather than handing it to another.
     /// </summary>
     Source,
+}
+
+/// <summary>How a hashing balancer (<see cref="BalanceAlgorithm.Source"/>) maps a hash to a server
+/// (HAProxy <c>hash-type</c>).</summary>
+public enum HashType
+{
+    /// <summary>
+    /// The hash modulo the total weight of the usable servers (<c>map-based</c>, HAProxy's default).
+    /// Spreads clients exactly by weight, but when a server goes down or comes back, or a weight
+    /// changes, most clients move to another server.
+    /// </summary>
+    MapBased,
+
+    /// <summary>
+    /// Consistent hashing (<c>consistent</c>): when a server goes down only its clients move, spread
+    /// over the others by weight, and they return to it when it comes back; a weight change moves only
+    /// a share of clients in proportion to it. Ha.Net computes it as weighted rendezvous hashing (each
+    /// usable server scores the client's hash mixed with a hash of the server's name, weighted by its
+    /// weight; the best score wins), so the placement is stable across restarts and reloads and does
+    /// not depend on the servers' order or ids. It costs one pass over the usable servers per new
+    /// connection.
+    /// </summary>
+    Consistent,
 }
 
 /// <summary>A server pool (HAProxy <c>backend</c>).</summary>
@@ -130,6 +154,10 @@ public sealed record BackendOptions
 
     /// <summary>How many draws <see cref="BalanceAlgorithm.Random"/> makes (HAProxy <c>random(N)</c>); default 2.</summary>
     public int RandomDraws { get; init; } = 2;
+
+    /// <summary>How <see cref="BalanceAlgorithm.Source"/> maps the client's hash to a server (HAProxy
+    /// <c>hash-type</c>); default <see cref="HashType.MapBased"/>. Other algorithms ignore it.</summary>
+    public HashType HashType { get; init; } = HashType.MapBased;
 
     /// <summary>The servers.</summary>
     public IReadOnlyList<ServerOptions> Servers { get; init; } = [];

@@ -187,6 +187,11 @@ public static class ProxyOptionsValidator
             errors.Add($"{key}.RandomDraws: must be positive, was {backend.RandomDraws}.");
         }
 
+        if (!Enum.IsDefined(backend.HashType))
+        {
+            errors.Add($"{key}.HashType: unknown hash type {(int)backend.HashType}.");
+        }
+
         if (backend.ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{key}.ConnectTimeout: must be positive, was {backend.ConnectTimeout}.");

@@ -23,6 +23,7 @@ internal static class LoadBalancer
         BalanceAlgorithm.LeastConnections => new LeastConnections(),
         BalanceAlgorithm.First => new FirstAvailable(),
         BalanceAlgorithm.Random => new RandomChoices(random, options.RandomDraws),
+        BalanceAlgorithm.Source when options.HashType == HashType.Consistent => new ConsistentSourceHash(),
         BalanceAlgorithm.Source => new SourceHash(),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Balance, "Unknown balance algorithm."),
     };
@@ -200,5 +201,64 @@ internal sealed class SourceHash : ILoadBalancer
         }
 
         return hash;
+    }
+}
+
+/// <summary>
+/// <c>source</c> with <c>hash-type consistent</c>: weighted rendezvous hashing. Each candidate draws a
+/// uniform number u from the client's hash mixed with its own name's hash, and scores
+/// <c>-weight / ln(u)</c>; the highest score wins. Each server wins a share of clients equal to its
+/// share of the total weight, and a client's winner changes only when the winner itself leaves or a
+/// server that beats it arrives: when a server goes down its clients spread over the rest by weight,
+/// everyone else stays, and they all come back when it returns. A weight change moves clients only
+/// to or from the server whose weight changed.
+/// </summary>
+internal sealed class ConsistentSourceHash : ILoadBalancer
+{
+    public ServerState Pick(List<ServerState> candidates, uint sourceHash)
+    {
+        ServerState best = candidates[0];
+        double bestScore = double.NegativeInfinity;
+        foreach (var server in candidates)
+        {
+            double score = Score(sourceHash, server.NameHash, server.EffectiveWeight);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = server;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The server's score for this client: <c>-weight / ln(u)</c>, u uniform in (0, 1).</summary>
+    internal static double Score(uint sourceHash, ulong serverHash, int weight)
+    {
+        // 53 well-mixed bits give u in (0, 1), never 0 or 1, so ln(u) is finite and negative.
+        ulong mixed = Mix(serverHash ^ (sourceHash * 0x9E3779B97F4A7C15UL));
+        double u = ((mixed >> 11) + 0.5) / (1UL << 53);
+        return -Math.Max(weight, 1) / Math.Log(u);
+    }
+
+    /// <summary>splitmix64's finalizer: every input bit flips each output bit with probability 1/2.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>A stable 64-bit hash of a server's name (FNV-1a over its UTF-16 code units): the same
+    /// in every process, unlike <see cref="string.GetHashCode()"/>.</summary>
+    public static ulong NameHash(string name)
+    {
+        ulong hash = 0xCBF29CE484222325UL;
+        foreach (char c in name)
+        {
+            hash = (hash ^ c) * 0x100000001B3UL;
+        }
+
+        return Mix(hash);
     }
 }

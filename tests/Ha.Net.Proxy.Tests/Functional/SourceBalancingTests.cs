@@ -29,4 +29,56 @@ public class SourceBalancingTests
 
         Assert.Equal("source", proxy.Row("be", "BACKEND").Algorithm);
     }
+
+    [Theory]
+    [InlineData(ProxyIoEngine.Epoll)]
+    [InlineData(ProxyIoEngine.Sockets)]
+    public async Task Consistent_AServerInMaint_MovesOnlyItsClients_AndTheyReturn(ProxyIoEngine engine)
+    {
+        await using var a = TestServer.Named("a");
+        await using var b = TestServer.Named("b");
+        await using var c = TestServer.Named("c");
+        await using var proxy = await StartAsync(
+            [Server("a", a), Server("b", b), Server("c", c)],
+            be => be with { Balance = BalanceAlgorithm.Source, HashType = HashType.Consistent },
+            proxy: o => o with { IoEngine = engine });
+        string[] clients = [.. Enumerable.Range(2, 24).Select(i => $"127.0.0.{i}")];
+
+        async Task<string[]> ServersOf()
+        {
+            var seen = new string[clients.Length];
+            for (int i = 0; i < clients.Length; i++)
+            {
+                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                s.Bind(new IPEndPoint(IPAddress.Parse(clients[i]), 0));
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await s.ConnectAsync(proxy.EndPoint, cts.Token);
+                seen[i] = await ProxyTestClient.ReadLineAsync(s) ?? "(closed)";
+            }
+
+            return seen;
+        }
+
+        var before = await ServersOf();
+        Assert.Equal(before, await ServersOf()); // each client keeps its server
+        var victim = before.GroupBy(s => s).OrderByDescending(g => g.Count()).First().Key;
+        Assert.True(before.Distinct().Count() >= 2, "24 clients over 3 servers should reach at least two");
+
+        proxy.Proxy.SetServerState("be", victim, ServerAdminState.Maintenance);
+        var during = await ServersOf();
+        for (int i = 0; i < clients.Length; i++)
+        {
+            if (before[i] == victim)
+            {
+                Assert.NotEqual(victim, during[i]); // its clients move...
+            }
+            else
+            {
+                Assert.Equal(before[i], during[i]); // ...and nobody else does
+            }
+        }
+
+        proxy.Proxy.SetServerState("be", victim, ServerAdminState.Ready);
+        Assert.Equal(before, await ServersOf()); // and they come back
+    }
 }

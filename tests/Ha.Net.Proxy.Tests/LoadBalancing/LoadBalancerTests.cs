@@ -150,4 +150,104 @@ public class LoadBalancerTests
             return counts.Select((c, i) => c == weights[i] * 100).All(ok => ok);
         }).QuickCheckThrowOnFailure();
     }
+
+    private static uint[] Clients(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (uint)random.NextInt64(0, 1L << 32))];
+    }
+
+    [Fact]
+    public void ConsistentSource_SpreadsClientsByWeight()
+    {
+        var servers = Servers(1, 2, 3, 4);
+        var chash = new ConsistentSourceHash();
+        var counts = new int[servers.Count];
+        var clients = Clients(100_000, seed: 7);
+        foreach (uint client in clients)
+        {
+            counts[servers.IndexOf(chash.Pick(servers, client))]++;
+        }
+
+        // Shares of 10%, 20%, 30% and 40%, each within 1.5 points (the binomial spread at this size is ~0.15).
+        for (int i = 0; i < counts.Length; i++)
+        {
+            Assert.InRange(counts[i] / (double)clients.Length, (i + 1) / 10.0 - 0.015, (i + 1) / 10.0 + 0.015);
+        }
+    }
+
+    [Fact]
+    public void ConsistentSource_AServerLeaving_MovesOnlyItsClients_AndTheyComeBack()
+    {
+        Prop.ForAll(
+            Gen.Choose(1, 8).ArrayOf().Where(a => a.Length is >= 2 and <= 8).ToArbitrary(),
+            Gen.Choose(0, 7).ToArbitrary(),
+            Gen.Choose(0, 1000).ToArbitrary(),
+            (weights, leaving, seed) =>
+            {
+                var servers = Servers(weights);
+                var gone = servers[leaving % servers.Count];
+                var rest = servers.Where(s => s != gone).ToList();
+                var chash = new ConsistentSourceHash();
+                foreach (uint client in Clients(500, seed))
+                {
+                    var before = chash.Pick(servers, client);
+                    var during = chash.Pick(rest, client);
+                    var after = chash.Pick(servers, client);
+                    bool stayed = before == gone ? during != gone : during == before;
+                    if (!stayed || after != before)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void ConsistentSource_MapBasedForContrast_MovesMostClientsWhenOneOfFiveLeaves()
+    {
+        var servers = Servers(1, 1, 1, 1, 1);
+        var rest = servers.Skip(1).ToList();
+        var clients = Clients(10_000, seed: 3);
+        double Moved(ILoadBalancer balancer) =>
+            clients.Count(c => balancer.Pick(servers, c) is var before && before != servers[0] && balancer.Pick(rest, c) != before) / (double)clients.Length;
+
+        // Consistent: none of the other servers' clients move. Map-based: hash % 5 becomes hash % 4.
+        Assert.Equal(0, Moved(new ConsistentSourceHash()));
+        Assert.True(Moved(new SourceHash()) > 0.5);
+    }
+
+    [Fact]
+    public void ConsistentSource_AWeightChange_MovesClientsOnlyToOrFromThatServer()
+    {
+        var servers = Servers(2, 2, 2);
+        var chash = new ConsistentSourceHash();
+        var clients = Clients(20_000, seed: 11);
+        var before = clients.Select(c => chash.Pick(servers, c)).ToArray();
+
+        servers[1].Weight = 4; // s1 doubles: it takes clients, nobody else trades
+        var heavier = clients.Select(c => chash.Pick(servers, c)).ToArray();
+        Assert.All(Enumerable.Range(0, clients.Length).Where(i => heavier[i] != before[i]), i => Assert.Equal("s1", heavier[i].Name));
+        Assert.InRange(heavier.Count(s => s.Name == "s1") / (double)clients.Length, 0.48, 0.52); // 4 of 8
+
+        servers[1].Weight = 1; // s1 drops below its start: it gives clients away, nobody else trades
+        var lighter = clients.Select(c => chash.Pick(servers, c)).ToArray();
+        Assert.All(Enumerable.Range(0, clients.Length).Where(i => lighter[i] != before[i]), i => Assert.Equal("s1", before[i].Name));
+    }
+
+    [Fact]
+    public void ConsistentSource_DependsOnNamesNotOrderOrIds()
+    {
+        var servers = Servers(1, 2, 3);
+        var reversed = Enumerable.Reverse(servers).ToList();
+        var chash = new ConsistentSourceHash();
+        Assert.All(Clients(2_000, seed: 5), c => Assert.Equal(chash.Pick(servers, c).Name, chash.Pick(reversed, c).Name));
+
+        // The name's hash is a fixed function (FNV-1a, then splitmix64's finalizer), not the per-process
+        // randomized string hash, so placements survive restarts.
+        Assert.Equal(0x4C594168BE82E9FEUL, ConsistentSourceHash.NameHash("s1"));
+        Assert.NotEqual(ConsistentSourceHash.NameHash("s1"), ConsistentSourceHash.NameHash("s2"));
+    }
 }

@@ -130,6 +130,7 @@ public static class HaproxyConfigMapper
                 Name = p.Name,
                 Balance = balance,
                 RandomDraws = p.Balance.RandomDraws,
+                HashType = p.HashType == HaproxyHashType.Consistent ? HashType.Consistent : HashType.MapBased,
                 Servers = servers,
                 Retries = p.Retries,
                 Redispatch = p.Redispatch is { } r && r != 0,

@@ -228,6 +228,16 @@ public enum HaproxyBalanceAlgorithm
     Random,
 }
 
+/// <summary>The <c>hash-type</c> method.</summary>
+public enum HaproxyHashType
+{
+    /// <summary><c>map-based</c> (HAProxy's default).</summary>
+    MapBased,
+
+    /// <summary><c>consistent</c>.</summary>
+    Consistent,
+}
+
 /// <summary>The <c>balance</c> setting.</summary>
 /// <param name="Algorithm">The algorithm.</param>
 /// <param name="RandomDraws">For <c>random(N)</c>, N (default 2).</param>
@@ -450,6 +460,9 @@ public sealed class HaproxyProxy : HaproxyBlock
 
     /// <summary><c>balance</c> (default roundrobin).</summary>
     public HaproxyBalance Balance { get; internal set; } = new(HaproxyBalanceAlgorithm.RoundRobin);
+
+    /// <summary><c>hash-type</c>'s method (default map-based).</summary>
+    public HaproxyHashType HashType { get; internal set; } = HaproxyHashType.MapBased;
 
     /// <summary><c>server</c> lines (backend / listen).</summary>
     public IReadOnlyList<HaproxyServer> Servers { get; internal set; } = [];

@@ -36,6 +36,7 @@ internal sealed partial class HaproxyParser
                 Location = location,
                 Mode = d.Mode,
                 Balance = d.Balance,
+                HashType = d.HashType,
                 Timeouts = d.Timeouts,
                 Retries = d.Retries,
                 MaxConn = d.MaxConn,

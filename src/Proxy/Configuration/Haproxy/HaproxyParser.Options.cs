@@ -65,6 +65,56 @@ internal sealed partial class HaproxyParser
         }
     }
 
+    /// <summary><c>hash-type &lt;method&gt; [&lt;function&gt;] [&lt;modifier&gt;]</c>: map-based or consistent.
+    /// Ha.Net hashes with its own function, so a function or modifier is read and named in a warning.</summary>
+    private void ParseHashType(Statement st, ProxyDraft d, string section)
+    {
+        var p = d.Proxy;
+        if (!d.IsDefaults && p.Kind == HaproxySectionKind.Frontend)
+        {
+            Warn(st.Location, "hash-type", $"{section}: 'hash-type' has no effect in a frontend; ignored");
+            return;
+        }
+
+        if (!NeedArgs(st, 1, "map-based or consistent", "hash-type"))
+        {
+            return;
+        }
+
+        var method = st.Arg(0);
+        switch (method)
+        {
+            case "map-based":
+                p.HashType = HaproxyHashType.MapBased;
+                break;
+            case "consistent":
+                p.HashType = HaproxyHashType.Consistent;
+                break;
+            default:
+                Error(st.Location, "hash-type", $"{section}: unknown hash-type method '{method}' (expected map-based or consistent)");
+                return;
+        }
+
+        p.SetLine("hash-type", st.Location);
+        for (int i = 1; i < st.ArgCount; i++)
+        {
+            var arg = st.Arg(i);
+            if (i == 1 && arg is "sdbm" or "djb2" or "wt6" or "crc32" or "none")
+            {
+                Warn(st.Location, "hash-type", $"{section}: hash function '{arg}' is not applied: Ha.Net hashes the client address with its own function");
+            }
+            else if (i <= 2 && arg == "avalanche")
+            {
+                Warn(st.Location, "hash-type", $"{section}: modifier 'avalanche' is not applied: Ha.Net's hash already mixes every bit");
+            }
+            else
+            {
+                Error(st.Location, "hash-type", $"{section}: unexpected '{arg}' after 'hash-type {method}' (expected a hash function: sdbm, djb2, wt6, crc32, none; then 'avalanche')");
+                return;
+            }
+        }
+    }
+
     private void ParseTimeout(Statement st, ProxyDraft d, string section)
     {
         if (!NeedArgs(st, 2, "a name and a time", "timeout"))

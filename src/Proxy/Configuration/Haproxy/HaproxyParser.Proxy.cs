@@ -8,7 +8,7 @@ internal sealed partial class HaproxyParser
     [
         "mode", "bind", "default_backend", "use_backend", "acl", "balance", "server", "default-server", "timeout",
         "retries", "maxconn", "log", "option", "no", "description", "disabled", "enabled", "stats", "http-check",
-        "contimeout", "clitimeout", "srvtimeout",
+        "contimeout", "clitimeout", "srvtimeout", "hash-type",
     ];
 
     /// <summary>Directives that need HTTP processing: refused in a mode http section, ignored with a warning in tcp terms.</summary>
@@ -31,7 +31,7 @@ internal sealed partial class HaproxyParser
 
     private static readonly HashSet<string> ProxyIgnored = new(StringComparer.Ordinal)
     {
-        "fullconn", "hash-type", "persist", "grace", "id", "source", "log-format", "log-tag", "email-alert", "stick-table",
+        "fullconn", "persist", "grace", "id", "source", "log-format", "log-tag", "email-alert", "stick-table",
         "stick", "tcp-request", "tcp-response", "dispatch", "transparent", "force-persist", "ignore-persist", "use-server",
         "backlog", "bind-process", "rate-limit", "max-keep-alive-queue", "declare", "external-check", "load-server-state-from-file",
         "server-state-file-name", "server-template", "http-check", "tcp-check", "monitor", "maxconnrate",
@@ -138,6 +138,9 @@ internal sealed partial class HaproxyParser
                 break;
             case "balance":
                 ParseBalance(st, d, section);
+                break;
+            case "hash-type":
+                ParseHashType(st, d, section);
                 break;
             case "server":
                 if (RequireCapability(st, d, frontend: false))

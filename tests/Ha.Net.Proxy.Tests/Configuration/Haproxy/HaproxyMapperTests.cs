@@ -255,5 +255,17 @@ public sealed class HaproxyMapperTests
         Assert.Equal(BalanceAlgorithm.Source, Assert.Single(mapping.Options!.Backends).Balance);
     }
 
+    [Theory]
+    [InlineData("", HashType.MapBased)]
+    [InlineData("    hash-type map-based\n", HashType.MapBased)]
+    [InlineData("    hash-type consistent\n", HashType.Consistent)]
+    public void HashType_MapsToTheBackendsHashType(string line, HashType expected)
+    {
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(Base + "    balance source\n" + line));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal(expected, Assert.Single(mapping.Options!.Backends).HashType);
+    }
+
     private const string Base = HaproxyTestData.MinimalConfig;
 }

@@ -184,16 +184,54 @@ public sealed class HaproxyReaderTests
         Assert.Equal(20, s.DirectiveLines["stats auth"].Line);
     }
 
+    // ------------------------------------------------------------------ hash-type
+
+    [Fact]
+    public void HashType_InDefaults_IsInheritedByBackends_ABackendOverridesIt()
+    {
+        var text = Base.Replace("    mode tcp\n", "    mode tcp\n    hash-type consistent\n", StringComparison.Ordinal)
+            + "backend other\n    hash-type map-based\n    server s2 127.0.0.1:2527\n";
+
+        var c = Valid(text);
+
+        Assert.Equal(HaproxyHashType.Consistent, c.Find("be")!.HashType);
+        Assert.Equal(HaproxyHashType.MapBased, c.Find("other")!.HashType);
+    }
+
+    [Fact]
+    public void HashType_WithAFunctionAndAvalanche_WarnsThatNeitherIsApplied()
+    {
+        var result = Parse(Base + "    balance source\n    hash-type consistent sdbm avalanche\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(HaproxyHashType.Consistent, result.Config!.Find("be")!.HashType);
+        Assert.Equal([(14, "hash-type"), (14, "hash-type")], result.Warnings.Select(w => (w.Location.Line, w.Directive!)));
+        Assert.Contains("'sdbm' is not applied", result.Warnings[0].Message, StringComparison.Ordinal);
+        Assert.Contains("'avalanche' is not applied", result.Warnings[1].Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hash-type ring", "unknown hash-type method 'ring'")]
+    [InlineData("hash-type", "hash-type")]
+    [InlineData("hash-type consistent md5", "unexpected 'md5'")]
+    public void HashType_Malformed_IsAnErrorAtItsLine(string line, string expected)
+    {
+        var error = SingleError(Base + "    " + line + "\n");
+
+        Assert.Equal(13, error.Location.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     // ------------------------------------------------------------------ warnings
 
     [Fact]
     public void UnknownAndUnsupportedDirectives_Warn_WithLine()
     {
-        var result = Parse(Base + "    hash-type consistent\n    frobnicate yes\nglobal\n    tune.bufsize 16384\n    wibble 1\npeers p\n    peer a 127.0.0.1:1\n");
+        var result = Parse(Base + "    fullconn 100\n    frobnicate yes\nglobal\n    tune.bufsize 16384\n    wibble 1\npeers p\n    peer a 127.0.0.1:1\n");
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(
-            [(13, "hash-type"), (14, "frobnicate"), (16, "tune.bufsize"), (17, "wibble"), (18, "peers")],
+            [(13, "fullconn"), (14, "frobnicate"), (16, "tune.bufsize"), (17, "wibble"), (18, "peers")],
             result.Warnings.Select(w => (w.Location.Line, w.Directive!)));
         Assert.Contains("unknown", result.Warnings[1].Message, StringComparison.Ordinal);
         Assert.Contains("not supported", result.Warnings[0].Message, StringComparison.Ordinal);
