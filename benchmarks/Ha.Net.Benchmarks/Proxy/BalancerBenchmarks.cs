@@ -24,17 +24,7 @@ public class BalancerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var options = new BackendOptions
-        {
-            Name = "be",
-            Balance = Algorithm,
-            Servers = [.. Enumerable.Range(0, Servers).Select(i => new ServerOptions
-            {
-                Name = "s" + i,
-                Address = new IPEndPoint(IPAddress.Loopback, 1000 + i),
-                Weight = 1 + (i % 3),
-            })],
-        };
+        var options = Options(Servers, Algorithm);
         _backend = new Backend(options, new Random(1), 0);
         _servers = [.. _backend.Servers];
         _balancer = LoadBalancer.Create(options, new Random(1));
@@ -43,6 +33,19 @@ public class BalancerBenchmarks
             _servers[i].Active = i % 5;
         }
     }
+
+    /// <summary>A backend of <paramref name="servers"/> servers weighted 1, 2, 3, 1, 2, 3, ...</summary>
+    internal static BackendOptions Options(int servers, BalanceAlgorithm algorithm) => new()
+    {
+        Name = "be",
+        Balance = algorithm,
+        Servers = [.. Enumerable.Range(0, servers).Select(i => new ServerOptions
+        {
+            Name = "s" + i,
+            Address = new IPEndPoint(IPAddress.Loopback, 1000 + i),
+            Weight = 1 + (i % 3),
+        })],
+    };
 
     [Benchmark]
     public int Pick() => _balancer.Pick(_servers, 0).Id;

@@ -1,4 +1,3 @@
-using System.Net;
 using BenchmarkDotNet.Attributes;
 using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Configuration;
@@ -22,18 +21,7 @@ public class SourceHashBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var options = new BackendOptions
-        {
-            Name = "be",
-            Balance = BalanceAlgorithm.Source,
-            Servers = [.. Enumerable.Range(0, Servers).Select(i => new ServerOptions
-            {
-                Name = "s" + i,
-                Address = new IPEndPoint(IPAddress.Loopback, 1000 + i),
-                Weight = 1 + (i % 3),
-            })],
-        };
-        _servers = [.. new Backend(options, new Random(1), 0).Servers];
+        _servers = [.. new Backend(BalancerBenchmarks.Options(Servers, BalanceAlgorithm.Source), new Random(1), 0).Servers];
     }
 
     [Benchmark(Baseline = true)]

@@ -20,11 +20,7 @@ public class SourceBalancingTests
         // Two weight-1 servers: 127.0.0.2 hashes to 0x7F000002 % 2 = 0 (a), 127.0.0.3 to 1 (b).
         foreach (var (client, expected) in new[] { ("127.0.0.2", "a"), ("127.0.0.3", "b"), ("127.0.0.2", "a"), ("127.0.0.3", "b"), ("127.0.0.2", "a") })
         {
-            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Parse(client), 0));
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await s.ConnectAsync(proxy.EndPoint, cts.Token);
-            Assert.Equal(expected, await ProxyTestClient.ReadLineAsync(s));
+            Assert.Equal(expected, await ServerSeenFromAsync(proxy, client));
         }
 
         Assert.Equal("source", proxy.Row("be", "BACKEND").Algorithm);
@@ -49,11 +45,7 @@ public class SourceBalancingTests
             var seen = new string[clients.Length];
             for (int i = 0; i < clients.Length; i++)
             {
-                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                s.Bind(new IPEndPoint(IPAddress.Parse(clients[i]), 0));
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await s.ConnectAsync(proxy.EndPoint, cts.Token);
-                seen[i] = await ProxyTestClient.ReadLineAsync(s) ?? "(closed)";
+                seen[i] = await ServerSeenFromAsync(proxy, clients[i]);
             }
 
             return seen;
@@ -80,5 +72,15 @@ public class SourceBalancingTests
 
         proxy.Proxy.SetServerState("be", victim, ServerAdminState.Ready);
         Assert.Equal(before, await ServersOf()); // and they come back
+    }
+
+    /// <summary>Connects from <paramref name="client"/> (a 127/8 address) and returns the name the server greets with.</summary>
+    private static async Task<string> ServerSeenFromAsync(ProxyHarness proxy, string client)
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Parse(client), 0));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await s.ConnectAsync(proxy.EndPoint, cts.Token);
+        return await ProxyTestClient.ReadLineAsync(s) ?? "(closed)";
     }
 }
