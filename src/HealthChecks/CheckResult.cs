@@ -75,6 +75,10 @@ public enum CheckStatus
 
     /// <summary>The check itself could not be run (<c>SOCKERR</c>, a missing executable, ...).</summary>
     SocketError,
+
+    /// <summary>Not a probe: errors observed on live traffic counted as a failed check (<c>HANA</c>,
+    /// HAProxy's <c>observe</c> with <c>on-error fail-check</c>, <c>sudden-death</c> or <c>mark-down</c>).</summary>
+    HealthAnalyze,
 }
 
 /// <summary>The result of one probe of one target.</summary>
@@ -117,6 +121,7 @@ public readonly record struct CheckResult(CheckStatus Status, int? Code, string?
         CheckStatus.ProcessError => "PROCERR",
         CheckStatus.ProcessTimeout => "PROCTOUT",
         CheckStatus.SocketError => "SOCKERR",
+        CheckStatus.HealthAnalyze => "HANA",
         _ => "UNK",
     };
 
@@ -139,6 +144,7 @@ public readonly record struct CheckResult(CheckStatus Status, int? Code, string?
         CheckStatus.ProcessError => "External check error",
         CheckStatus.ProcessTimeout => "External check timeout",
         CheckStatus.SocketError => "Socket error",
+        CheckStatus.HealthAnalyze => "Health analyze",
         _ => "Unknown",
     };
 

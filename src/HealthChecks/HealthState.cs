@@ -51,4 +51,26 @@ public enum HealthChangeReason
 
     /// <summary>An administrator forced the state, or lifted an override.</summary>
     Administrative,
+
+    /// <summary>Errors observed on live traffic were counted as a failed check (<see cref="IHealthMonitor.ReportObservedErrors"/>).</summary>
+    ObservedErrors,
+}
+
+/// <summary>What <see cref="IHealthMonitor.ReportObservedErrors"/> does once the user of a monitor has seen
+/// enough consecutive errors on live traffic (HAProxy's <c>on-error</c>). Every action also brings the next
+/// check forward to at most the fast interval from now.</summary>
+public enum ObservedErrorAction
+{
+    /// <summary>Only bring the next check forward (<c>fastinter</c>, HAProxy's default).</summary>
+    FastInterval,
+
+    /// <summary>Count one failed check (<c>fail-check</c>).</summary>
+    FailCheck,
+
+    /// <summary>Leave an up target one failure from down, then count one failed check, so the next failed
+    /// check marks it down (<c>sudden-death</c>).</summary>
+    SuddenDeath,
+
+    /// <summary>Mark the target down now (<c>mark-down</c>); passing checks bring it back up after rise.</summary>
+    MarkDown,
 }

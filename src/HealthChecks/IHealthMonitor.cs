@@ -44,6 +44,15 @@ public interface IHealthMonitor
 
     /// <summary>Runs a check now (if none is running) instead of waiting for the interval.</summary>
     void CheckNow();
+
+    /// <summary>
+    /// Reports that live traffic to the target failed enough times in a row (HAProxy's <c>observe</c> with
+    /// <c>error-limit</c>): applies <paramref name="action"/> to the health counter as HAProxy's
+    /// <c>on-error</c> does, recording a <see cref="CheckStatus.HealthAnalyze"/> result with
+    /// <paramref name="description"/> unless the action is <see cref="ObservedErrorAction.FastInterval"/>,
+    /// and brings the next check forward to at most the fast interval from now.
+    /// </summary>
+    void ReportObservedErrors(ObservedErrorAction action, string description);
 }
 
 /// <summary>An atomic view of one monitor.</summary>

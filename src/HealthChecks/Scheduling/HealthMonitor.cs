@@ -26,6 +26,7 @@ internal sealed class HealthMonitor : IHealthMonitor
     private bool _stopped;
     private long _checkId;
     private long _scheduleToken;
+    private long _checkDueAt;
     private long _startedAt;
     private CancellationTokenSource? _cts;
     private DateTimeOffset _lastChange;
@@ -146,8 +147,8 @@ internal sealed class HealthMonitor : IHealthMonitor
                 _health = wasFull ? Max : wasUp ? Math.Clamp(_health, options.Rise, Max) : Math.Min(_health, options.Rise - 1);
                 change = UpdateEffective(HealthChangeReason.Administrative, _lastResult);
                 reschedule = !_running && !_stopped;
-                token = ++_scheduleToken;
                 next = NextInterval();
+                token = NextCheckToken(next);
             }
 
             if (reschedule)
@@ -172,10 +173,105 @@ internal sealed class HealthMonitor : IHealthMonitor
                 return;
             }
 
-            token = ++_scheduleToken;
+            token = NextCheckToken(TimeSpan.Zero);
         }
 
         _scheduler.Schedule(this, TimeSpan.Zero, DueKind.Check, token);
+    }
+
+    public void ReportObservedErrors(ObservedErrorAction action, string description)
+    {
+        if (!Enum.IsDefined(action))
+        {
+            throw new ArgumentOutOfRangeException(nameof(action), action, "Undefined observed-error action.");
+        }
+
+        lock (_eventGate)
+        {
+            HealthStateChangedEventArgs? change = null;
+            CheckCompletedEventArgs? completed = null;
+            CheckResult result = default;
+            long token = 0;
+            TimeSpan next = default;
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                if (action != ObservedErrorAction.FastInterval)
+                {
+                    // hap:src/check.c health_adjust: sudden-death leaves an up server one failure above
+                    // down, mark-down leaves it at rise (so the failure counted next takes it down).
+                    if (action == ObservedErrorAction.SuddenDeath && _health > _options.Rise)
+                    {
+                        _health = _options.Rise + 1;
+                    }
+                    else if (action == ObservedErrorAction.MarkDown)
+                    {
+                        _health = Math.Min(_health, _options.Rise);
+                    }
+
+                    result = new CheckResult(CheckStatus.HealthAnalyze, null, description, TimeSpan.Zero);
+                    Apply(result);
+                    change = UpdateEffective(HealthChangeReason.ObservedErrors, result);
+                    if (CheckCompleted is not null)
+                    {
+                        completed = new CheckCompletedEventArgs(this, result, change?.Snapshot ?? TakeSnapshot());
+                    }
+                }
+
+                // The next check comes at most fastinter from now (not later than it was due).
+                next = _options.EffectiveFastInterval;
+                long dueAt = _scheduler.Time.GetTimestamp() + (long)(next.TotalSeconds * _scheduler.Time.TimestampFrequency);
+                if (!_running && dueAt < _checkDueAt)
+                {
+                    token = NextCheckToken(next);
+                }
+            }
+
+            if (token != 0)
+            {
+                _scheduler.Schedule(this, next, DueKind.Check, token);
+            }
+
+            if (change is not null)
+            {
+                if (change.Current == HealthState.Up)
+                {
+                    TimerQueueScheduler.Log.Up(_scheduler.Logger, Name, result.HaproxyStatusDescription, description, 0);
+                }
+                else
+                {
+                    TimerQueueScheduler.Log.Down(_scheduler.Logger, Name, result.HaproxyStatusDescription, description, 0);
+                }
+            }
+
+            if (completed is not null)
+            {
+                try
+                {
+                    CheckCompleted?.Invoke(this, completed);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    TimerQueueScheduler.Log.HandlerThrew(_scheduler.Logger, ex, Name, nameof(CheckCompleted));
+                }
+            }
+
+            if (change is not null)
+            {
+                Raise(change);
+            }
+        }
+    }
+
+    /// <summary>A new schedule token for a check due <paramref name="delay"/> from now (under _gate).</summary>
+    private long NextCheckToken(TimeSpan delay)
+    {
+        _checkDueAt = _scheduler.Time.GetTimestamp() + (long)(delay.TotalSeconds * _scheduler.Time.TimestampFrequency);
+        return ++_scheduleToken;
     }
 
     public override string ToString() => $"{Name}: {Snapshot.StatusText}";
@@ -183,14 +279,14 @@ internal sealed class HealthMonitor : IHealthMonitor
     internal void Start()
     {
         long token;
-        TimeSpan jitter;
+        TimeSpan delay;
         lock (_gate)
         {
-            token = ++_scheduleToken;
-            jitter = _options.EffectiveJitter;
+            delay = _scheduler.NextJitter(_options.EffectiveJitter);
+            token = NextCheckToken(delay);
         }
 
-        _scheduler.Schedule(this, _scheduler.NextJitter(jitter), DueKind.Check, token);
+        _scheduler.Schedule(this, delay, DueKind.Check, token);
     }
 
     internal void Stop()
@@ -330,8 +426,8 @@ internal sealed class HealthMonitor : IHealthMonitor
 
                 Apply(result);
                 change = UpdateEffective(HealthChangeReason.Check, result);
-                token = ++_scheduleToken;
                 next = NextInterval();
+                token = NextCheckToken(next);
                 if (CheckCompleted is not null)
                 {
                     completed = new CheckCompletedEventArgs(this, result, change?.Snapshot ?? TakeSnapshot());

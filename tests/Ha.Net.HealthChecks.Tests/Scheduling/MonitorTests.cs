@@ -350,6 +350,77 @@ public sealed class MonitorTests : IAsyncLifetime
         Assert.Equal(HealthState.Down, m.State);
     }
 
+    [Theory]
+    [InlineData(ObservedErrorAction.FastInterval, 4, HealthState.Up, "L4OK")]
+    [InlineData(ObservedErrorAction.FailCheck, 3, HealthState.Up, "HANA")]
+    [InlineData(ObservedErrorAction.SuddenDeath, 2, HealthState.Up, "HANA")] // rise + 1, then one failure
+    [InlineData(ObservedErrorAction.MarkDown, 0, HealthState.Down, "HANA")]
+    public void ObservedErrors_MoveTheCounterLikeHaproxysOnError(ObservedErrorAction action, int health, HealthState state, string status)
+    {
+        var m = Add(); // rise 2, fall 3: fully up is 4
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(4, m.Snapshot.Health);
+        var changes = new List<HealthStateChangedEventArgs>();
+        m.StateChanged += (_, e) => changes.Add(e);
+
+        m.ReportObservedErrors(action, "Detected 10 consecutive errors, last one was: L4 unsuccessful connection");
+
+        Assert.Equal(health, m.Snapshot.Health);
+        Assert.Equal(state, m.State);
+        Assert.Equal(status, m.Snapshot.LastResult.HaproxyStatusName);
+        if (state == HealthState.Down)
+        {
+            var change = Assert.Single(changes);
+            Assert.Equal(HealthChangeReason.ObservedErrors, change.Reason);
+            Assert.Equal("Health analyze", change.Result.HaproxyStatusDescription);
+        }
+        else
+        {
+            Assert.Empty(changes);
+        }
+    }
+
+    [Fact]
+    public void ObservedErrors_SuddenDeath_TheNextFailedCheckMarksDown()
+    {
+        var m = Add(new HealthMonitorOptions { FastInterval = S });
+        _probe.Then(Pass, Fail);
+        _clock.Advance(TimeSpan.Zero);
+
+        m.ReportObservedErrors(ObservedErrorAction.SuddenDeath, "errors");
+        Assert.Equal(HealthState.Up, m.State);
+        _clock.Advance(S); // the next check, brought forward to fastinter, fails
+        Assert.Equal(HealthState.Down, m.State);
+    }
+
+    [Fact]
+    public void ObservedErrors_BringTheNextCheckForwardToFastInter_NeverLater()
+    {
+        var m = Add(new HealthMonitorOptions { Interval = 10 * S, FastInterval = S });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(1, _probe.CallCount); // next one due at 10 s
+
+        _clock.Advance(2 * S);
+        m.ReportObservedErrors(ObservedErrorAction.FastInterval, "errors");
+        _clock.Advance(S);
+        Assert.Equal(2, _probe.CallCount); // at 3 s, not 10 s
+
+        _clock.Advance(9 * S); // now 12 s: passing, so back to inter; next due at 13 s
+        Assert.Equal(2, _probe.CallCount);
+    }
+
+    [Fact]
+    public void ObservedErrors_NeverPushTheNextCheckBack()
+    {
+        var m = Add(new HealthMonitorOptions { Interval = S, FastInterval = 10 * S });
+        _clock.Advance(TimeSpan.Zero);
+        Assert.Equal(1, _probe.CallCount);
+
+        m.ReportObservedErrors(ObservedErrorAction.FastInterval, "errors"); // fastinter 10 s is later than the 1 s due
+        _clock.Advance(S);
+        Assert.Equal(2, _probe.CallCount);
+    }
+
     [Fact]
     public void VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
     {
