@@ -116,9 +116,49 @@ internal sealed class ServerState
 
     public CheckResult? LastCheck { get; set; }
 
+    /// <summary>The server's health monitor while it is checked (observed errors are reported to it).</summary>
+    public IHealthMonitor? Monitor { get; set; }
+
     public int CheckHealth { get; set; }
 
     public long FailedChecks;
+
+    /// <summary><c>hanafail</c>: how many times observed errors were applied to the health.</summary>
+    public long ObservedErrorReports;
+
+    private int _consecutiveErrors;
+
+    /// <summary>
+    /// Counts one connect outcome for <c>observe layer4</c> (no-op unless the server's check observes):
+    /// a success resets the count, a failure adds one. Returns the count when it just reached
+    /// <c>error-limit</c> (and starts it again), else 0.
+    /// </summary>
+    public int ObserveConnect(bool failed)
+    {
+        if (_options.Check is not { ObserveLayer4: true } check)
+        {
+            return 0;
+        }
+
+        if (!failed)
+        {
+            if (Volatile.Read(ref _consecutiveErrors) != 0)
+            {
+                Volatile.Write(ref _consecutiveErrors, 0);
+            }
+
+            return 0;
+        }
+
+        int errors = Interlocked.Increment(ref _consecutiveErrors);
+        if (errors < check.ErrorLimit || Interlocked.CompareExchange(ref _consecutiveErrors, 0, errors) != errors)
+        {
+            return 0;
+        }
+
+        Interlocked.Increment(ref ObservedErrorReports);
+        return errors;
+    }
 
     public long UpToDownTransitions;
 

@@ -1,3 +1,4 @@
+using Ha.Net.HealthChecks;
 using System.Net;
 
 namespace Ha.Net.Proxy.Configuration;
@@ -282,4 +283,19 @@ public sealed record ServerCheckOptions
 
     /// <summary>Check this port rather than the server's (HAProxy <c>port</c>); <see langword="null"/> = the server's.</summary>
     public int? Port { get; init; }
+
+    /// <summary>
+    /// Watch live connections too (HAProxy <c>observe layer4</c>): each connect to the server that fails
+    /// or times out counts one error, each one that succeeds resets the count, and after
+    /// <see cref="ErrorLimit"/> errors in a row <see cref="OnError"/> is applied to the server's health
+    /// (logged and counted in <c>hanafail</c>) and the count starts again.
+    /// </summary>
+    public bool ObserveLayer4 { get; init; }
+
+    /// <summary>Consecutive observed errors that trigger <see cref="OnError"/> (HAProxy <c>error-limit</c>); default 10.</summary>
+    public int ErrorLimit { get; init; } = 10;
+
+    /// <summary>What enough observed errors do (HAProxy <c>on-error</c>); default
+    /// <see cref="ObservedErrorAction.FastInterval"/>: check again at <see cref="FastInterval"/>.</summary>
+    public ObservedErrorAction OnError { get; init; } = ObservedErrorAction.FastInterval;
 }

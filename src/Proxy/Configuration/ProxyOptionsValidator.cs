@@ -168,6 +168,16 @@ public static class ProxyOptionsValidator
                 errors.Add($"{key}.Check.Fall: must be positive, was {check.Fall}.");
             }
 
+            if (check.ErrorLimit <= 0)
+            {
+                errors.Add($"{key}.Check.ErrorLimit: must be positive, was {check.ErrorLimit}.");
+            }
+
+            if (!Enum.IsDefined(check.OnError))
+            {
+                errors.Add($"{key}.Check.OnError: unknown action {(int)check.OnError}.");
+            }
+
             if (check.Port is { } port && port is <= 0 or > 65535)
             {
                 errors.Add($"{key}.Check.Port: must be 1–65535, was {port}.");

@@ -316,6 +316,7 @@ internal sealed partial class ProxySession
 
             if (!result.HasError)
             {
+                server.ObserveConnect(failed: false);
                 break;
             }
 
@@ -323,6 +324,12 @@ internal sealed partial class ProxySession
             Interlocked.Increment(ref server.Counters.ConnectErrors);
             Interlocked.Increment(ref _backend.Counters.ConnectErrors);
             _runtime.Metrics.ConnectError(_backend.Name, server.Name, _connectTimedOut ? "timeout" : "refused");
+            if (server.ObserveConnect(failed: true) is > 0 and var errors && server.Monitor is { } monitor)
+            {
+                // hap:src/check.c health_adjust, layer4: a failed or timed-out connect is an error.
+                monitor.ReportObservedErrors(server.Options.Check!.OnError,
+                    $"Detected {errors} consecutive errors, last one was: L4 unsuccessful connection");
+            }
             if (_retries >= options.Retries)
             {
                 ReleaseServer();

@@ -78,6 +78,7 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
                 {
                     Scheduler.Remove(monitor.Name);
                     _monitors.Remove(server);
+                    server.Monitor = null;
                 }
             }
         }
@@ -101,9 +102,10 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
     {
         lock (_monitors)
         {
-            foreach (var monitor in _monitors.Values)
+            foreach (var (server, monitor) in _monitors)
             {
                 _scheduler?.Remove(monitor.Name);
+                server.Monitor = null;
             }
 
             _monitors.Clear();
@@ -135,6 +137,7 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
         string name = backend.Name + "/" + server.Name;
         Scheduler.Remove(name);
         var monitor = Scheduler.Add(name, probe, options);
+        server.Monitor = monitor;
         monitor.CheckCompleted += (_, e) =>
         {
             server.LastCheck = e.Result;

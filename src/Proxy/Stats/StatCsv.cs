@@ -88,6 +88,7 @@ internal static class StatCsv
         f[36] = row.CheckStatus;
         f[37] = N(row.CheckCode);
         f[38] = N(row.CheckDurationMs);
+        f[45] = N(row.ObservedErrorReports);
         f[49] = N(row.ClientAborts);
         f[50] = N(row.ServerAborts);
         f[55] = N(row.LastSessionSeconds);

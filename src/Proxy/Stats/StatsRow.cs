@@ -121,6 +121,10 @@ public sealed record StatsRow
     /// <summary><c>cli_abrt</c>: transfers aborted by the client.</summary>
     public long? ClientAborts { get; init; }
 
+    /// <summary><c>hanafail</c>: times observed errors on live connections were applied to the server's
+    /// health (<see cref="Configuration.ServerCheckOptions.ObserveLayer4"/>); empty when not observed.</summary>
+    public long? ObservedErrorReports { get; init; }
+
     /// <summary><c>srv_abrt</c>: transfers aborted by the server.</summary>
     public long? ServerAborts { get; init; }
 

@@ -136,6 +136,7 @@ internal static class StatsSnapshot
             Active = options.Backup ? 0 : 1,
             Backup = options.Backup ? 1 : 0,
             CheckFailures = check is null ? null : Volatile.Read(ref server.FailedChecks),
+            ObservedErrorReports = check is { ObserveLayer4: true } ? Volatile.Read(ref server.ObservedErrorReports) : null,
             CheckDowns = check is null ? null : server.UpToDownTransitions,
             LastChangeSeconds = (long)time.GetElapsedTime(server.LastChangeTimestamp, now).TotalSeconds,
             DowntimeSeconds = check is null ? null : (long)time.GetElapsedTime(0, downtime).TotalSeconds,

@@ -88,4 +88,49 @@ public class HealthCheckTests
         // The server answers checks: rise passes bring it back.
         await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "UP", "checks bring a back");
     }
+
+    [Theory]
+    [InlineData(ProxyIoEngine.Epoll)]
+    [InlineData(ProxyIoEngine.Sockets)]
+    public async Task ObserveLayer4_ConnectErrorsOnLiveTraffic_MarkTheServerDown_ChecksBringItBack(ProxyIoEngine engine)
+    {
+        await using var a = TestServer.Echo();
+        await using var b = TestServer.Echo();
+        await using var checkPort = TestServer.Echo(); // a's checks go here and keep passing
+        var check = new ServerCheckOptions
+        {
+            Interval = TimeSpan.FromMilliseconds(200),
+            Timeout = TimeSpan.FromSeconds(2),
+            Port = checkPort.EndPoint.Port,
+            ObserveLayer4 = true,
+            ErrorLimit = 3,
+            OnError = Ha.Net.HealthChecks.ObservedErrorAction.MarkDown,
+        };
+        await using var proxy = await StartAsync(
+            [Server("a", a) with { Check = check }, Server("b", b)],
+            be => be with { Retries = 1, Redispatch = true },
+            proxy: o => o with { IoEngine = engine });
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").CheckStatus == "L4OK", "first check of a passed");
+        Assert.Equal(0, proxy.Row("be", "a").ObservedErrorReports);
+
+        // a's port refuses now, its check port does not: only live traffic can tell.
+        a.Kill();
+        for (int i = 0; i < 8 && proxy.Row("be", "a").ObservedErrorReports == 0; i++)
+        {
+            // Every connection is served: one that lands on a fails over to b (redispatch).
+            using var s = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+            await s.SendAsync(Encoding.ASCII.GetBytes("x\n"));
+            Assert.Equal("x", await ProxyTestClient.ReadLineAsync(s));
+        }
+
+        var row = proxy.Row("be", "a");
+        Assert.Equal(1, row.ObservedErrorReports); // hanafail
+        Assert.Equal(3, row.ConnectErrors); // three in a row reached error-limit
+        Assert.Equal(1, row.CheckDowns);
+        Assert.Null(proxy.Row("be", "b").ObservedErrorReports); // b does not observe: empty column
+
+        // Its checks keep passing: after rise (2) of them it is up again.
+        await ProxyTestClient.WaitUntilAsync(() => proxy.Row("be", "a").Status == "UP", "a back up after its checks passed");
+        Assert.Equal("L4OK", proxy.Row("be", "a").CheckStatus);
+    }
 }

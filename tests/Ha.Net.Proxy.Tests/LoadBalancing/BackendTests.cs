@@ -197,4 +197,21 @@ public class BackendTests
         Assert.Null(be.FindServer("b"));
         Assert.NotNull(be.FindServer("c"));
     }
+
+    [Fact]
+    public void ObserveConnect_CountsErrorsInARow_ASuccessResets_TheLimitFiresOnceAndStartsAgain()
+    {
+        var observed = S("a") with { Check = new ServerCheckOptions { ObserveLayer4 = true, ErrorLimit = 3 } };
+        var server = Make(BalanceAlgorithm.RoundRobin, observed).Servers.Single();
+
+        Assert.Equal([0, 0], new[] { server.ObserveConnect(failed: true), server.ObserveConnect(failed: true) });
+        Assert.Equal(0, server.ObserveConnect(failed: false)); // a success: the count starts again
+        Assert.Equal([0, 0, 3], new[] { server.ObserveConnect(true), server.ObserveConnect(true), server.ObserveConnect(true) });
+        Assert.Equal([0, 0, 3], new[] { server.ObserveConnect(true), server.ObserveConnect(true), server.ObserveConnect(true) });
+        Assert.Equal(2, server.ObservedErrorReports);
+
+        var unobserved = Make(BalanceAlgorithm.RoundRobin, S("b") with { Check = new ServerCheckOptions { ErrorLimit = 1 } }).Servers.Single();
+        Assert.Equal(0, unobserved.ObserveConnect(failed: true));
+        Assert.Equal(0, unobserved.ObservedErrorReports);
+    }
 }

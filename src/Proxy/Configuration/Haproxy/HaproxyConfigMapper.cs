@@ -269,7 +269,14 @@ public static class HaproxyConfigMapper
                 Rise = s.Rise,
                 Fall = s.Fall,
                 Port = s.CheckPort,
+                ObserveLayer4 = s.ObserveLayer4,
+                ErrorLimit = s.ErrorLimit,
+                OnError = s.OnError,
             };
+        }
+        else if (s.ObserveLayer4)
+        {
+            warn(s.Location, "server", $"{section}: server '{s.Name}': 'observe layer4' needs 'check' (the observed errors act on the health checks); ignored");
         }
 
         return new ServerOptions

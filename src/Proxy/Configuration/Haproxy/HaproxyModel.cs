@@ -301,6 +301,15 @@ public sealed class HaproxyServer : HaproxyBlock
     /// <summary><c>slowstart</c> (zero = off).</summary>
     public TimeSpan SlowStart { get; internal set; }
 
+    /// <summary><c>observe layer4</c>: connect errors on live traffic count against the server's health.</summary>
+    public bool ObserveLayer4 { get; internal set; }
+
+    /// <summary><c>error-limit</c>: consecutive observed errors that trigger <see cref="OnError"/> (default 10).</summary>
+    public int ErrorLimit { get; internal set; } = 10;
+
+    /// <summary><c>on-error</c>: fastinter (default), fail-check, sudden-death or mark-down.</summary>
+    public Ha.Net.HealthChecks.ObservedErrorAction OnError { get; internal set; }
+
     /// <summary><c>send-proxy</c> / <c>send-proxy-v2</c>.</summary>
     public HaproxySendProxy SendProxy { get; internal set; }
 

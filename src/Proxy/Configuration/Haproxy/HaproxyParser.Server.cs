@@ -1,3 +1,4 @@
+using Ha.Net.HealthChecks;
 namespace Ha.Net.Proxy.Configuration.Haproxy;
 
 internal sealed partial class HaproxyParser
@@ -129,6 +130,52 @@ internal sealed partial class HaproxyParser
                 case "slowstart":
                     server.SlowStart = Time() ?? server.SlowStart;
                     break;
+                case "observe":
+                    switch (Next())
+                    {
+                        case null:
+                            break;
+                        case "layer4":
+                            server.ObserveLayer4 = true;
+                            break;
+                        case "none":
+                            server.ObserveLayer4 = false;
+                            break;
+                        case "layer7":
+                            Error(at, "server", $"{section}: {what}: 'observe layer7' needs HTTP processing; Ha.Net observes layer4 only");
+                            break;
+                        case var mode:
+                            Error(at, "server", $"{section}: {what}: 'observe' expects 'none', 'layer4' or 'layer7', got '{mode}'");
+                            break;
+                    }
+
+                    break;
+                case "error-limit":
+                    server.ErrorLimit = Int(1, 1_000_000) ?? server.ErrorLimit;
+                    break;
+                case "on-error":
+                    switch (Next())
+                    {
+                        case null:
+                            break;
+                        case "fastinter":
+                            server.OnError = ObservedErrorAction.FastInterval;
+                            break;
+                        case "fail-check":
+                            server.OnError = ObservedErrorAction.FailCheck;
+                            break;
+                        case "sudden-death":
+                            server.OnError = ObservedErrorAction.SuddenDeath;
+                            break;
+                        case "mark-down":
+                            server.OnError = ObservedErrorAction.MarkDown;
+                            break;
+                        case var action:
+                            Error(at, "server", $"{section}: {what}: 'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got '{action}'");
+                            break;
+                    }
+
+                    break;
                 case "send-proxy":
                     server.SendProxy = HaproxySendProxy.V1;
                     break;
@@ -212,7 +259,7 @@ internal sealed partial class HaproxyParser
                     }
 
                     break;
-                case "minconn" or "agent-port" or "agent-inter" or "agent-send" or "agent-addr" or "error-limit" or "observe" or "on-error" or "track" or "resolvers" or "init-addr" or "resolve-prefer" or "source" or "usesrc" or "pool-max-conn" or "pool-purge-delay" or "max-reuse" or "proto" or "namespace" or "tfo" or "check-proto" or "check-sni" or "resolve-opts" or "shard" or "log-proto" or "redir":
+                case "minconn" or "agent-port" or "agent-inter" or "agent-send" or "agent-addr" or "track" or "resolvers" or "init-addr" or "resolve-prefer" or "source" or "usesrc" or "pool-max-conn" or "pool-purge-delay" or "max-reuse" or "proto" or "namespace" or "tfo" or "check-proto" or "check-sni" or "resolve-opts" or "shard" or "log-proto" or "redir":
                     if (option is not "tfo")
                     {
                         _ = Next();

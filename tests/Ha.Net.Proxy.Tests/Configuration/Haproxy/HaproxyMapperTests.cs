@@ -267,5 +267,19 @@ public sealed class HaproxyMapperTests
         Assert.Equal(expected, Assert.Single(mapping.Options!.Backends).HashType);
     }
 
+    [Fact]
+    public void Observe_MapsIntoTheCheckOptions_AndWithoutCheckWarns()
+    {
+        var text = Base.Replace("    server s1 127.0.0.1:2526 check\n", "    server s1 127.0.0.1:2526 check observe layer4 error-limit 4 on-error fail-check\n    server s2 127.0.0.1:2527 observe layer4\n", StringComparison.Ordinal);
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        var servers = Assert.Single(mapping.Options!.Backends).Servers;
+        Assert.Equal((true, 4, Ha.Net.HealthChecks.ObservedErrorAction.FailCheck), (servers[0].Check!.ObserveLayer4, servers[0].Check!.ErrorLimit, servers[0].Check!.OnError));
+        Assert.Null(servers[1].Check);
+        Assert.Contains(mapping.Warnings, w => w.Message.Contains("'observe layer4' needs 'check'", StringComparison.Ordinal) && w.Location.Line == 13);
+    }
+
     private const string Base = HaproxyTestData.MinimalConfig;
 }

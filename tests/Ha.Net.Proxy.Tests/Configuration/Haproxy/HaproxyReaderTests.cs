@@ -184,6 +184,35 @@ public sealed class HaproxyReaderTests
         Assert.Equal(20, s.DirectiveLines["stats auth"].Line);
     }
 
+    // ------------------------------------------------------------------ observe
+
+    [Fact]
+    public void Observe_ErrorLimit_OnError_AreReadFromServerAndDefaultServer()
+    {
+        var c = Valid(Base.Replace("    server s1 127.0.0.1:2526 check\n", "    default-server on-error sudden-death\n    server s1 127.0.0.1:2526 check observe layer4 error-limit 5\n    server s2 127.0.0.1:2527 check on-error mark-down\n", StringComparison.Ordinal));
+
+        var servers = c.Find("be")!.Servers;
+        Assert.True(servers[0].ObserveLayer4);
+        Assert.Equal(5, servers[0].ErrorLimit);
+        Assert.Equal(Ha.Net.HealthChecks.ObservedErrorAction.SuddenDeath, servers[0].OnError);
+        Assert.False(servers[1].ObserveLayer4);
+        Assert.Equal(10, servers[1].ErrorLimit);
+        Assert.Equal(Ha.Net.HealthChecks.ObservedErrorAction.MarkDown, servers[1].OnError);
+    }
+
+    [Theory]
+    [InlineData("observe layer7", "'observe layer7' needs HTTP processing")]
+    [InlineData("observe layer5", "'observe' expects 'none', 'layer4' or 'layer7', got 'layer5'")]
+    [InlineData("on-error reboot", "'on-error' expects 'fastinter', 'fail-check', 'sudden-death' or 'mark-down', got 'reboot'")]
+    [InlineData("error-limit 0", "error-limit")]
+    public void Observe_BadValues_AreErrorsAtTheServerLine(string option, string expected)
+    {
+        var error = SingleError(Base.Replace("server s1 127.0.0.1:2526 check", "server s1 127.0.0.1:2526 check " + option, StringComparison.Ordinal));
+
+        Assert.Equal(12, error.Location.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     // ------------------------------------------------------------------ hash-type
 
     [Fact]
