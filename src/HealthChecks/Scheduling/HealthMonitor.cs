@@ -236,34 +236,7 @@ internal sealed class HealthMonitor : IHealthMonitor
                 _scheduler.Schedule(this, next, DueKind.Check, token);
             }
 
-            if (change is not null)
-            {
-                if (change.Current == HealthState.Up)
-                {
-                    TimerQueueScheduler.Log.Up(_scheduler.Logger, Name, result.HaproxyStatusDescription, description, 0);
-                }
-                else
-                {
-                    TimerQueueScheduler.Log.Down(_scheduler.Logger, Name, result.HaproxyStatusDescription, description, 0);
-                }
-            }
-
-            if (completed is not null)
-            {
-                try
-                {
-                    CheckCompleted?.Invoke(this, completed);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    TimerQueueScheduler.Log.HandlerThrew(_scheduler.Logger, ex, Name, nameof(CheckCompleted));
-                }
-            }
-
-            if (change is not null)
-            {
-                Raise(change);
-            }
+            Publish(result, change, completed);
         }
     }
 
@@ -437,34 +410,42 @@ internal sealed class HealthMonitor : IHealthMonitor
             _scheduler.Schedule(this, next, DueKind.Check, token);
             _scheduler.Metrics.CheckCompleted(result);
             TimerQueueScheduler.Log.Completed(_scheduler.Logger, Name, result, result.HaproxyStatusName);
-            if (change is not null)
-            {
-                if (change.Current == HealthState.Up)
-                {
-                    TimerQueueScheduler.Log.Up(_scheduler.Logger, Name, result.HaproxyStatusDescription, result.Description, (long)result.Duration.TotalMilliseconds);
-                }
-                else
-                {
-                    TimerQueueScheduler.Log.Down(_scheduler.Logger, Name, result.HaproxyStatusDescription, result.Description, (long)result.Duration.TotalMilliseconds);
-                }
-            }
+            Publish(result, change, completed);
+        }
+    }
 
-            if (completed is not null)
+    /// <summary>After a counted result (inside _eventGate, outside _gate): logs an UP/DOWN change, then raises
+    /// <see cref="CheckCompleted"/> and <see cref="StateChanged"/>, in that order.</summary>
+    private void Publish(in CheckResult result, HealthStateChangedEventArgs? change, CheckCompletedEventArgs? completed)
+    {
+        if (change is not null)
+        {
+            long ms = (long)result.Duration.TotalMilliseconds;
+            if (change.Current == HealthState.Up)
             {
-                try
-                {
-                    CheckCompleted?.Invoke(this, completed);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    TimerQueueScheduler.Log.HandlerThrew(_scheduler.Logger, ex, Name, nameof(CheckCompleted));
-                }
+                TimerQueueScheduler.Log.Up(_scheduler.Logger, Name, result.HaproxyStatusDescription, result.Description, ms);
             }
+            else
+            {
+                TimerQueueScheduler.Log.Down(_scheduler.Logger, Name, result.HaproxyStatusDescription, result.Description, ms);
+            }
+        }
 
-            if (change is not null)
+        if (completed is not null)
+        {
+            try
             {
-                Raise(change);
+                CheckCompleted?.Invoke(this, completed);
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                TimerQueueScheduler.Log.HandlerThrew(_scheduler.Logger, ex, Name, nameof(CheckCompleted));
+            }
+        }
+
+        if (change is not null)
+        {
+            Raise(change);
         }
     }
 
