@@ -121,9 +121,15 @@ internal sealed partial class ProxySession
         bool pumping = false;
         try
         {
-            if (_frontend.Options.AcceptProxy && !await ReadProxyHeaderAsync().ConfigureAwait(false))
+            if (_frontend.Options.AcceptProxy)
             {
-                return;
+                if (!await ReadProxyHeaderAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                // A connection becomes a session once its PROXY header is read (HAProxy's stot and rate).
+                _frontend.Counters.SessionCounted(_runtime.Time.GetTimestamp(), _runtime.Time);
             }
 
             _backend.Counters.SessionStarted(_acceptTimestamp, _runtime.Time);

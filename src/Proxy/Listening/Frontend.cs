@@ -354,10 +354,20 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         _runtime.GlobalLimit?.Release();
     }
 
+    private void CountAccepted()
+    {
+        long now = _runtime.Time.GetTimestamp();
+        Counters.ConnectionAccepted(now, _runtime.Time);
+        if (!_options.AcceptProxy)
+        {
+            Counters.SessionCounted(now, _runtime.Time);
+        }
+    }
+
     private void StartOnLoop(int fd, IPEndPoint? remote)
     {
         _runtime.ConnectionOpened();
-        Counters.SessionStarted(_runtime.Time.GetTimestamp(), _runtime.Time);
+        CountAccepted();
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
@@ -429,7 +439,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     {
         client.NoDelay = true;
         _runtime.ConnectionOpened();
-        Counters.SessionStarted(_runtime.Time.GetTimestamp(), _runtime.Time);
+        CountAccepted();
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");

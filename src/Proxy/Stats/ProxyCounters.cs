@@ -26,6 +26,12 @@ internal sealed class ProxyCounters
     /// <summary>New sessions per second (<c>rate</c>, <c>rate_max</c>).</summary>
     public SessionRate Rate { get; } = new();
 
+    /// <summary>A frontend's accepted connections (<c>conn_tot</c>).</summary>
+    public long TotalConnections;
+
+    /// <summary>A frontend's new connections per second (<c>conn_rate</c>, <c>conn_rate_max</c>).</summary>
+    public SessionRate ConnectionRate { get; } = new();
+
     // HAProxy's "swrate" sliding averages over the last 1024 sessions, in milliseconds × window.
     private long _queueTimeSum;
     private long _connectTimeSum;
@@ -46,11 +52,28 @@ internal sealed class ProxyCounters
     public long SessionStarted(long timestamp, TimeProvider time)
     {
         long current = Interlocked.Increment(ref CurrentSessions);
-        Interlocked.Increment(ref TotalSessions);
         UpdateMax(ref MaxSessions, current);
+        SessionCounted(timestamp, time);
+        return current;
+    }
+
+    /// <summary>A frontend's accepted connection (<c>scur</c>, <c>smax</c>, <c>conn_tot</c>,
+    /// <c>conn_rate</c>). It counts as a session (<see cref="SessionCounted"/>) at once, or, behind
+    /// <c>accept-proxy</c>, once its PROXY header is read, as in HAProxy.</summary>
+    public void ConnectionAccepted(long timestamp, TimeProvider time)
+    {
+        long current = Interlocked.Increment(ref CurrentSessions);
+        UpdateMax(ref MaxSessions, current);
+        Interlocked.Increment(ref TotalConnections);
+        ConnectionRate.Add(Milliseconds(timestamp, time));
+    }
+
+    /// <summary>Counts a new session in <c>stot</c>, <c>rate</c> and <c>lastsess</c>.</summary>
+    public void SessionCounted(long timestamp, TimeProvider time)
+    {
+        Interlocked.Increment(ref TotalSessions);
         Volatile.Write(ref LastSessionTimestamp, timestamp);
         Rate.Add(Milliseconds(timestamp, time));
-        return current;
     }
 
     /// <summary>A timestamp of <paramref name="time"/> in milliseconds, the unit <see cref="SessionRate"/> counts in.</summary>

@@ -10,7 +10,7 @@ namespace Ha.Net.Proxy.Stats;
 /// </summary>
 internal static class StatCsv
 {
-    /// <summary>HAProxy 2.6's columns 0–76 (<c>pxname</c> … <c>algo</c>).</summary>
+    /// <summary>HAProxy 2.6's columns 0–79 (<c>pxname</c> … <c>algo</c>, <c>conn_rate</c>, <c>conn_rate_max</c>, <c>conn_tot</c>).</summary>
     public static readonly string[] Columns =
     [
         "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout",
@@ -21,6 +21,7 @@ internal static class StatCsv
         "srv_abrt", "comp_in", "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
         "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc", "check_rise", "check_fall", "check_health",
         "agent_rise", "agent_fall", "agent_health", "addr", "cookie", "mode", "algo",
+        "conn_rate", "conn_rate_max", "conn_tot",
     ];
 
     public static void Write(IEnumerable<StatsRow> rows, TextWriter writer)
@@ -104,6 +105,9 @@ internal static class StatCsv
         f[73] = row.Address;
         f[75] = "tcp";
         f[76] = row.Algorithm;
+        f[77] = N(row.ConnectionRate);
+        f[78] = N(row.ConnectionRateMax);
+        f[79] = N(row.TotalConnections);
     }
 
     private static string CheckDescription(string status) => status switch

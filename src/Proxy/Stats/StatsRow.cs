@@ -157,4 +157,15 @@ public sealed record StatsRow
 
     /// <summary><c>algo</c>: the backend's balance algorithm.</summary>
     public string? Algorithm { get; init; }
+
+    /// <summary><c>conn_rate</c>: a frontend's new connections over the last second.</summary>
+    public long? ConnectionRate { get; init; }
+
+    /// <summary><c>conn_rate_max</c>: the highest <see cref="ConnectionRate"/> seen.</summary>
+    public long? ConnectionRateMax { get; init; }
+
+    /// <summary><c>conn_tot</c>: a frontend's accepted connections, including those that never became a
+    /// session (a failed or missing PROXY header behind <c>accept-proxy</c>); <see cref="TotalSessions"/>
+    /// counts only sessions.</summary>
+    public long? TotalConnections { get; init; }
 }

@@ -34,6 +34,9 @@ internal static class StatsSnapshot
                 SessionRate = c.Rate.Read(nowMs),
                 SessionRateLimit = 0,
                 SessionRateMax = c.Rate.Max,
+                ConnectionRate = c.ConnectionRate.Read(nowMs),
+                ConnectionRateMax = c.ConnectionRate.Max,
+                TotalConnections = Volatile.Read(ref c.TotalConnections),
                 ProxyId = proxyId++,
                 ClientAborts = null,
             });

@@ -67,6 +67,7 @@ public class AcceptProxyTests
         Assert.StartsWith("198.18.0.7:40000 [", line.Message, StringComparison.Ordinal);
         Assert.Contains(" fe be/s1 ", line.Message, StringComparison.Ordinal);
         Assert.Equal(13L, line.State.Single(kv => kv.Key == "BytesUploaded").Value); // "EHLO client\r\n", not the header
+        Assert.Equal((1L, 1L), (Row(proxy, "FRONTEND").TotalConnections, Row(proxy, "FRONTEND").TotalSessions)); // a connection that became a session
     }
 
     [Fact]
@@ -173,7 +174,9 @@ public class AcceptProxyTests
         await ProxyTestClient.WaitUntilAsync(() => logs.Entries.Any(e => e.Id.Id == 3003), "header failure line");
         await ProxyTestClient.WaitUntilAsync(() => Row(proxy, "FRONTEND").CurrentSessions == 0, "sessions closed");
         Assert.EndsWith("fe: Truncated PROXY protocol header received", Assert.Single(logs.Entries, e => e.Id.Id == 3003).Message, StringComparison.Ordinal);
-        Assert.Equal(2, Row(proxy, "FRONTEND").TotalSessions);
+        // Two connections, neither of which became a session: HAProxy's conn_tot, not stot.
+        Assert.Equal(2, Row(proxy, "FRONTEND").TotalConnections);
+        Assert.Equal(0, Row(proxy, "FRONTEND").TotalSessions);
         Assert.Equal(0, server.Accepted);
     }
 

@@ -33,7 +33,7 @@ public class StatCsvTests
         proxy.WriteStatCsv(writer);
         var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,", lines[0]);
-        Assert.EndsWith("addr,cookie,mode,algo,", lines[0]);
+        Assert.EndsWith("addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,", lines[0]);
         Assert.Equal(5, lines.Length);
         var header = lines[0][2..].Split(',');
         var fields = lines.Skip(1).Select(l => l.Split(',')).ToList();
@@ -95,7 +95,18 @@ public class StatCsvTests
                 return [line[Array.IndexOf(header, "rate")], line[Array.IndexOf(header, "rate_lim")], line[Array.IndexOf(header, "rate_max")]];
             }
 
+            string[] ConnectionColumns() =>
+                [.. new[] { "conn_rate", "conn_rate_max", "conn_tot" }.Select(column =>
+                {
+                    var writer = new StringWriter();
+                    proxy.WriteStatCsv(writer);
+                    var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                    var header = lines[0][2..].Split(',');
+                    return lines.Select(l => l.Split(',')).Single(f => f[1] == "FRONTEND")[Array.IndexOf(header, column)];
+                })];
+
             Assert.Equal(["3", "0", "3"], Columns("FRONTEND"));
+            Assert.Equal(["3", "3", "3"], ConnectionColumns());
             Assert.Equal(["3", "", "3"], Columns("a"));
             Assert.Equal(["3", "", "3"], Columns("BACKEND"));
 
@@ -103,6 +114,7 @@ public class StatCsvTests
             Assert.Equal(["1", "0", "3"], Columns("FRONTEND"));
             clock.Advance(TimeSpan.FromSeconds(2));
             Assert.Equal(["0", "0", "3"], Columns("FRONTEND"));
+            Assert.Equal(["0", "3", "3"], ConnectionColumns());
             Assert.Equal(["0", "", "3"], Columns("a"));
         }
         finally
