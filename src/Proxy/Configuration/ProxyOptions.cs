@@ -93,6 +93,13 @@ public sealed record FrontendOptions
     /// <c>send-proxy</c> header. A connection without a valid header within <see cref="ClientTimeout"/>
     /// is closed before it reaches a backend, and logged with the reason. Default off.</summary>
     public bool AcceptProxy { get; init; }
+
+    /// <summary>
+    /// At most this many new sessions per second (HAProxy <c>rate-limit sessions</c>); 0 = no limit.
+    /// When the count over the last second reaches it, the frontend stops accepting and new connections
+    /// wait in the kernel's backlog until the rate falls below the limit. Shown as <c>rate_lim</c>.
+    /// </summary>
+    public int RateLimitSessions { get; init; }
 }
 
 /// <summary>How a backend picks a server (HAProxy <c>balance</c>).</summary>

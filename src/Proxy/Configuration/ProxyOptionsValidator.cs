@@ -81,6 +81,11 @@ public static class ProxyOptionsValidator
                 errors.Add($"{key}.Backlog: must be positive, was {frontend.Backlog}.");
             }
 
+            if (frontend.RateLimitSessions < 0)
+            {
+                errors.Add($"{key}.RateLimitSessions: must be 0 (no limit) or positive, was {frontend.RateLimitSessions}.");
+            }
+
             if (frontend.MaxConnections < 0)
             {
                 errors.Add($"{key}.MaxConnections: must be 0 (global limit only) or positive, was {frontend.MaxConnections}.");

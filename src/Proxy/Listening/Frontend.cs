@@ -22,6 +22,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     private const int OpListen = 1;
     private const int OpStop = 2;
     private const int OpResume = 3;
+    private const int OpRateLimitOver = 4;
     private const int AcceptsPerTurn = 64;
 
     // Linux socket options .NET has no name for (linux/in.h, linux/in6.h, asm-generic/socket.h).
@@ -46,6 +47,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     private int _listenFd = -1;
     private int _slot = -1;
     private bool _acceptAgain;
+    private bool _rateLimited; // loop thread only: a retry is scheduled for when rate-limit sessions allows
     private bool _acceptStopped;
     private int _paused;
 
@@ -264,6 +266,10 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
             case OpResume:
                 AcceptBatch();
                 break;
+            case OpRateLimitOver:
+                _rateLimited = false;
+                AcceptBatch();
+                break;
         }
     }
 
@@ -276,6 +282,20 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         {
             if (_acceptStopped)
             {
+                return;
+            }
+
+            if (RateLimitDelay() is > 0 and var wait)
+            {
+                // rate-limit sessions: the backlog keeps the connections until the rate allows one more.
+                if (!_rateLimited)
+                {
+                    _rateLimited = true;
+                    _ = Task.Delay(TimeSpan.FromMilliseconds(wait), _runtime.Time)
+                        .ContinueWith(static (_, s) => ((Frontend)s!).RetryAfterRateLimit(), this, CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
                 return;
             }
 
@@ -332,6 +352,13 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
 
     private void RetryAccept() => _acceptLoop!.Post(this, OpResume);
 
+    private void RetryAfterRateLimit() => _acceptLoop!.Post(this, OpRateLimitOver);
+
+    /// <summary>Milliseconds until <c>rate-limit sessions</c> allows one more session (0: now, or no limit).</summary>
+    private long RateLimitDelay() => _options.RateLimitSessions is > 0 and var limit
+        ? Counters.Rate.DelayUntilBelow(limit, ProxyCounters.Milliseconds(_runtime.Time.GetTimestamp(), _runtime.Time))
+        : 0;
+
     private bool TryTakeSlot()
     {
         if (_limit is { } limit && !limit.Wait(0))
@@ -387,6 +414,11 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         {
             while (true)
             {
+                while (RateLimitDelay() is > 0 and var wait)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), _runtime.Time, _stopping.Token).ConfigureAwait(false);
+                }
+
                 if (_limit is { } limit)
                 {
                     await limit.WaitAsync(_stopping.Token).ConfigureAwait(false);

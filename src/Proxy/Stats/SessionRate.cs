@@ -60,6 +60,47 @@ internal sealed class SessionRate
         }
     }
 
+    /// <summary>
+    /// How long from <paramref name="nowMs"/>, in milliseconds, until the count over the last second
+    /// falls below <paramref name="limit"/> if no session comes meanwhile: 0 when it is below now
+    /// (HAProxy's <c>next_event_delay</c> for <c>rate-limit sessions</c>, computed to the exact
+    /// millisecond rather than polled every millisecond).
+    /// </summary>
+    public long DelayUntilBelow(long limit, long nowMs)
+    {
+        lock (_gate)
+        {
+            if (!_started)
+            {
+                return 0;
+            }
+
+            Rotate(nowMs);
+            long elapsed = Math.Clamp(nowMs - _periodStart, 0, PeriodMs);
+            long room = limit * PeriodMs;
+            if ((_current * PeriodMs) + (_previous * (PeriodMs - elapsed)) < room)
+            {
+                return 0;
+            }
+
+            // Still in this period: the first t with current*P + previous*(P - t) < limit*P.
+            if (_current < limit && _previous > 0)
+            {
+                long t = PeriodMs - CeilDiv((limit - _current) * PeriodMs, _previous) + 1;
+                if (t < PeriodMs)
+                {
+                    return Math.Max(1, t - elapsed);
+                }
+            }
+
+            // In the next period, this one's count weighs current*(P - f): the first f below the limit.
+            long f = _current == 0 ? 0 : Math.Max(0, PeriodMs - CeilDiv(room, _current) + 1);
+            return (PeriodMs - elapsed) + f;
+        }
+    }
+
+    private static long CeilDiv(long a, long b) => (a + b - 1) / b;
+
     /// <summary>Resets the maximum (HAProxy's <c>clear counters</c> zeroes it).</summary>
     public void ClearMax()
     {

@@ -32,7 +32,7 @@ internal static class StatsSnapshot
                 DeniedRequests = 0,
                 Status = frontend.IsListening ? "OPEN" : "STOP",
                 SessionRate = c.Rate.Read(nowMs),
-                SessionRateLimit = 0,
+                SessionRateLimit = frontend.Options.RateLimitSessions,
                 SessionRateMax = c.Rate.Max,
                 ConnectionRate = c.ConnectionRate.Read(nowMs),
                 ConnectionRateMax = c.ConnectionRate.Max,

@@ -60,4 +60,66 @@ public class SessionRateTests
             return rate.Max == expectedMax;
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void DelayUntilBelow_WorkedExamples()
+    {
+        var rate = new SessionRate();
+        Assert.Equal(0, rate.DelayUntilBelow(3, 0)); // nothing counted yet
+        rate.Add(0);
+        rate.Add(0);
+        Assert.Equal(0, rate.DelayUntilBelow(3, 0)); // 2 of 3
+        rate.Add(0);
+
+        // 3 of 3 in this period: only once it is the previous one, weighing 3 x (1000 - f)/1000 < 3, at f = 1.
+        Assert.Equal(1001, rate.DelayUntilBelow(3, 0));
+        Assert.Equal(501, rate.DelayUntilBelow(3, 500));
+        Assert.Equal(0, rate.DelayUntilBelow(3, 1001));
+
+        // 1 now and 4 in the previous period, limit 3: 1 + 4 x (1000 - t)/1000 < 3 from t = 501.
+        var mixed = new SessionRate();
+        foreach (var t in new long[] { 0, 0, 0, 0, 1000 })
+        {
+            mixed.Add(t);
+        }
+
+        Assert.Equal(501, mixed.DelayUntilBelow(3, 1000));
+    }
+
+    [Fact]
+    public void DelayUntilBelow_IsTheFirstMillisecondWithRoom()
+    {
+        var cases =
+            from first in Gen.Choose(0, 20)
+            from second in Gen.Choose(0, 20)
+            from gap in Gen.Choose(1, 1999)
+            from limit in Gen.Choose(1, 15)
+            select (First: first, Second: second, Gap: gap, Limit: limit);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+            {
+                var (first, second, gap, limit) = c;
+                // A fresh counter per question, since reading rotates periods forward.
+                SessionRate Build()
+                {
+                    var r = new SessionRate();
+                    r.Add(0); // starts the periods at 0
+                    for (int i = 1; i < first; i++)
+                    {
+                        r.Add(0);
+                    }
+
+                    for (int i = 0; i < second; i++)
+                    {
+                        r.Add(gap);
+                    }
+
+                    return r;
+                }
+
+                long delay = Build().DelayUntilBelow(limit, gap);
+                return delay == 0
+                    || (Build().DelayUntilBelow(limit, gap + delay) == 0
+                        && (delay == 1 || Build().DelayUntilBelow(limit, gap + delay - 1) > 0));
+            }).QuickCheckThrowOnFailure();
+    }
 }

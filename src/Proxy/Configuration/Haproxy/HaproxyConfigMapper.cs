@@ -199,6 +199,7 @@ public static class HaproxyConfigMapper
                         ClientFinTimeout = Infinite0(p.Timeouts.ClientFin),
                         DontLogNull = p.DontLogNull,
                         AcceptProxy = bind.AcceptProxy,
+                        RateLimitSessions = p.RateLimitSessions,
                     });
                 }
             }
@@ -206,6 +207,11 @@ public static class HaproxyConfigMapper
             if (index > 1)
             {
                 Warn(p.Location, "bind", $"{section} listens on {index} addresses: frontends '{p.Name}', '{p.Name}#2', ... share its settings");
+            }
+
+            if (index > 1 && p.RateLimitSessions > 0)
+            {
+                Warn(Line(p, "rate-limit"), "rate-limit", $"{section}: 'rate-limit sessions {p.RateLimitSessions}' applies to each of its {index} addresses, not to them together as in HAProxy");
             }
         }
 

@@ -482,6 +482,9 @@ public sealed class HaproxyProxy : HaproxyBlock
     /// <summary><c>retries</c> (default 3).</summary>
     public int Retries { get; internal set; } = 3;
 
+    /// <summary><c>rate-limit sessions</c>: new sessions per second a frontend accepts (0 = no limit).</summary>
+    public int RateLimitSessions { get; internal set; }
+
     /// <summary><c>maxconn</c> of the proxy, or <see langword="null"/> (the global limit applies).</summary>
     public int? MaxConn { get; internal set; }
 

@@ -40,6 +40,7 @@ internal sealed partial class HaproxyParser
                 Timeouts = d.Timeouts,
                 Retries = d.Retries,
                 MaxConn = d.MaxConn,
+                RateLimitSessions = kind == HaproxySectionKind.Backend ? 0 : d.RateLimitSessions,
                 LogGlobal = d.LogGlobal,
                 TcpLog = d.TcpLog,
                 DontLogNull = d.DontLogNull,

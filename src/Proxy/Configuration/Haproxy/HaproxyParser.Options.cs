@@ -115,6 +115,33 @@ internal sealed partial class HaproxyParser
         }
     }
 
+    /// <summary><c>rate-limit sessions &lt;rate&gt;</c> (defaults, frontend, listen).</summary>
+    private void ParseRateLimit(Statement st, ProxyDraft d, string section)
+    {
+        if (!NeedArgs(st, 2, "'sessions' and a rate", "rate-limit"))
+        {
+            return;
+        }
+
+        if (st.Arg(0) != "sessions")
+        {
+            Error(st.Location, "rate-limit", $"{section}: 'rate-limit' supports only 'sessions', got '{st.Arg(0)}'");
+            return;
+        }
+
+        if (!d.IsDefaults && d.Proxy.Kind == HaproxySectionKind.Backend)
+        {
+            Warn(st.Location, "rate-limit", $"{section}: 'rate-limit sessions' has no effect in a backend; ignored");
+            return;
+        }
+
+        if (TryInt(st.Location, "rate-limit sessions", st.Arg(1), 0, int.MaxValue, out var rate))
+        {
+            d.Proxy.RateLimitSessions = rate;
+            d.Proxy.SetLine("rate-limit", st.Location);
+        }
+    }
+
     private void ParseTimeout(Statement st, ProxyDraft d, string section)
     {
         if (!NeedArgs(st, 2, "a name and a time", "timeout"))

@@ -8,7 +8,7 @@ internal sealed partial class HaproxyParser
     [
         "mode", "bind", "default_backend", "use_backend", "acl", "balance", "server", "default-server", "timeout",
         "retries", "maxconn", "log", "option", "no", "description", "disabled", "enabled", "stats", "http-check",
-        "contimeout", "clitimeout", "srvtimeout", "hash-type",
+        "contimeout", "clitimeout", "srvtimeout", "hash-type", "rate-limit",
     ];
 
     /// <summary>Directives that need HTTP processing: refused in a mode http section, ignored with a warning in tcp terms.</summary>
@@ -33,7 +33,7 @@ internal sealed partial class HaproxyParser
     {
         "fullconn", "persist", "grace", "id", "source", "log-format", "log-tag", "email-alert", "stick-table",
         "stick", "tcp-request", "tcp-response", "dispatch", "transparent", "force-persist", "ignore-persist", "use-server",
-        "backlog", "bind-process", "rate-limit", "max-keep-alive-queue", "declare", "external-check", "load-server-state-from-file",
+        "backlog", "bind-process", "max-keep-alive-queue", "declare", "external-check", "load-server-state-from-file",
         "server-state-file-name", "server-template", "http-check", "tcp-check", "monitor", "maxconnrate",
     };
 
@@ -141,6 +141,9 @@ internal sealed partial class HaproxyParser
                 break;
             case "hash-type":
                 ParseHashType(st, d, section);
+                break;
+            case "rate-limit":
+                ParseRateLimit(st, d, section);
                 break;
             case "server":
                 if (RequireCapability(st, d, frontend: false))

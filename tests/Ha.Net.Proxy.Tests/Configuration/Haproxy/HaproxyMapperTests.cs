@@ -281,5 +281,17 @@ public sealed class HaproxyMapperTests
         Assert.Contains(mapping.Warnings, w => w.Message.Contains("'observe layer4' needs 'check'", StringComparison.Ordinal) && w.Location.Line == 13);
     }
 
+    [Fact]
+    public void RateLimitSessions_MapsToEachFrontend_AndOnSeveralAddressesWarnsThatItIsPerAddress()
+    {
+        var text = Base.Replace("    bind 127.0.0.1:2525\n", "    bind 127.0.0.1:2525,127.0.0.1:2527\n    rate-limit sessions 20\n", StringComparison.Ordinal);
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal([20, 20], mapping.Options!.Frontends.Select(f => f.RateLimitSessions));
+        Assert.Contains(mapping.Warnings, w => w.Directive == "rate-limit" && w.Location.Line == 10 && w.Message.Contains("each of its 2 addresses", StringComparison.Ordinal));
+    }
+
     private const string Base = HaproxyTestData.MinimalConfig;
 }

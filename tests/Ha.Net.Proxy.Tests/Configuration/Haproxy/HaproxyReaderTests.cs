@@ -213,6 +213,33 @@ public sealed class HaproxyReaderTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    // ------------------------------------------------------------------ rate-limit
+
+    [Fact]
+    public void RateLimitSessions_InDefaults_ReachesFrontendsNotBackends_AndInABackendWarns()
+    {
+        var result = Parse(Base.Replace("    mode tcp\n", "    mode tcp\n    rate-limit sessions 50\n", StringComparison.Ordinal) + "    rate-limit sessions 5\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(50, result.Config!.Find("fe")!.RateLimitSessions);
+        Assert.Equal(0, result.Config.Find("be")!.RateLimitSessions);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((14, "rate-limit"), (warning.Location.Line, warning.Directive!));
+        Assert.Contains("no effect in a backend", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rate-limit connections 5", "supports only 'sessions', got 'connections'")]
+    [InlineData("rate-limit sessions", "needs 'sessions' and a rate")]
+    [InlineData("rate-limit sessions -1", "rate-limit sessions")]
+    public void RateLimit_Malformed_IsAnErrorAtItsLine(string line, string expected)
+    {
+        var error = SingleError(Base.Replace("    default_backend be\n", "    default_backend be\n    " + line + "\n", StringComparison.Ordinal));
+
+        Assert.Equal(11, error.Location.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     // ------------------------------------------------------------------ hash-type
 
     [Fact]
