@@ -13,6 +13,16 @@ public static class HealthProbes
         return new TcpProbe(options, timeProvider ?? TimeProvider.System);
     }
 
+    /// <summary>HAProxy's <c>option tcp-check</c>: connect, then send and expect steps in order; L7OK, L7RSP, L7TOUT, L4*.</summary>
+    /// <param name="options">Where, and the steps.</param>
+    /// <param name="timeProvider">Measures durations and runs the connect timeout (default <see cref="TimeProvider.System"/>).</param>
+    public static IHealthProbe TcpCheck(TcpCheckProbeOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid(nameof(options));
+        return new TcpCheckProbe(options, timeProvider ?? TimeProvider.System);
+    }
+
     /// <summary>HAProxy 2.6.12's <c>option smtpchk</c>: greeting, HELO/EHLO, QUIT, all 2xx; L7OK, L7STS, L7RSP, L7TOUT, L4*.</summary>
     /// <param name="options">Where and how.</param>
     /// <param name="timeProvider">Measures durations and runs the connect timeout (default <see cref="TimeProvider.System"/>).</param>
