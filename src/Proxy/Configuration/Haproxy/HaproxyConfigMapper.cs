@@ -320,6 +320,45 @@ public static class HaproxyConfigMapper
             _ => ProbeProxyVersion.None,
         };
 
+        if (p.TcpCheck)
+        {
+            var steps = new List<TcpCheckStep>();
+            int port = endpoint.Port;
+            foreach (var rule in p.TcpCheckRules)
+            {
+                switch (rule.Kind)
+                {
+                    case HaproxyTcpCheckKind.Connect:
+                        port = rule.Pattern.Length > 0 ? int.Parse(rule.Pattern, System.Globalization.CultureInfo.InvariantCulture) : port;
+                        break;
+                    case HaproxyTcpCheckKind.Send:
+                        steps.Add(TcpCheckStep.Send(rule.Pattern));
+                        break;
+                    case HaproxyTcpCheckKind.SendBinary:
+                        steps.Add(TcpCheckStep.SendBinary(Convert.FromHexString(rule.Pattern)));
+                        break;
+                    case HaproxyTcpCheckKind.ExpectString:
+                        steps.Add(TcpCheckStep.ExpectString(rule.Pattern));
+                        break;
+                    case HaproxyTcpCheckKind.ExpectRegex:
+                        steps.Add(TcpCheckStep.ExpectRegex(rule.Pattern));
+                        break;
+                    case HaproxyTcpCheckKind.ExpectBinary:
+                        steps.Add(TcpCheckStep.ExpectBinary(Convert.FromHexString(rule.Pattern)));
+                        break;
+                }
+            }
+
+            var options = new TcpCheckProbeOptions
+            {
+                EndPoint = new IPEndPoint(endpoint.Address, port),
+                ConnectTimeout = connectTimeout,
+                SendProxy = sendProxy,
+                Steps = steps,
+            };
+            return time => HealthProbes.TcpCheck(options, time);
+        }
+
         if (p.SmtpCheck is { } smtp)
         {
             var options = new SmtpProbeOptions

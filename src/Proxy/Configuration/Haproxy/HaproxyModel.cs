@@ -374,6 +374,34 @@ public sealed record HaproxySmtpCheck(string Verb, string Domain);
 /// <param name="Version">The version (default HTTP/1.0), possibly followed by escaped header lines as old configs write them.</param>
 public sealed record HaproxyHttpCheck(string Method, string Uri, string Version);
 
+/// <summary>The kind of a <c>tcp-check</c> rule.</summary>
+public enum HaproxyTcpCheckKind
+{
+    /// <summary><c>connect [port N]</c> (the first rule only); the pattern is the port, or empty.</summary>
+    Connect,
+
+    /// <summary><c>send &lt;string&gt;</c> (config escapes applied).</summary>
+    Send,
+
+    /// <summary><c>send-binary &lt;hex&gt;</c>.</summary>
+    SendBinary,
+
+    /// <summary><c>expect string &lt;text&gt;</c>.</summary>
+    ExpectString,
+
+    /// <summary><c>expect rstring &lt;regex&gt;</c>.</summary>
+    ExpectRegex,
+
+    /// <summary><c>expect binary &lt;hex&gt;</c>.</summary>
+    ExpectBinary,
+}
+
+/// <summary>One <c>tcp-check</c> rule.</summary>
+/// <param name="Kind">What it does.</param>
+/// <param name="Pattern">The text, hex or regular expression (for <see cref="HaproxyTcpCheckKind.Connect"/>, the port or empty).</param>
+/// <param name="Location">Where it was read.</param>
+public sealed record HaproxyTcpCheckRule(HaproxyTcpCheckKind Kind, string Pattern, HaproxySourceLine Location);
+
 /// <summary>The kind of an <c>http-check expect</c> rule.</summary>
 public enum HaproxyHttpExpectKind
 {
@@ -526,6 +554,12 @@ public sealed class HaproxyProxy : HaproxyBlock
 
     /// <summary><c>http-check expect</c> rules.</summary>
     public IReadOnlyList<HaproxyHttpCheckExpect> HttpCheckExpects { get; internal set; } = [];
+
+    /// <summary><c>option tcp-check</c>: checks run the <see cref="TcpCheckRules"/>.</summary>
+    public bool TcpCheck { get; internal set; }
+
+    /// <summary><c>tcp-check</c> rules (own, else inherited from <c>defaults</c>).</summary>
+    public IReadOnlyList<HaproxyTcpCheckRule> TcpCheckRules { get; internal set; } = [];
 
     /// <summary>The statistics page settings, or <see langword="null"/> when no <c>stats</c> directive applies.</summary>
     public HaproxyStats? Stats { get; internal set; }

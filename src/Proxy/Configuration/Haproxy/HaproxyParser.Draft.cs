@@ -17,6 +17,10 @@ internal sealed partial class HaproxyParser
         public List<HaproxyAcl> Acls { get; } = [];
         public List<HaproxyUseBackend> UseBackends { get; } = [];
         public List<HaproxyHttpCheckExpect> Expects { get; private set; } = [];
+        public List<HaproxyTcpCheckRule> TcpChecks { get; private set; } = [];
+
+        /// <summary>Whether <see cref="TcpChecks"/> came from defaults (a section's own first rule replaces them).</summary>
+        public bool TcpChecksInherited { get; set; }
         public List<HaproxyLogTarget> Logs { get; private set; } = [];
         public List<(List<HaproxyToken> Options, HaproxySourceLine Location)> DefaultServer { get; private set; } = [];
         public List<L7Feature> L7 { get; private set; } = [];
@@ -52,6 +56,7 @@ internal sealed partial class HaproxyParser
                 SpliceResponse = d.SpliceResponse,
                 SmtpCheck = d.SmtpCheck,
                 HttpCheck = d.HttpCheck,
+                TcpCheck = d.TcpCheck,
                 DefaultBackend = kind == HaproxySectionKind.Backend ? null : d.DefaultBackend,
                 Description = null,
             };
@@ -66,6 +71,8 @@ internal sealed partial class HaproxyParser
             {
                 Proxy = p,
                 Expects = [.. Expects],
+                TcpChecks = [.. TcpChecks],
+                TcpChecksInherited = TcpChecks.Count > 0,
                 Logs = [.. Logs],
                 DefaultServer = [.. DefaultServer],
                 L7 = [.. L7.Select(f => f with { Inherited = true })],

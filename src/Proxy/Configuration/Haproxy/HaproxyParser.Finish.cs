@@ -17,6 +17,7 @@ internal sealed partial class HaproxyParser
             p.Acls = d.Acls;
             p.UseBackends = d.UseBackends;
             p.HttpCheckExpects = d.Expects;
+            p.TcpCheckRules = d.TcpChecks;
             p.Logs = d.Logs;
             if (d.Stats is { } stats)
             {
@@ -151,6 +152,11 @@ internal sealed partial class HaproxyParser
         if (p.Kind is HaproxySectionKind.Backend && d.Servers.Count == 0)
         {
             Warn(p.Location, "server", $"{section} has no servers: connections routed to it will be closed");
+        }
+
+        if (!p.TcpCheck && !d.TcpChecksInherited && d.TcpChecks.Count > 0)
+        {
+            Warn(d.TcpChecks[0].Location, "tcp-check", $"{section}: 'tcp-check' rules have no effect without 'option tcp-check'");
         }
 
         if (p.HttpCheck is null && d.Expects.Count > 0)

@@ -268,6 +268,7 @@ internal sealed partial class HaproxyParser
 
                 p.SmtpCheck = new HaproxySmtpCheck(verb, domain);
                 p.HttpCheck = null;
+                p.TcpCheck = false;
                 break;
             case "httpchk":
                 if (!on)
@@ -285,9 +286,19 @@ internal sealed partial class HaproxyParser
                     _ => new HaproxyHttpCheck(args[0], args[1], string.Join(' ', args.Skip(2))),
                 };
                 p.SmtpCheck = null;
+                p.TcpCheck = false;
                 break;
-            case "tcp-check" or "ssl-hello-chk" or "mysql-check" or "pgsql-check" or "redis-check" or "ldap-check" or "spop-check" or "external-check" or "lb-agent-chk":
-                Error(st.Location, key, $"{section}: health check 'option {name}' is not supported (Ha.Net checks: TCP connect, option smtpchk, option httpchk)");
+            case "tcp-check":
+                p.TcpCheck = on;
+                if (on)
+                {
+                    p.SmtpCheck = null;
+                    p.HttpCheck = null;
+                }
+
+                break;
+            case "ssl-hello-chk" or "mysql-check" or "pgsql-check" or "redis-check" or "ldap-check" or "spop-check" or "external-check" or "lb-agent-chk":
+                Error(st.Location, key, $"{section}: health check 'option {name}' is not supported (Ha.Net checks: TCP connect, option tcp-check, option smtpchk, option httpchk)");
                 break;
             case "log-health-checks" or "allbackups" or "persist" or "independent-streams" or "nolinger" or "socket-stats" or "contstats" or "log-separate-errors" or "prefer-last-server" or "transparent" or "dontlog-normal" or "logasap":
                 Warn(st.Location, key, $"{section}: 'option {name}' is not supported by Ha.Net; ignored");
@@ -305,6 +316,135 @@ internal sealed partial class HaproxyParser
                 break;
         }
     }
+
+    /// <summary><c>tcp-check connect [port N] | send &lt;s&gt; | send-binary &lt;hex&gt; | expect string|rstring|binary &lt;p&gt; | comment &lt;text&gt;</c>.</summary>
+    private void ParseTcpCheck(Statement st, ProxyDraft d, string section)
+    {
+        if (!NeedArgs(st, 1, "a rule (connect, send, send-binary, expect, comment)", "tcp-check"))
+        {
+            return;
+        }
+
+        if (d.TcpChecksInherited)
+        {
+            // A section's own rules replace those of defaults.
+            d.TcpChecks.Clear();
+            d.TcpChecksInherited = false;
+        }
+
+        string rule = st.Arg(0);
+        void Add(HaproxyTcpCheckKind kind, string pattern) => d.TcpChecks.Add(new HaproxyTcpCheckRule(kind, pattern, st.Location));
+        bool OnlyComment(int from)
+        {
+            if (st.ArgCount > from && !(st.Arg(from) == "comment" && st.ArgCount == from + 2))
+            {
+                Error(st.Location, "tcp-check", $"{section}: 'tcp-check {rule}': option '{st.Arg(from)}' is not supported (only 'comment <text>' may follow)");
+                return false;
+            }
+
+            return true;
+        }
+
+        switch (rule)
+        {
+            case "comment":
+                break;
+            case "connect":
+                if (d.TcpChecks.Count > 0)
+                {
+                    Error(st.Location, "tcp-check", $"{section}: 'tcp-check connect' must be the first rule (Ha.Net checks over one connection)");
+                    return;
+                }
+
+                if (st.ArgCount >= 3 && st.Arg(1) == "port")
+                {
+                    if (TryInt(st.Location, "tcp-check connect port", st.Arg(2), 1, 65535, out var port) && OnlyComment(3))
+                    {
+                        Add(HaproxyTcpCheckKind.Connect, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                }
+                else if (OnlyComment(1))
+                {
+                    Add(HaproxyTcpCheckKind.Connect, "");
+                }
+
+                break;
+            case "send" or "send-binary":
+                if (NeedArgs(st, 2, "data", $"tcp-check {rule}") && OnlyComment(2))
+                {
+                    if (rule == "send-binary" && !IsHex(st.Arg(1)))
+                    {
+                        Error(st.Location, "tcp-check", $"{section}: 'tcp-check send-binary {st.Arg(1)}': not an even number of hex digits");
+                        return;
+                    }
+
+                    Add(rule == "send" ? HaproxyTcpCheckKind.Send : HaproxyTcpCheckKind.SendBinary, st.Arg(1));
+                }
+
+                break;
+            case "expect":
+                ParseTcpCheckExpect(st, section, Add, OnlyComment);
+                break;
+            default:
+                Error(st.Location, "tcp-check", $"{section}: 'tcp-check {rule}' is not supported (connect, send, send-binary, expect, comment)");
+                break;
+        }
+    }
+
+    private void ParseTcpCheckExpect(Statement st, string section, Action<HaproxyTcpCheckKind, string> add, Func<int, bool> onlyComment)
+    {
+        if (st.ArgCount > 1 && st.Arg(1) == "!")
+        {
+            Error(st.Location, "tcp-check", $"{section}: 'tcp-check expect !' (a negated match) is not supported");
+            return;
+        }
+
+        if (st.ArgCount < 3)
+        {
+            Error(st.Location, "tcp-check", $"{section}: 'tcp-check expect' needs a match (string, rstring, binary) and a pattern");
+            return;
+        }
+
+        HaproxyTcpCheckKind? kind = st.Arg(1) switch
+        {
+            "string" => HaproxyTcpCheckKind.ExpectString,
+            "rstring" => HaproxyTcpCheckKind.ExpectRegex,
+            "binary" => HaproxyTcpCheckKind.ExpectBinary,
+            _ => null,
+        };
+        if (kind is null)
+        {
+            Error(st.Location, "tcp-check", $"{section}: 'tcp-check expect {st.Arg(1)}' is not supported (string, rstring, binary; no options such as min-recv or on-success)");
+            return;
+        }
+
+        var pattern = st.Arg(2);
+        if (kind == HaproxyTcpCheckKind.ExpectBinary && !IsHex(pattern))
+        {
+            Error(st.Location, "tcp-check", $"{section}: 'tcp-check expect binary {pattern}': not an even number of hex digits");
+            return;
+        }
+
+        if (kind == HaproxyTcpCheckKind.ExpectRegex)
+        {
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(pattern);
+            }
+            catch (ArgumentException ex)
+            {
+                Error(st.Location, "tcp-check", $"{section}: 'tcp-check expect rstring {pattern}': {ex.Message}");
+                return;
+            }
+        }
+
+        if (onlyComment(3))
+        {
+            add(kind.Value, pattern);
+        }
+    }
+
+    private static bool IsHex(string text) => text.Length > 0 && text.Length % 2 == 0 && text.All(char.IsAsciiHexDigit);
 
     private void ParseHttpCheck(Statement st, ProxyDraft d, string section)
     {

@@ -8,7 +8,7 @@ internal sealed partial class HaproxyParser
     [
         "mode", "bind", "default_backend", "use_backend", "acl", "balance", "server", "default-server", "timeout",
         "retries", "maxconn", "log", "option", "no", "description", "disabled", "enabled", "stats", "http-check",
-        "contimeout", "clitimeout", "srvtimeout", "hash-type", "rate-limit",
+        "contimeout", "clitimeout", "srvtimeout", "hash-type", "rate-limit", "tcp-check",
     ];
 
     /// <summary>Directives that need HTTP processing: refused in a mode http section, ignored with a warning in tcp terms.</summary>
@@ -34,7 +34,7 @@ internal sealed partial class HaproxyParser
         "fullconn", "persist", "grace", "id", "source", "log-format", "log-tag", "email-alert", "stick-table",
         "stick", "tcp-request", "tcp-response", "dispatch", "transparent", "force-persist", "ignore-persist", "use-server",
         "backlog", "bind-process", "max-keep-alive-queue", "declare", "external-check", "load-server-state-from-file",
-        "server-state-file-name", "server-template", "http-check", "tcp-check", "monitor", "maxconnrate",
+        "server-state-file-name", "server-template", "http-check", "monitor", "maxconnrate",
     };
 
     private static readonly HashSet<string> KnownDirectives = new(
@@ -238,6 +238,9 @@ internal sealed partial class HaproxyParser
                 break;
             case "http-check":
                 ParseHttpCheck(st, d, section);
+                break;
+            case "tcp-check":
+                ParseTcpCheck(st, d, section);
                 break;
             default:
                 if (L7Directives.Contains(kw))

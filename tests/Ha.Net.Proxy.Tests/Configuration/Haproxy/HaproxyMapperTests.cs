@@ -293,5 +293,39 @@ public sealed class HaproxyMapperTests
         Assert.Contains(mapping.Warnings, w => w.Directive == "rate-limit" && w.Location.Line == 10 && w.Message.Contains("each of its 2 addresses", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task TcpCheck_RulesBecomeTheProbesSteps_WithConfigEscapes_AndConnectPort()
+    {
+        await using var redis = new Ha.Net.Testing.HealthChecks.ScriptedServer(async c =>
+        {
+            if (await c.ReadLineAsync() == "PING")
+            {
+                await c.SendAsync("+PONG\r\n");
+            }
+
+            await c.WaitForClientCloseAsync(TimeSpan.FromSeconds(10));
+        });
+        var config = Read($"""
+            defaults
+                mode tcp
+                timeout connect 5s
+            backend redis
+                option tcp-check
+                tcp-check connect port {redis.EndPoint.Port}
+                tcp-check send PING\r\n
+                tcp-check expect string +PONG
+                server r1 127.0.0.1:1 check
+            """);
+        var mapping = HaproxyConfigMapper.ToProxyOptions(config);
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        var r1 = mapping.Options!.Backends[0].Servers[0];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var result = await mapping.CreateProbeFactory()("redis", r1).ProbeAsync(cts.Token);
+
+        Assert.Equal((CheckStatus.L7Ok, "(tcp-check)"), (result.Status, result.Description));
+        Assert.Equal("PING\r\n", (await redis.WaitForConnectionsAsync()).Single().Received);
+    }
+
     private const string Base = HaproxyTestData.MinimalConfig;
 }

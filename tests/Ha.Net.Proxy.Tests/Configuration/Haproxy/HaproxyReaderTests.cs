@@ -240,6 +240,51 @@ public sealed class HaproxyReaderTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    // ------------------------------------------------------------------ tcp-check
+
+    [Fact]
+    public void TcpCheck_RulesInDefaults_AreInherited_UntilASectionWritesItsOwn()
+    {
+        var text = Base.Replace("    mode tcp\n", "    mode tcp\n    option tcp-check\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG\n", StringComparison.Ordinal)
+            + "backend other\n    tcp-check send-binary 0a0b\n    tcp-check expect rstring ^OK\n    tcp-check expect binary 0d0a comment \"end\"\n    server s2 127.0.0.1:2527 check\n";
+
+        var c = Valid(text);
+
+        var be = c.Find("be")!;
+        Assert.True(be.TcpCheck);
+        Assert.Equal([(HaproxyTcpCheckKind.Send, "PING\r\n"), (HaproxyTcpCheckKind.ExpectString, "+PONG")], be.TcpCheckRules.Select(r => (r.Kind, r.Pattern)));
+        Assert.Equal(
+            [(HaproxyTcpCheckKind.SendBinary, "0a0b"), (HaproxyTcpCheckKind.ExpectRegex, "^OK"), (HaproxyTcpCheckKind.ExpectBinary, "0d0a")],
+            c.Find("other")!.TcpCheckRules.Select(r => (r.Kind, r.Pattern)));
+    }
+
+    [Theory]
+    [InlineData("tcp-check expect ! string +OK", "a negated match")]
+    [InlineData("tcp-check expect rbinary 0a", "'tcp-check expect rbinary' is not supported")]
+    [InlineData("tcp-check expect string +OK min-recv 3", "option 'min-recv' is not supported")]
+    [InlineData("tcp-check send-binary 0g", "not an even number of hex digits")]
+    [InlineData("tcp-check expect rstring (", "'tcp-check expect rstring (':")]
+    [InlineData("tcp-check set-var(check.x) int(1)", "'tcp-check set-var(check.x)' is not supported")]
+    public void TcpCheck_UnsupportedOrMalformedRules_AreErrorsAtTheirLine(string line, string expected)
+    {
+        var error = SingleError(Base + "    option tcp-check\n    " + line + "\n");
+
+        Assert.Equal(14, error.Location.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TcpCheck_ConnectAfterAnotherRule_IsAnError_AndRulesWithoutTheOptionWarn()
+    {
+        var error = SingleError(Base + "    option tcp-check\n    tcp-check send x\n    tcp-check connect port 2600\n");
+        Assert.Equal(15, error.Location.Line);
+        Assert.Contains("must be the first rule", error.Message, StringComparison.Ordinal);
+
+        var result = Parse(Base + "    tcp-check send x\n");
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Contains(result.Warnings, w => w.Location.Line == 13 && w.Message.Contains("no effect without 'option tcp-check'", StringComparison.Ordinal));
+    }
+
     // ------------------------------------------------------------------ hash-type
 
     [Fact]
