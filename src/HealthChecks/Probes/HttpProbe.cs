@@ -75,9 +75,7 @@ internal sealed class HttpProbe : IHealthProbe
         {
             if (_options.SendProxy != ProxyProtocolVersion.None)
             {
-                var header = new byte[108];
-                var n = ProbeIo.WriteProxyHeader(_options.SendProxy, socket, header);
-                await stream.WriteAsync(header.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(ProbeIo.ProxyHeader(_options.SendProxy, socket), cancellationToken).ConfigureAwait(false);
             }
 
             if (_options.UseTls)

@@ -56,8 +56,15 @@ internal static class ProbeIo
         }
     }
 
+    /// <summary>The PROXY header for this connection (source = our end, destination = the server), ready to send.</summary>
+    public static ReadOnlyMemory<byte> ProxyHeader(ProxyProtocolVersion version, Socket socket)
+    {
+        var header = new byte[108];
+        return header.AsMemory(0, WriteProxyHeader(version, socket, header));
+    }
+
     /// <summary>Writes the PROXY header for this connection (source = our end, destination = the server) into <paramref name="buffer"/>; returns its length.</summary>
-    public static int WriteProxyHeader(ProxyProtocolVersion version, Socket socket, Span<byte> buffer)
+    private static int WriteProxyHeader(ProxyProtocolVersion version, Socket socket, Span<byte> buffer)
     {
         var local = Normalize((IPEndPoint)socket.LocalEndPoint!);
         var remote = Normalize((IPEndPoint)socket.RemoteEndPoint!);

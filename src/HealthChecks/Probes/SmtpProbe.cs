@@ -49,9 +49,7 @@ internal sealed class SmtpProbe : IHealthProbe
             if (_options.SendProxy != ProxyProtocolVersion.None)
             {
                 step = "PROXY header";
-                var header = new byte[108];
-                var n = ProbeIo.WriteProxyHeader(_options.SendProxy, socket, header);
-                await socket.SendAsync(header.AsMemory(0, n), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await socket.SendAsync(ProbeIo.ProxyHeader(_options.SendProxy, socket), SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 step = "SMTP greeting";
             }
 

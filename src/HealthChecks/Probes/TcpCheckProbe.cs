@@ -26,9 +26,7 @@ internal sealed class TcpCheckProbe(TcpCheckProbeOptions options, TimeProvider t
         {
             if (options.SendProxy != ProxyProtocolVersion.None)
             {
-                var header = new byte[108];
-                var n = ProbeIo.WriteProxyHeader(options.SendProxy, socket, header);
-                await socket.SendAsync(header.AsMemory(0, n), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await socket.SendAsync(ProbeIo.ProxyHeader(options.SendProxy, socket), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
             // HAProxy numbers the implicit connect as step 1.

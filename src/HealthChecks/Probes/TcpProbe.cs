@@ -20,9 +20,7 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider time) : IHe
         {
             if (options.SendProxy != ProxyProtocolVersion.None)
             {
-                var header = new byte[108];
-                var n = ProbeIo.WriteProxyHeader(options.SendProxy, socket, header);
-                await socket.SendAsync(header.AsMemory(0, n), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await socket.SendAsync(ProbeIo.ProxyHeader(options.SendProxy, socket), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
             return ProbeIo.Result(CheckStatus.L4Ok, null, "Layer4 check passed", time, started);

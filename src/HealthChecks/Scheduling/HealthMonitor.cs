@@ -224,8 +224,7 @@ internal sealed class HealthMonitor : IHealthMonitor
 
                 // The next check comes at most fastinter from now (not later than it was due).
                 next = _options.EffectiveFastInterval;
-                long dueAt = _scheduler.Time.GetTimestamp() + (long)(next.TotalSeconds * _scheduler.Time.TimestampFrequency);
-                if (!_running && dueAt < _checkDueAt)
+                if (!_running && DueAt(next) < _checkDueAt)
                 {
                     token = NextCheckToken(next);
                 }
@@ -243,9 +242,12 @@ internal sealed class HealthMonitor : IHealthMonitor
     /// <summary>A new schedule token for a check due <paramref name="delay"/> from now (under _gate).</summary>
     private long NextCheckToken(TimeSpan delay)
     {
-        _checkDueAt = _scheduler.Time.GetTimestamp() + (long)(delay.TotalSeconds * _scheduler.Time.TimestampFrequency);
+        _checkDueAt = DueAt(delay);
         return ++_scheduleToken;
     }
+
+    /// <summary>The timestamp <paramref name="delay"/> from now.</summary>
+    private long DueAt(TimeSpan delay) => _scheduler.Time.GetTimestamp() + (long)(delay.TotalSeconds * _scheduler.Time.TimestampFrequency);
 
     public override string ToString() => $"{Name}: {Snapshot.StatusText}";
 

@@ -291,9 +291,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
                 if (!_rateLimited)
                 {
                     _rateLimited = true;
-                    _ = Task.Delay(TimeSpan.FromMilliseconds(wait), _runtime.Time)
-                        .ContinueWith(static (_, s) => ((Frontend)s!).RetryAfterRateLimit(), this, CancellationToken.None,
-                            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    PostAfter(TimeSpan.FromMilliseconds(wait), OpRateLimitOver);
                 }
 
                 return;
@@ -332,9 +330,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
 
                 // Out of file descriptors and the like: report, breathe, go on.
                 Log.AcceptFailed(_runtime.Logger, Name, LinuxNative.ToSocketError(errno));
-                _ = Task.Delay(TimeSpan.FromMilliseconds(100), _runtime.Time)
-                    .ContinueWith(static (_, s) => ((Frontend)s!).RetryAccept(), this, CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                PostAfter(TimeSpan.FromMilliseconds(100), OpResume);
                 return;
             }
 
@@ -350,9 +346,11 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         }
     }
 
-    private void RetryAccept() => _acceptLoop!.Post(this, OpResume);
-
-    private void RetryAfterRateLimit() => _acceptLoop!.Post(this, OpRateLimitOver);
+    /// <summary>Posts <paramref name="operation"/> to the accept loop once <paramref name="delay"/> has passed.</summary>
+    private void PostAfter(TimeSpan delay, int operation) =>
+        _ = Task.Delay(delay, _runtime.Time).ContinueWith(
+            static (_, s) => { var (frontend, op) = ((Frontend, int))s!; frontend._acceptLoop!.Post(frontend, op); },
+            (this, operation), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Milliseconds until <c>rate-limit sessions</c> allows one more session (0: now, or no limit).</summary>
     private long RateLimitDelay() => _options.RateLimitSessions is > 0 and var limit

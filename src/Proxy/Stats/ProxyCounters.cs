@@ -51,8 +51,7 @@ internal sealed class ProxyCounters
     /// <summary>Counts a session that starts at <paramref name="timestamp"/> (of <paramref name="time"/>).</summary>
     public long SessionStarted(long timestamp, TimeProvider time)
     {
-        long current = Interlocked.Increment(ref CurrentSessions);
-        UpdateMax(ref MaxSessions, current);
+        long current = Opened();
         SessionCounted(timestamp, time);
         return current;
     }
@@ -62,10 +61,17 @@ internal sealed class ProxyCounters
     /// <c>accept-proxy</c>, once its PROXY header is read, as in HAProxy.</summary>
     public void ConnectionAccepted(long timestamp, TimeProvider time)
     {
-        long current = Interlocked.Increment(ref CurrentSessions);
-        UpdateMax(ref MaxSessions, current);
+        Opened();
         Interlocked.Increment(ref TotalConnections);
         ConnectionRate.Add(Milliseconds(timestamp, time));
+    }
+
+    /// <summary>One more current session (<c>scur</c>, and <c>smax</c> when it is a new high); returns the count.</summary>
+    private long Opened()
+    {
+        long current = Interlocked.Increment(ref CurrentSessions);
+        UpdateMax(ref MaxSessions, current);
+        return current;
     }
 
     /// <summary>Counts a new session in <c>stot</c>, <c>rate</c> and <c>lastsess</c>.</summary>
