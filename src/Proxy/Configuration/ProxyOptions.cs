@@ -30,6 +30,16 @@ public sealed record ProxyOptions
     /// (HAProxy's model), elsewhere .NET's socket engine. Takes effect only at start.</summary>
     public ProxyIoEngine IoEngine { get; init; } = ProxyIoEngine.Auto;
 
+    /// <summary>The most kernel pipes the splice path may hold at once (HAProxy <c>maxpipes</c>; each pipe
+    /// is two descriptors); 0 = automatic: a quarter of <see cref="MaxConnections"/>, as HAProxy sizes it,
+    /// or 4096 when connections are unlimited. A direction that finds no pipe free copies instead.</summary>
+    public int MaxPipes { get; init; }
+
+    /// <summary>The size of each splice pipe in bytes (HAProxy <c>tune.pipesize</c>, set with
+    /// <c>F_SETPIPE_SZ</c>); 0 = the kernel's default (64 KiB). The kernel rounds it up to a power-of-two
+    /// number of pages.</summary>
+    public int PipeSize { get; init; }
+
     /// <summary>The listeners.</summary>
     public IReadOnlyList<FrontendOptions> Frontends { get; init; } = [];
 
@@ -50,6 +60,32 @@ public enum ProxyIoEngine
     /// <summary>Linux only: one thread per CPU, each with an edge-triggered epoll set that connects,
     /// forwards and closes its connections' sockets itself, with one receive buffer per thread.</summary>
     Epoll,
+}
+
+/// <summary>
+/// When the Linux epoll engine moves a direction's bytes with <c>splice(2)</c> through a kernel pipe
+/// (socket → pipe → socket, never through user space) instead of copying them through a buffer
+/// (HAProxy's <c>option splice-auto</c>, <c>splice-request</c>, <c>splice-response</c>). As in HAProxy, a
+/// mode applies when the frontend or the backend sets it, and only to the data phase; a direction that
+/// finds no pipe free (<see cref="ProxyOptions.MaxPipes"/>) or a socket that refuses splice copies instead.
+/// The sockets engine always copies.
+/// </summary>
+[Flags]
+public enum SpliceModes
+{
+    /// <summary>Always copy.</summary>
+    None = 0,
+
+    /// <summary>Splice a direction once it streams: from the first read that fills the whole buffer
+    /// (bulk transfers), while request/response exchanges of less than a buffer keep the copy path
+    /// (<c>option splice-auto</c>; Ha.Net's rule, not HAProxy's, see the proxy README).</summary>
+    Auto = 1,
+
+    /// <summary>Splice client → server from the first byte (<c>option splice-request</c>).</summary>
+    Request = 2,
+
+    /// <summary>Splice server → client from the first byte (<c>option splice-response</c>).</summary>
+    Response = 4,
 }
 
 /// <summary>A listener (HAProxy <c>frontend</c> with one <c>bind</c> and a <c>default_backend</c>).</summary>
@@ -100,6 +136,10 @@ public sealed record FrontendOptions
     /// wait in the kernel's backlog until the rate falls below the limit. Shown as <c>rate_lim</c>.
     /// </summary>
     public int RateLimitSessions { get; init; }
+
+    /// <summary>Kernel splicing of this frontend's connections (HAProxy <c>option splice-*</c>); combined
+    /// with the backend's (either one enables a mode). Default <see cref="SpliceModes.Auto"/>.</summary>
+    public SpliceModes Splice { get; init; } = SpliceModes.Auto;
 }
 
 /// <summary>How a backend picks a server (HAProxy <c>balance</c>).</summary>
@@ -196,6 +236,10 @@ public sealed record BackendOptions
     /// <summary>Inactivity timeout once both sides are connected, replacing the client and server
     /// timeouts (HAProxy <c>timeout tunnel</c>); <see langword="null"/> = not used.</summary>
     public TimeSpan? TunnelTimeout { get; init; }
+
+    /// <summary>Kernel splicing of this backend's connections (HAProxy <c>option splice-*</c>); combined
+    /// with the frontend's (either one enables a mode). Default <see cref="SpliceModes.Auto"/>.</summary>
+    public SpliceModes Splice { get; init; } = SpliceModes.Auto;
 }
 
 /// <summary>The PROXY protocol header sent to a server (HAProxy <c>send-proxy</c>, <c>send-proxy-v2</c>).</summary>

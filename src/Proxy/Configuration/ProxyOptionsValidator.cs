@@ -27,6 +27,16 @@ public static class ProxyOptionsValidator
             errors.Add($"IoEngine: unknown value {(int)options.IoEngine}.");
         }
 
+        if (options.MaxPipes < 0)
+        {
+            errors.Add($"MaxPipes: must be 0 (automatic) or positive, was {options.MaxPipes}.");
+        }
+
+        if (options.PipeSize != 0 && options.PipeSize is < 4096 or > 64 * 1024 * 1024)
+        {
+            errors.Add($"PipeSize: must be 0 (the kernel's default) or between 4096 and 67108864 bytes, was {options.PipeSize}.");
+        }
+
         if (options.HardStopAfter is { } hard && hard < TimeSpan.Zero)
         {
             errors.Add($"HardStopAfter: must not be negative, was {hard}.");
@@ -96,6 +106,7 @@ public static class ProxyOptionsValidator
                 errors.Add($"{key}.Backend: no backend named '{frontend.Backend}'.");
             }
 
+            SpliceFlags(frontend.Splice, $"{key}.Splice", errors);
             Positive(frontend.ClientTimeout, $"{key}.ClientTimeout", errors);
             Positive(frontend.ClientFinTimeout, $"{key}.ClientFinTimeout", errors);
         }
@@ -212,6 +223,7 @@ public static class ProxyOptionsValidator
             errors.Add($"{key}.ConnectTimeout: must be positive, was {backend.ConnectTimeout}.");
         }
 
+        SpliceFlags(backend.Splice, $"{key}.Splice", errors);
         Positive(backend.QueueTimeout, $"{key}.QueueTimeout", errors);
         Positive(backend.ServerTimeout, $"{key}.ServerTimeout", errors);
         Positive(backend.ServerFinTimeout, $"{key}.ServerFinTimeout", errors);
@@ -227,6 +239,14 @@ public static class ProxyOptionsValidator
             }
 
             ValidateServer(server, serverKey, backend, errors);
+        }
+    }
+
+    private static void SpliceFlags(SpliceModes modes, string key, List<string> errors)
+    {
+        if ((modes & ~(SpliceModes.Auto | SpliceModes.Request | SpliceModes.Response)) != 0)
+        {
+            errors.Add($"{key}: unknown splice mode {(int)modes}.");
         }
     }
 

@@ -11,23 +11,35 @@ internal sealed partial class ProxyRuntime : IDisposable
     private long _activeConnections;
     private uint _nextLoop;
 
-    public ProxyRuntime(TimeProvider time, ILogger logger, ProxyMetrics metrics, int bufferSize, int maxConnections,
-        ProxyIoEngine engine = ProxyIoEngine.Sockets)
+    public ProxyRuntime(TimeProvider time, ILogger logger, ProxyMetrics metrics, ProxyOptions options)
     {
         Time = time;
         Logger = logger;
         Metrics = metrics;
-        BufferSize = bufferSize;
+        BufferSize = options.BufferSize;
+        int maxConnections = options.MaxConnections;
         GlobalLimit = maxConnections > 0 ? new SemaphoreSlim(maxConnections, maxConnections) : null;
+        var engine = options.IoEngine;
         if (engine == ProxyIoEngine.Epoll || (engine == ProxyIoEngine.Auto && OperatingSystem.IsLinux()))
         {
             _loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount)];
             for (int i = 0; i < _loops.Length; i++)
             {
-                _loops[i] = new EpollLoop(i, bufferSize, e => LoopFailed(logger, e));
+                _loops[i] = new EpollLoop(i, BufferSize, e => LoopFailed(logger, e));
             }
+
+            Pipes = new PipePool(MaxPipesFor(options), options.PipeSize);
         }
     }
+
+    /// <summary>HAProxy's default <c>maxpipes</c> is a quarter of <c>maxconn</c>.</summary>
+    public static int MaxPipesFor(ProxyOptions options) =>
+        options.MaxPipes > 0 ? options.MaxPipes
+        : options.MaxConnections > 0 ? Math.Max(1, options.MaxConnections / 4)
+        : 4096;
+
+    /// <summary>The splice path's pipes (epoll engine only).</summary>
+    public PipePool? Pipes { get; }
 
     /// <summary>The event loop for a new connection (round-robin); <see langword="null"/> with the sockets engine.</summary>
     public EpollLoop? NextLoop() => _loops is null ? null
@@ -55,6 +67,8 @@ internal sealed partial class ProxyRuntime : IDisposable
         {
             loop.Dispose();
         }
+
+        Pipes?.Dispose();
     }
 
     [LoggerMessage(EventId = 3040, EventName = "EventLoopFailed", Level = LogLevel.Error, Message = "Event loop: unexpected failure")]

@@ -35,7 +35,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         var time = timeProvider ?? TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Proxy");
         var metrics = new ProxyMetrics(meterFactory, ObserveIo);
-        _runtime = new ProxyRuntime(time, logger, metrics, options.BufferSize, options.MaxConnections, options.IoEngine);
+        _runtime = new ProxyRuntime(time, logger, metrics, options);
         long now = time.GetTimestamp();
         foreach (var backend in options.Backends)
         {
@@ -141,9 +141,10 @@ internal sealed partial class TcpProxy : ITcpProxy
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            if (options.BufferSize != _options.BufferSize || options.MaxConnections != _options.MaxConnections || options.IoEngine != _options.IoEngine)
+            if (options.BufferSize != _options.BufferSize || options.MaxConnections != _options.MaxConnections || options.IoEngine != _options.IoEngine
+                || options.MaxPipes != _options.MaxPipes || options.PipeSize != _options.PipeSize)
             {
-                throw new ArgumentException("BufferSize, IoEngine and MaxConnections (global) take effect only at start.", nameof(options));
+                throw new ArgumentException("BufferSize, IoEngine, MaxConnections (global), MaxPipes and PipeSize take effect only at start.", nameof(options));
             }
 
             long now = _runtime.Time.GetTimestamp();
@@ -354,6 +355,13 @@ internal sealed partial class TcpProxy : ITcpProxy
     }
 
     public IReadOnlyList<StatsRow> GetStats() => StatsSnapshot.Build(this);
+
+    public ProxyInfo GetInfo() => new()
+    {
+        MaxPipes = _runtime.Pipes?.MaxPipes ?? 0,
+        PipesUsed = _runtime.Pipes?.Used ?? 0,
+        PipesFree = _runtime.Pipes?.Free ?? 0,
+    };
 
     public void WriteStatCsv(TextWriter writer) => StatCsv.Write(GetStats(), writer);
 

@@ -13,6 +13,9 @@ internal sealed class ProxyCounters
     public long TotalSessions;
     public long BytesIn;
     public long BytesOut;
+
+    /// <summary>Of <see cref="BytesIn"/> and <see cref="BytesOut"/>, the bytes moved with splice(2) rather than copied.</summary>
+    public long BytesSpliced;
     public long DeniedConnections;
     public long ConnectErrors;
     public long Retries;

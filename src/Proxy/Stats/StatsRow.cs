@@ -52,6 +52,10 @@ public sealed record StatsRow
     /// <summary><c>bout</c>: bytes to clients.</summary>
     public long BytesOut { get; init; }
 
+    /// <summary>Of <see cref="BytesIn"/> and <see cref="BytesOut"/>, the bytes the kernel moved with splice(2)
+    /// (socket → pipe → socket) rather than copied through a buffer. Not a <c>show stat</c> column.</summary>
+    public long BytesSpliced { get; init; }
+
     /// <summary><c>dreq</c>: connections denied (no usable server, queue full).</summary>
     public long? DeniedRequests { get; init; }
 

@@ -39,7 +39,17 @@ internal static unsafe partial class LinuxNative
     public const int MsgMore = 0x8000;
     public const int ShutWr = 1;
 
+    public const int ONonblock = 0x800;
+    public const int OCloexec = 0x80000;
+    public const int FSetPipeSize = 1031;
+    public const int FGetPipeSize = 1032;
+    public const uint SpliceFMove = 1;
+    public const uint SpliceFNonblock = 2;
+    public const uint SpliceFMore = 4;
+
     public const int EIntr = 4;
+    public const int EInval = 22;
+    public const int ENoSys = 38;
     public const int EAgain = 11;
     public const int EInProgress = 115;
     public const int EAlready = 114;
@@ -108,6 +118,16 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    /// <summary><c>splice(2)</c> with both offsets NULL (sockets and pipes have none).</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial nint splice(int fdIn, nint offIn, int fdOut, nint offOut, nint len, uint flags);
 
     public static int Errno => Marshal.GetLastPInvokeError();
 
