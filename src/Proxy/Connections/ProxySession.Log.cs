@@ -1,9 +1,93 @@
+using System.Globalization;
+using Ha.Net.Proxy.Connections.Session;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Proxy.Connections;
 
 internal sealed partial class ProxySession
 {
+    /// <summary>After the close: every session passes here exactly once to give back its slot, count how it
+    /// ended (from its <see cref="Termination"/>) and log it.</summary>
+    private void Finish()
+    {
+        _timer?.Dispose();
+        var termination = _machine.Termination;
+        var end = termination.End;
+        var server = _serverState;
+        if (end == SessionEnd.ClientAbort)
+        {
+            Interlocked.Increment(ref _frontend.Counters.ClientAborts);
+            Interlocked.Increment(ref _backend.Counters.ClientAborts);
+            if (server is not null)
+            {
+                Interlocked.Increment(ref server.Counters.ClientAborts);
+            }
+        }
+        else if (end == SessionEnd.ServerAbort)
+        {
+            Interlocked.Increment(ref _backend.Counters.ServerAborts);
+            if (server is not null)
+            {
+                Interlocked.Increment(ref server.Counters.ServerAborts);
+            }
+        }
+        else if (TerminationFacts.Denied(end))
+        {
+            Interlocked.Increment(ref _backend.Counters.DeniedConnections);
+            _runtime.Metrics.Rejected(_frontend.Name, _backend.Name, end == SessionEnd.NoServer ? "no_server" : "queue_full");
+        }
+
+        string serverName = server?.Name ?? "<NOSRV>";
+        int serverConnections = server?.Active ?? 0;
+        ReleaseServer();
+        ReleaseEarlyData();
+        ReleaseHeader();
+        long totalMs = ElapsedMs(_acceptTimestamp);
+        if (_machine.IsSession)
+        {
+            _backend.Counters.SessionEnded(Math.Max(0, _machine.QueueMs), Math.Max(0, _machine.ConnectMs), totalMs);
+        }
+
+        _frontend.OnSessionClosed(this, totalMs);
+        string code = termination.Code;
+        _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, code, totalMs / 1000.0);
+        if (!_machine.IsSession)
+        {
+            // It never became a backend session (no PROXY header): HAProxy's connection error line
+            // instead of a tcplog line.
+            LogHeaderFailure();
+            return;
+        }
+
+        // option dontlognull: a connection on which the client sent nothing is not logged.
+        if (_runtime.Logger.IsEnabled(LogLevel.Information) && !(_bytesIn == 0 && _frontend.Options.DontLogNull))
+        {
+            var client = _remote;
+            int retries = _machine.Retries;
+            Log.ConnectionClosed(
+                _runtime.Logger,
+                client?.Address.ToString() ?? "-",
+                client?.Port ?? 0,
+                _acceptDate,
+                _frontend.Name,
+                _backend.Name,
+                serverName,
+                _machine.QueueMs,
+                _machine.ConnectMs,
+                totalMs,
+                _bytesOut,
+                _bytesIn,
+                code,
+                _runtime.ActiveConnections,
+                _frontend.Counters.CurrentSessions,
+                _backend.Counters.CurrentSessions,
+                serverConnections,
+                _machine.Redispatched ? "+" + retries.ToString(CultureInfo.InvariantCulture) : retries.ToString(CultureInfo.InvariantCulture),
+                _serverQueuePosition,
+                _backendQueuePosition);
+        }
+    }
+
     private static partial class Log
     {
         /// <summary>

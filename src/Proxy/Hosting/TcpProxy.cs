@@ -3,6 +3,7 @@ using System.Net;
 using Ha.Net.HealthChecks;
 using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Connections.Session;
 using Ha.Net.Proxy.Health;
 using Ha.Net.Proxy.Listening;
 using Ha.Net.Proxy.Stats;
@@ -122,7 +123,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
         catch (OperationCanceledException)
         {
-            int killed = frontends.Sum(f => f.KillAll('K'));
+            int killed = frontends.Sum(f => f.KillAll(SessionEnd.Killed));
             Log.HardStop(_runtime.Logger, killed);
             await drained.WaitAsync(TimeSpan.FromSeconds(30), _runtime.Time, CancellationToken.None).ConfigureAwait(false);
         }
@@ -348,7 +349,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         var sessions = GetServer(backend, server).SnapshotSessions();
         foreach (var session in sessions)
         {
-            session.Kill('K');
+            session.Kill(SessionEnd.Killed);
         }
 
         return sessions.Length;
@@ -462,7 +463,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         {
             foreach (var session in server.SnapshotSessions())
             {
-                session.Kill('D');
+                session.Kill(SessionEnd.ServerDown);
             }
         }
 

@@ -4,6 +4,7 @@ using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Connections;
 using Ha.Net.Proxy.Connections.Epoll;
+using Ha.Net.Proxy.Connections.Session;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Stats;
 using Microsoft.Extensions.Logging;
@@ -178,7 +179,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     }
 
     /// <summary>Kills every live session (hard stop).</summary>
-    public int KillAll(char cause)
+    public int KillAll(SessionEnd cause)
     {
         ProxySession[] sessions;
         lock (_sessions)
@@ -237,7 +238,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         AcceptBatch();
     }
 
-    void IEpollHandler.OnWork(int operation)
+    void IEpollWork.OnWork(int operation)
     {
         var loop = _acceptLoop!;
         switch (operation)
@@ -396,13 +397,16 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
-        var session = new ProxySession(_runtime, this, backend, fd, remote, _runtime.NextLoop()!);
+        var loop = _runtime.NextLoop()!;
+        var transport = new EpollTransport(loop, fd, remote, _runtime.Pipes);
+        var session = new ProxySession(_runtime, this, backend, transport, loop);
+        transport.Bind(session);
         lock (_sessions)
         {
             _sessions.Add(session);
         }
 
-        session.Begin();
+        session.Start();
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -473,7 +477,9 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         _runtime.Metrics.ConnectionOpened(Name);
         var backend = _findBackend(_options.Backend)
             ?? throw new InvalidOperationException($"Frontend '{Name}': backend '{_options.Backend}' does not exist.");
-        var session = new ProxySession(_runtime, this, backend, client);
+        var transport = new SocketTransport(client, _runtime.BufferSize);
+        var session = new ProxySession(_runtime, this, backend, transport);
+        transport.Bind(session);
         lock (_sessions)
         {
             _sessions.Add(session);
@@ -483,6 +489,6 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         // non-blocking connect returns at once), so the accept loop is back to accepting after two
         // syscalls. A thread-pool hop here cost ~8-25 us of CPU per connection on one CPU
         // (close-phase A/B in benchmarks/proxy-e2e, 2026-11-22).
-        _ = session.RunAsync();
+        session.Start();
     }
 }

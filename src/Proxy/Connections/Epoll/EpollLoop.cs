@@ -3,14 +3,18 @@ using System.Runtime.InteropServices;
 
 namespace Ha.Net.Proxy.Connections.Epoll;
 
-/// <summary>Something that runs on an <see cref="EpollLoop"/>: readiness events of its descriptors and posted work.</summary>
-internal interface IEpollHandler
+/// <summary>Work that runs on an <see cref="EpollLoop"/> (posted with <see cref="EpollLoop.Run"/> or <see cref="EpollLoop.Post"/>).</summary>
+internal interface IEpollWork
+{
+    /// <summary>Work posted with <see cref="EpollLoop.Run"/>.</summary>
+    void OnWork(int operation);
+}
+
+/// <summary>Something whose descriptors an <see cref="EpollLoop"/> watches: their readiness events, and posted work.</summary>
+internal interface IEpollHandler : IEpollWork
 {
     /// <summary>Readiness of the descriptor registered with <paramref name="tag"/>.</summary>
     void OnEvents(int tag, uint events);
-
-    /// <summary>Work posted with <see cref="EpollLoop.Run"/>.</summary>
-    void OnWork(int operation);
 
     /// <summary>Called again after the loop served everyone else (see <see cref="EpollLoop.Again"/>).</summary>
     void OnAgain();
@@ -42,7 +46,7 @@ internal sealed unsafe class EpollLoop : IDisposable
     private readonly int _epoll;
     private readonly int _wakeFd;
     private readonly Thread _thread;
-    private readonly ConcurrentQueue<(IEpollHandler Handler, int Operation)> _work = new();
+    private readonly ConcurrentQueue<(IEpollWork Handler, int Operation)> _work = new();
     private readonly Action<Exception> _onError;
     private readonly byte* _events;
     private IEpollHandler?[] _handlers = new IEpollHandler?[64];
@@ -174,7 +178,7 @@ internal sealed unsafe class EpollLoop : IDisposable
             ((ulong)(uint)slot << 8) | (byte)tag) < 0 ? LinuxNative.Errno : 0;
 
     /// <summary>Runs <paramref name="handler"/>'s <paramref name="operation"/> on the loop: now if this is the loop thread, else soon.</summary>
-    public void Run(IEpollHandler handler, int operation)
+    public void Run(IEpollWork handler, int operation)
     {
         if (IsOnLoop)
         {
@@ -187,7 +191,7 @@ internal sealed unsafe class EpollLoop : IDisposable
     }
 
     /// <summary>Queues <paramref name="handler"/>'s <paramref name="operation"/> for the loop thread.</summary>
-    public void Post(IEpollHandler handler, int operation)
+    public void Post(IEpollWork handler, int operation)
     {
         _work.Enqueue((handler, operation));
         if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _signaled, 1) == 0)
