@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end comparison: the Ha.Net proxy vs HAProxy 2.6 (mode tcp, nbthread 1), side by side in
 # one run, through the same nginx and iperf3 backends on 127.0.0.1, plus the direct (no proxy)
-# figure as the limit. Prints each figure and the Ha.Net/HAProxy ratio.
+# figure as the limit. HAProxy runs twice: as configured ("haproxy": no splice option, so it copies
+# through user space) and with forced kernel splicing ("hapsplice": the same config plus
+# option splice-request and option splice-response in its defaults; its own ports and pidfile).
+# Prints each figure, the Ha.Net/HAProxy ratio and the Ha.Net/HAProxy-splice ratio ("vs splice",
+# the one the bulk targets are set against). After the bulk phase the Ha.Net host reports (SIGHUP)
+# how many of its bytes it spliced and its pipe pool.
 #
 #   sudo benchmarks/proxy-e2e/run.sh            # DURATION=10 ROUNDS=4 IDLE=9500 CONNS=50 PIN=1 by default
 #
@@ -16,8 +21,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$(pwd)
 DURATION=${DURATION:-10}
-# ROUNDS: keep-alive, new-connection and bulk runs alternate direct / HAProxy / Ha.Net this many times
-# and report medians, so a drift of the machine's speed hits all three alike.
+# ROUNDS: keep-alive, new-connection and bulk runs alternate direct / the three proxies this many
+# times and report medians, so a drift of the machine's speed hits all alike. Each round runs
+# direct first, then the proxies in an order rotated every round (a multiple of 3 gives each proxy
+# each place equally often).
 ROUNDS=${ROUNDS:-4}
 IDLE=${IDLE:-9500}
 CONNS=${CONNS:-50}
@@ -30,14 +37,15 @@ WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
 # Ports from a random base (the machine is shared; fixed ports collide).
 # Below the kernel's ephemeral range (32768-60999 by default): a random base inside it clashed with client ports.
 BASE=${BASE:-$((20000 + (RANDOM % 120) * 100))}
-NGINX_PORT=$BASE; HAP_HTTP=$((BASE+1)); HANET_HTTP=$((BASE+2))
-IPERF_PORT=$((BASE+10)); HAP_IPERF=$((BASE+11)); HANET_IPERF=$((BASE+12))
+NGINX_PORT=$BASE; HAP_HTTP=$((BASE+1)); HANET_HTTP=$((BASE+2)); HAPS_HTTP=$((BASE+3))
+IPERF_PORT=$((BASE+10)); HAP_IPERF=$((BASE+11)); HANET_IPERF=$((BASE+12)); HAPS_IPERF=$((BASE+13))
 PIDS=()
 cleanup() {
+  local f
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
-  [ -f "$WORK/iperf3.pid" ] && kill "$(cat "$WORK/iperf3.pid")" 2>/dev/null || true
+  for f in nginx haproxy hapsplice iperf3; do
+    [ -f "$WORK/$f.pid" ] && kill "$(cat "$WORK/$f.pid")" 2>/dev/null || true
+  done
   sleep 0.5; rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -70,30 +78,49 @@ NGX
 $GEN nginx -c "$WORK/nginx.conf" -p "$WORK/nginx"
 $GEN iperf3 -s -p $IPERF_PORT -D --logfile "$WORK/iperf3.log" -I "$WORK/iperf3.pid"
 
-echo "== proxies: HAProxy :$HAP_HTTP/:$HAP_IPERF, Ha.Net :$HANET_HTTP/:$HANET_IPERF"
-cat > "$WORK/haproxy.cfg" <<HAP
+echo "== proxies: HAProxy :$HAP_HTTP/:$HAP_IPERF, HAProxy splice :$HAPS_HTTP/:$HAPS_IPERF, Ha.Net :$HANET_HTTP/:$HANET_IPERF"
+# Splicing costs HAProxy two descriptors per pipe and it reserves them all at start (maxsock =
+# 2 maxconn + 2 maxpipes + ~14): its default maxpipes, maxconn/4, does not fit this machine's hard
+# RLIMIT_NOFILE of 20,000 with maxconn 9900, so the splice instance gets what is left (68 here),
+# at most the default. HAProxy holds a pipe only while data sits in it and copies when none is
+# free; "show info" after the bulk phase shows how many it made (PipesUsed + PipesFree).
+HAPS_MAXPIPES=${HAPS_MAXPIPES:-$(( ($(ulimit -Hn) - 2 * 9900 - 64) / 2 ))}
+[ "$HAPS_MAXPIPES" -le $((9900 / 4)) ] || HAPS_MAXPIPES=$((9900 / 4))
+[ "$HAPS_MAXPIPES" -ge 1 ] || { echo "RLIMIT_NOFILE $(ulimit -Hn) leaves no descriptors for HAProxy's splice pipes"; exit 2; }
+hap_cfg() { # name http-port iperf-port global-lines defaults-lines: one HAProxy config, pidfile
+  # $WORK/name.pid, stats socket $WORK/name.sock; the line arguments are newline-separated
+  local name=$1 http=$2 iperf=$3
+  cat <<HAP
 global
   nbthread 1
   maxconn 9900
-  pidfile $WORK/haproxy.pid
+  pidfile $WORK/$name.pid
+  stats socket $WORK/$name.sock
+$(printf '%s' "$4" | sed 's/^/  /')
 defaults
   mode tcp
   timeout connect 5s
   timeout client 5m
   timeout server 5m
   maxconn 9900
+$(printf '%s' "$5" | sed 's/^/  /')
 frontend http
-  bind 127.0.0.1:$HAP_HTTP backlog 4096
+  bind 127.0.0.1:$http backlog 4096
   default_backend nginx
 backend nginx
   server n1 127.0.0.1:$NGINX_PORT
 frontend iperf
-  bind 127.0.0.1:$HAP_IPERF
+  bind 127.0.0.1:$iperf
   default_backend iperf
 backend iperf
   server i1 127.0.0.1:$IPERF_PORT
 HAP
+}
+hap_cfg haproxy "$HAP_HTTP" "$HAP_IPERF" "" "" > "$WORK/haproxy.cfg"
+hap_cfg hapsplice "$HAPS_HTTP" "$HAPS_IPERF" "maxpipes $HAPS_MAXPIPES" "option splice-request
+option splice-response" > "$WORK/hapsplice.cfg"
 $PROXYCPU haproxy -f "$WORK/haproxy.cfg" -D
+$PROXYCPU haproxy -f "$WORK/hapsplice.cfg" -D
 # Socket completions run their (non-blocking) continuations on the epoll thread instead of
 # hopping to the thread pool: measured here at ~16 vs ~25 us of CPU per keep-alive request.
 # HANET_ENV: extra VAR=value settings for the Ha.Net process only (A/B of runtime knobs).
@@ -102,7 +129,8 @@ PIDS+=($!)
 HANET_PID=$!
 for i in $(seq 1 100); do grep -q ready "$WORK/hanet.log" 2>/dev/null && break; sleep 0.1; done
 HAP_PID=$(cat "$WORK/haproxy.pid")
-echo "   haproxy pid $HAP_PID, ha.net pid $HANET_PID ($(head -1 "$WORK/hanet.log"))"
+HAPS_PID=$(cat "$WORK/hapsplice.pid")
+echo "   haproxy pid $HAP_PID, haproxy splice pid $HAPS_PID (maxpipes $HAPS_MAXPIPES), ha.net pid $HANET_PID ($(head -1 "$WORK/hanet.log"))"
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -138,7 +166,7 @@ wrk_once() { # name port pid round extra-args...: one measured run, figures stor
   R[$name.res0.$round]=$(awk -v a="$res0" -v b="$res1" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
   R[$name.cal1.$round]=$(awk -v a="$cal1" -v b="$cal2" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
   [ "$pid" != 0 ] && R[$name.cpu_us_per_req.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
-  printf '   %-14s round %d %10s req/s  p50 %-6s ms  p99 %-6s ms  cpu/req %-6s us  CPU0/req %s us  IPIs/req: resched CPU0 %s, call CPU1 %s\n' \
+  printf '   %-16s round %d %10s req/s  p50 %-6s ms  p99 %-6s ms  cpu/req %-6s us  CPU0/req %s us  IPIs/req: resched CPU0 %s, call CPU1 %s\n' \
     "$name" "$round" "${R[$name.rps.$round]}" "${R[$name.p50.$round]}" "${R[$name.p99.$round]}" "${R[$name.cpu_us_per_req.$round]:--}" \
     "${R[$name.gen_us.$round]}" "${R[$name.res0.$round]}" "${R[$name.cal1.$round]}"
 }
@@ -150,18 +178,22 @@ median() { # name.metric: median over the rounds
   printf '%s\n' "${vals[@]}" | sort -g | awk '{v[NR]=$1} END{ if (NR%2) print v[(NR+1)/2]; else printf "%.10g\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 
-# The three targets: port of the HTTP and iperf3 listeners, and the proxy process (0: no proxy).
-declare -A HTTP=([direct]=$NGINX_PORT [haproxy]=$HAP_HTTP [hanet]=$HANET_HTTP)
-declare -A IPERF=([direct]=$IPERF_PORT [haproxy]=$HAP_IPERF [hanet]=$HANET_IPERF)
-declare -A PROC=([direct]=0 [haproxy]=$HAP_PID [hanet]=$HANET_PID)
+# The targets: port of the HTTP and iperf3 listeners, and the proxy process (0: no proxy).
+PROXIES=(haproxy hapsplice hanet)
+TARGETS=(direct "${PROXIES[@]}")
+declare -A HTTP=([direct]=$NGINX_PORT [haproxy]=$HAP_HTTP [hapsplice]=$HAPS_HTTP [hanet]=$HANET_HTTP)
+declare -A IPERF=([direct]=$IPERF_PORT [haproxy]=$HAP_IPERF [hapsplice]=$HAPS_IPERF [hanet]=$HANET_IPERF)
+declare -A PROC=([direct]=0 [haproxy]=$HAP_PID [hapsplice]=$HAPS_PID [hanet]=$HANET_PID)
 
-interleave() { # fn args...: ROUNDS rounds of "fn TARGET ROUND args..." for direct, haproxy, hanet
+interleave() { # fn args...: ROUNDS rounds of "fn TARGET ROUND args..." for direct, then the proxies
   local fn=$1; shift
-  local r t order
+  local r t i n=${#PROXIES[@]} order
   for r in $(seq 1 "$ROUNDS"); do
-    # The proxies swap places every round: a run inherits the TIME_WAIT sockets and port-search
-    # cost of the runs before it (10k connections/s for 10 s), so a fixed order favours the first.
-    order="haproxy hanet"; [ $((r % 2)) = 0 ] && order="hanet haproxy"
+    # The proxies rotate every round (round r starts at proxy (r-1) mod 3): a run inherits the
+    # TIME_WAIT sockets and port-search cost of the runs before it (10k connections/s for 10 s),
+    # so a fixed order favours the first, and no proxy always follows the same one.
+    order=""
+    for i in $(seq 0 $((n - 1))); do order+=" ${PROXIES[$(( (r - 1 + i) % n ))]}"; done
     for t in direct $order; do "$fn" "$t" "$r" "$@"; done
   done
 }
@@ -169,7 +201,7 @@ interleave() { # fn args...: ROUNDS rounds of "fn TARGET ROUND args..." for dire
 medians() { # suffix metric...: R[TARGETsuffix.metric] = the median over the rounds, for each target
   local suffix=$1; shift
   local t m
-  for t in direct haproxy hanet; do
+  for t in "${TARGETS[@]}"; do
     for m in "$@"; do R[$t$suffix.$m]=$(median "$t$suffix.$m"); done
   done
 }
@@ -181,7 +213,7 @@ wrk_target() { # target round label extra-args...
 
 wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved rounds; medians into R
   local label=$1 t; shift
-  for t in direct haproxy hanet; do wrk_warm "${HTTP[$t]}" "$@"; done
+  for t in "${TARGETS[@]}"; do wrk_warm "${HTTP[$t]}" "$@"; done
   interleave wrk_target "$label" "$@"
   medians "$label" rps p50 p99 gen_us res0 cal1 cpu_us_per_req
 }
@@ -205,12 +237,34 @@ iperf_target() { # target round streams
   iperf_once "$1_p$3" "${IPERF[$1]}" "${PROC[$1]}" "$3" "$2"
 }
 
-hanet_heap() { # pid: SIGHUP the Ha.Net host, wait (up to 10 s: two full compacting GCs over
-  # thousands of sessions take a while) for the "heap <bytes> active <n>" line it prints, echo the bytes
+hanet_hup() { # pid: SIGHUP the Ha.Net host, wait (up to 10 s: two full compacting GCs over
+  # thousands of sessions take a while) for the "heap <bytes> active <n>" line it prints last
+  # (after its "splice ..." and "pipes ..." lines)
   local lines i; lines=$(grep -c '^heap' "$WORK/hanet.log" || true)
   kill -HUP "$1"
   for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines" ] && break; sleep 0.1; done
+}
+
+hanet_heap() { # pid: hanet_hup, echo the heap bytes
+  hanet_hup "$1"
   grep '^heap' "$WORK/hanet.log" | tail -1 | awk '{print $2}' || true
+}
+
+hanet_splice() { # pid: hanet_hup, print its "splice <bytes> total <bytes>" and "pipes used/free/max" lines
+  hanet_hup "$1"
+  { grep '^splice' "$WORK/hanet.log" | tail -1 || true; grep '^pipes' "$WORK/hanet.log" | tail -1 || true; } |
+    sed 's/^/   ha.net (since start, all phases): /'
+}
+
+hap_pipes() { # name: the pipe figures of that HAProxy's "show info" (stats socket $WORK/name.sock)
+  python3 - "$WORK/$1.sock" <<'PY' || echo "(show info failed)"
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show info\n")
+out = b""
+while (chunk := s.recv(65536)): out += chunk
+info = dict(l.split(": ", 1) for l in out.decode().splitlines() if ": " in l)
+print("pipes used %s free %s max %s" % (info.get("PipesUsed"), info.get("PipesFree"), info.get("Maxpipes")))
+PY
 }
 
 idle_run() { # name port pid
@@ -252,35 +306,53 @@ for p in 1 4; do
   interleave iperf_target $p
   medians "_p$p" gbps cpu_s_per_gb
 done
+hanet_splice "$HANET_PID"
+echo "   haproxy splice: $(hap_pipes hapsplice)"
 fi
-R[haproxy.peak_rss_mb]=$(awk -v k="$(hwm "$HAP_PID")" 'BEGIN{printf "%.1f", k/1024}')
-R[hanet.peak_rss_mb]=$(awk -v k="$(hwm "$HANET_PID")" 'BEGIN{printf "%.1f", k/1024}')
-echo "== peak RSS: haproxy ${R[haproxy.peak_rss_mb]} MiB, ha.net ${R[hanet.peak_rss_mb]} MiB"
+for t in "${PROXIES[@]}"; do
+  R[$t.peak_rss_mb]=$(awk -v k="$(hwm "${PROC[$t]}")" 'BEGIN{printf "%.1f", k/1024}')
+done
+echo "== peak RSS: haproxy ${R[haproxy.peak_rss_mb]} MiB, haproxy splice ${R[hapsplice.peak_rss_mb]} MiB, ha.net ${R[hanet.peak_rss_mb]} MiB"
 if has idle; then
 echo "== $IDLE idle connections"
-idle_run haproxy $HAP_HTTP "$HAP_PID"
-idle_run hanet $HANET_HTTP "$HANET_PID"
+for t in "${PROXIES[@]}"; do idle_run "$t" "${HTTP[$t]}" "${PROC[$t]}"; done
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0==0) print "-"; else printf "%.2f", a/b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || a == "-" || b+0==0) print "-"; else printf "%.2f", a/b }'; }
+fmt='%-28s %12s %12s %14s %12s %8s %9s %s\n'
+row() { # label suffix metric target [direct]: one summary row from R[TARGETsuffix.metric], with
+  # Ha.Net/HAProxy and Ha.Net/HAProxy-splice; direct: "-" where the figure has no no-proxy value
+  local label=$1 s=$2 m=$3 target=$4 d=${5:-}
+  local hn=${R[hanet$s.$m]:-}
+  [ -n "$d" ] || d=${R[direct$s.$m]:-}
+  printf "$fmt" "$label" "$d" "${R[haproxy$s.$m]:-}" "${R[hapsplice$s.$m]:-}" "$hn" \
+    "$(ratio "$hn" "${R[haproxy$s.$m]:-}")" "$(ratio "$hn" "${R[hapsplice$s.$m]:-}")" "$target"
+}
 echo
-set +u
-echo "== summary (medians of $ROUNDS rounds for keep-alive, new connections and bulk; Ha.Net / HAProxy; direct = no proxy, the limit)"
-printf '%-28s %12s %12s %12s %8s %s\n' metric direct haproxy ha.net ratio target
-printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive req/s" "${R[direct.rps]}" "${R[haproxy.rps]}" "${R[hanet.rps]}" "$(ratio "${R[hanet.rps]}" "${R[haproxy.rps]}")" ">=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p50 (ms)" "${R[direct.p50]}" "${R[haproxy.p50]}" "${R[hanet.p50]}" "$(ratio "${R[hanet.p50]}" "${R[haproxy.p50]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "keep-alive p99 (ms)" "${R[direct.p99]}" "${R[haproxy.p99]}" "${R[hanet.p99]}" "$(ratio "${R[hanet.p99]}" "${R[haproxy.p99]}")" "<=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "cpu per request (us)" "-" "${R[haproxy.cpu_us_per_req]}" "${R[hanet.cpu_us_per_req]}" "$(ratio "${R[hanet.cpu_us_per_req]}" "${R[haproxy.cpu_us_per_req]}")" "<=1.25"
-printf '%-28s %12s %12s %12s %8s %s\n' "CPU 0 (wrk+nginx) us/req" "${R[direct.gen_us]}" "${R[haproxy.gen_us]}" "${R[hanet.gen_us]}" "$(ratio "${R[hanet.gen_us]}" "${R[haproxy.gen_us]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "resched IPIs to CPU 0 /req" "${R[direct.res0]}" "${R[haproxy.res0]}" "${R[hanet.res0]}" "$(ratio "${R[hanet.res0]}" "${R[haproxy.res0]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "wake-up IPIs to CPU 1 /req" "${R[direct.cal1]}" "${R[haproxy.cal1]}" "${R[hanet.cal1]}" "$(ratio "${R[hanet.cal1]}" "${R[haproxy.cal1]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "new conn/s" "${R[direct_close.rps]}" "${R[haproxy_close.rps]}" "${R[hanet_close.rps]}" "$(ratio "${R[hanet_close.rps]}" "${R[haproxy_close.rps]}")" ">=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "cpu per new conn (us)" "-" "${R[haproxy_close.cpu_us_per_req]}" "${R[hanet_close.cpu_us_per_req]}" "$(ratio "${R[hanet_close.cpu_us_per_req]}" "${R[haproxy_close.cpu_us_per_req]}")" ""
+echo "== summary (medians of $ROUNDS rounds for keep-alive, new connections and bulk; ratio = Ha.Net / HAProxy, vs splice = Ha.Net / HAProxy splice; direct = no proxy, the limit)"
+printf "$fmt" metric direct haproxy "HAProxy splice" ha.net ratio "vs splice" target
+if has ka; then
+row "keep-alive req/s" "" rps ">=1.0"
+row "keep-alive p50 (ms)" "" p50 ""
+row "keep-alive p99 (ms)" "" p99 "<=1.0"
+row "cpu per request (us)" "" cpu_us_per_req "<=1.0" -
+row "CPU 0 (wrk+nginx) us/req" "" gen_us ""
+row "resched IPIs to CPU 0 /req" "" res0 ""
+row "wake-up IPIs to CPU 1 /req" "" cal1 ""
+fi
+if has close; then
+row "new conn/s" _close rps ">=1.0"
+row "cpu per new conn (us)" _close cpu_us_per_req "<=1.0" -
+fi
+if has bulk; then
 for p in 1 4; do
-printf '%-28s %12s %12s %12s %8s %s\n' "bulk Gbit/s, $p stream(s)" "${R[direct_p$p.gbps]}" "${R[haproxy_p$p.gbps]}" "${R[hanet_p$p.gbps]}" "$(ratio "${R[hanet_p$p.gbps]}" "${R[haproxy_p$p.gbps]}")" ">=1.0"
-printf '%-28s %12s %12s %12s %8s %s\n' "cpu s per GB, $p stream(s)" "-" "${R[haproxy_p$p.cpu_s_per_gb]:-}" "${R[hanet_p$p.cpu_s_per_gb]:-}" "$(ratio "${R[hanet_p$p.cpu_s_per_gb]:-0}" "${R[haproxy_p$p.cpu_s_per_gb]:-0}")" ""
+row "bulk Gbit/s, $p stream(s)" "_p$p" gbps ">=1.0 vs splice"
+row "cpu s per GB, $p stream(s)" "_p$p" cpu_s_per_gb "<=1.0 vs splice" -
 done
-printf '%-28s %12s %12s %12s %8s %s\n' "peak RSS (MiB)" "-" "${R[haproxy.peak_rss_mb]}" "${R[hanet.peak_rss_mb]}" "$(ratio "${R[hanet.peak_rss_mb]}" "${R[haproxy.peak_rss_mb]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "RSS +$IDLE idle (MiB)" "-" "${R[haproxy.idle_rss_mb]}" "${R[hanet.idle_rss_mb]}" "$(ratio "${R[hanet.idle_rss_mb]}" "${R[haproxy.idle_rss_mb]}")" ""
-printf '%-28s %12s %12s %12s %8s %s\n' "managed heap per idle conn" "-" "-" "${R[hanet.heap_per_idle]} B" "" "<=4096 B"
+fi
+row "peak RSS (MiB)" "" peak_rss_mb "" -
+if has idle; then
+row "RSS +$IDLE idle (MiB)" "" idle_rss_mb "" -
+printf "$fmt" "managed heap per idle conn" - - - "${R[hanet.heap_per_idle]:-} B" - - "<=4096 B"
+fi
 echo "== load after: $(uptime)"

@@ -7,7 +7,10 @@ using Ha.Net.Proxy.Configuration;
 // ProxyHost LISTEN=SERVER[,SERVER...] [LISTEN=SERVER ...] [--balance roundrobin|leastconn] [--buffer BYTES]
 // One frontend per LISTEN=SERVERS pair, mode tcp, like:
 //   frontend fN / bind LISTEN / default_backend bN; backend bN / server sK SERVER
-// SIGHUP prints "heap <bytes> active <connections>" after a full GC (idle-memory measurement).
+// SIGHUP prints "splice <bytes spliced> total <bytes in + out>" (the FRONTEND rows, since start),
+// "pipes used <n> free <n> max <n>" (GetInfo), then "heap <bytes> active <connections>" after a
+// full GC (idle-memory measurement); the heap line comes last, so a reader that waits for it
+// finds the others already written.
 var pairs = new List<(IPEndPoint Listen, IPEndPoint[] Servers)>();
 var balance = BalanceAlgorithm.RoundRobin;
 int? buffer = null; // default: the library's ProxyOptions.BufferSize
@@ -69,6 +72,10 @@ using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Can
 using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
 {
     c.Cancel = true;
+    var frontends = proxy.GetStats().Where(r => r.ServiceName == "FRONTEND").ToList();
+    Console.WriteLine($"splice {frontends.Sum(r => r.BytesSpliced)} total {frontends.Sum(r => r.BytesIn + r.BytesOut)}");
+    var info = proxy.GetInfo();
+    Console.WriteLine($"pipes used {info.PipesUsed} free {info.PipesFree} max {info.MaxPipes}");
     Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()}");
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     GC.WaitForPendingFinalizers();
