@@ -16,16 +16,19 @@ public class AcceptProxyTests
     /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
     protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
 
+    /// <summary>Every frontend's and backend's splice modes; null = the library's default (splice-auto).</summary>
+    protected virtual SpliceModes? Splice => null;
+
     private async Task<TcpProxy> StartAsync(TestServer server, ListLoggerProvider logs, ProxyProtocolVersion sendProxy = ProxyProtocolVersion.None, TimeSpan? clientTimeout = null, bool dontLogNull = false)
     {
         var proxy = new TcpProxy(
-            new ProxyOptions
+            ProxyHarness.WithSplice(new ProxyOptions
             {
                 Frontends = [new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be", AcceptProxy = true, ClientTimeout = clientTimeout, DontLogNull = dontLogNull }],
                 Backends = [new BackendOptions { Name = "be", Servers = [new ServerOptions { Name = "s1", Address = server.EndPoint, SendProxy = sendProxy }] }],
                 HardStopAfter = TimeSpan.FromSeconds(5),
                 IoEngine = Engine,
-            },
+            }, Splice),
             logs);
         await proxy.StartAsync();
         return proxy;
@@ -201,4 +204,17 @@ public class AcceptProxyTests
 public sealed class AcceptProxySocketsEngineTests : AcceptProxyTests
 {
     protected override ProxyIoEngine Engine => ProxyIoEngine.Sockets;
+}
+
+/// <summary>The same tests on the epoll engine copying every byte (no splice).</summary>
+public sealed class AcceptProxyEpollCopyTests : AcceptProxyTests
+{
+    protected override SpliceModes? Splice => SpliceModes.None;
+}
+
+/// <summary>The same tests on the epoll engine splicing both directions from the first byte
+/// (<c>option splice-request</c> and <c>splice-response</c>).</summary>
+public sealed class AcceptProxyEpollSpliceTests : AcceptProxyTests
+{
+    protected override SpliceModes? Splice => SpliceModes.Request | SpliceModes.Response;
 }

@@ -12,12 +12,15 @@ public class DataPathTests
     /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
     protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
 
+    /// <summary>Every frontend's and backend's splice modes; null = the library's default (splice-auto).</summary>
+    protected virtual SpliceModes? Splice => null;
+
     private Task<ProxyHarness> StartAsync(
         IEnumerable<ServerOptions> servers,
         Func<BackendOptions, BackendOptions>? backend = null,
         Func<FrontendOptions, FrontendOptions>? frontend = null,
         Func<ProxyOptions, ProxyOptions>? proxy = null)
-        => ProxyHarness.StartAsync(servers, backend, frontend, p => (proxy?.Invoke(p) ?? p) with { IoEngine = Engine });
+        => ProxyHarness.StartAsync(servers, backend, frontend, p => WithSplice((proxy?.Invoke(p) ?? p) with { IoEngine = Engine }, Splice));
 
     /// <summary>Reads until the peer's FIN; the number of bytes read.</summary>
     private static async Task<long> CountUntilFinAsync(Socket socket, CancellationToken ct)
@@ -229,4 +232,17 @@ public class DataPathTests
 public sealed class DataPathSocketsEngineTests : DataPathTests
 {
     protected override ProxyIoEngine Engine => ProxyIoEngine.Sockets;
+}
+
+/// <summary>The same tests on the epoll engine copying every byte (no splice).</summary>
+public sealed class DataPathEpollCopyTests : DataPathTests
+{
+    protected override SpliceModes? Splice => SpliceModes.None;
+}
+
+/// <summary>The same tests on the epoll engine splicing both directions from the first byte
+/// (<c>option splice-request</c> and <c>splice-response</c>).</summary>
+public sealed class DataPathEpollSpliceTests : DataPathTests
+{
+    protected override SpliceModes? Splice => SpliceModes.Request | SpliceModes.Response;
 }

@@ -14,12 +14,15 @@ public class LifecycleTests
     /// <summary>The engine these tests drive; a subclass runs them all again on the other one.</summary>
     protected virtual ProxyIoEngine Engine => ProxyIoEngine.Auto;
 
+    /// <summary>Every frontend's and backend's splice modes; null = the library's default (splice-auto).</summary>
+    protected virtual SpliceModes? Splice => null;
+
     private Task<ProxyHarness> StartAsync(
         IEnumerable<ServerOptions> servers,
         Func<BackendOptions, BackendOptions>? backend = null,
         Func<FrontendOptions, FrontendOptions>? frontend = null,
         Func<ProxyOptions, ProxyOptions>? proxy = null)
-        => ProxyHarness.StartAsync(servers, backend, frontend, p => (proxy?.Invoke(p) ?? p) with { IoEngine = Engine });
+        => ProxyHarness.StartAsync(servers, backend, frontend, p => WithSplice((proxy?.Invoke(p) ?? p) with { IoEngine = Engine }, Splice));
 
     [Fact]
     public async Task SlowlorisClient_IsCutByClientTimeout()
@@ -170,7 +173,7 @@ public class LifecycleTests
             HardStopAfter = TimeSpan.FromSeconds(5),
             IoEngine = Engine,
         };
-        await proxy.Proxy.ApplyAsync(reloaded);
+        await proxy.Proxy.ApplyAsync(WithSplice(reloaded, Splice));
 
         Assert.Equal(endPoint, proxy.EndPoint);
         Assert.Equal(1, proxy.Row("be", "a").TotalSessions);
@@ -318,4 +321,17 @@ public class LifecycleTests
 public sealed class LifecycleSocketsEngineTests : LifecycleTests
 {
     protected override ProxyIoEngine Engine => ProxyIoEngine.Sockets;
+}
+
+/// <summary>The same tests on the epoll engine copying every byte (no splice).</summary>
+public sealed class LifecycleEpollCopyTests : LifecycleTests
+{
+    protected override SpliceModes? Splice => SpliceModes.None;
+}
+
+/// <summary>The same tests on the epoll engine splicing both directions from the first byte
+/// (<c>option splice-request</c> and <c>splice-response</c>).</summary>
+public sealed class LifecycleEpollSpliceTests : LifecycleTests
+{
+    protected override SpliceModes? Splice => SpliceModes.Request | SpliceModes.Response;
 }

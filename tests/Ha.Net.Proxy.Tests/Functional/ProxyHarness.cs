@@ -36,6 +36,13 @@ internal sealed class ProxyHarness : IAsyncDisposable
         return new ProxyHarness(tcp);
     }
 
+    /// <summary>Sets every frontend's and backend's splice modes (null: leave the defaults).</summary>
+    public static ProxyOptions WithSplice(ProxyOptions options, SpliceModes? splice) => splice is not { } modes ? options : options with
+    {
+        Frontends = [.. options.Frontends.Select(f => f with { Splice = modes })],
+        Backends = [.. options.Backends.Select(b => b with { Splice = modes })],
+    };
+
     public static ServerOptions Server(string name, TestServer server, int weight = 1) =>
         new() { Name = name, Address = server.EndPoint, Weight = weight };
 
