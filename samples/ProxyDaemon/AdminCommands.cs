@@ -228,6 +228,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
     private string ShowInfo()
     {
         var stats = proxy.GetStats();
+        var info = proxy.GetInfo();
         var uptime = DateTimeOffset.UtcNow - started;
         var current = stats.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.CurrentSessions);
         var total = stats.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.TotalSessions);
@@ -240,6 +241,9 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         sb.Append(CultureInfo.InvariantCulture, $"Maxconn: {Config.Options.MaxConnections}\n");
         sb.Append(CultureInfo.InvariantCulture, $"CurrConns: {current}\n");
         sb.Append(CultureInfo.InvariantCulture, $"CumConns: {total}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Maxpipes: {info.MaxPipes}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"PipesUsed: {info.PipesUsed}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"PipesFree: {info.PipesFree}\n");
         sb.Append(CultureInfo.InvariantCulture, $"Nbthread: {Environment.ProcessorCount}\n");
         sb.Append('\n');
         return sb.ToString();

@@ -125,6 +125,34 @@ public sealed class CheckModeTests
     }
 
     [Fact]
+    public async Task Check_SpliceKeywords_AreReadWithoutWarnings_AndABadPipesizeIsRefusedAtItsLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            const string Rest =
+                "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n    no option splice-auto\n" +
+                "frontend smtp\n    bind 127.0.0.1:2525\n    option splice-request\n    default_backend mx\n" +
+                "backend mx\n    option splice-response\n    server mx1 127.0.0.1:2526\n";
+            await File.WriteAllTextAsync(cfg, "global\n    maxpipes 64\n    tune.pipesize 131072\n    nosplice\n" + Rest);
+            var (good, goodOut, goodErr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
+            Assert.True(good == 0, goodErr);
+            Assert.Contains("Configuration file is valid", goodOut, StringComparison.Ordinal);
+            Assert.DoesNotContain("WARNING", goodErr, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(cfg, "global\n    maxpipes 64\n    tune.pipesize 64kb\n" + Rest);
+            var (code, _, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
+            Assert.Equal(1, code);
+            Assert.Contains($"{cfg}:3: error: 'tune.pipesize' must be a size in bytes", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NoConfig_IsAnError()
     {
         var (code, _, stderr) = await ProxyDaemon.RunToEndAsync();
@@ -243,13 +271,28 @@ public sealed class DaemonTests
 
         Assert.Equal("No such server.\n\n", await setup.SocketCommandAsync("set server emailservice/nope state drain"));
         Assert.Equal("No such backend.\n\n", await setup.SocketCommandAsync("disable server nope/dc1server01"));
-        Assert.Contains("Pid: " + setup.Daemon.Id, await setup.SocketCommandAsync("show info"), StringComparison.Ordinal);
+        var info = await setup.SocketCommandAsync("show info");
+        Assert.Contains("Pid: " + setup.Daemon.Id, info, StringComparison.Ordinal);
+
+        // HAProxy's place for the pipe lines: after CumConns. Seed 000's maxconn 4000 and no maxpipes: a quarter, as HAProxy sizes it.
+        Assert.Matches(@"\nCurrConns: \d+\nCumConns: \d+\nMaxpipes: 1000\nPipesUsed: \d+\nPipesFree: \d+\nNbthread: \d+\n\n$", info);
         Assert.Contains("set server <bk>/<srv> state", await setup.SocketCommandAsync("help"), StringComparison.Ordinal);
 
         // The TCP socket without 'level' is operator, as HAProxy: reads yes, changes no.
         Assert.StartsWith("# pxname,svname,", await setup.SocketCommandAsync("show stat", operatorSocket: true), StringComparison.Ordinal);
         Assert.Equal("Permission denied\n\n", await setup.SocketCommandAsync("disable server emailservice/dc1server02", operatorSocket: true));
         Assert.Equal("UP", await setup.StatusAsync("dc1server02"));
+    }
+
+    [Fact]
+    public async Task ShowInfo_ReportsTheConfiguredMaxpipes()
+    {
+        await using var setup = await Seed000Setup.StartAsync(editConfig: c => c.Replace("    maxconn 4000\n", "    maxconn 4000\n    maxpipes 64\n    tune.pipesize 128k\n", StringComparison.Ordinal));
+
+        var info = await setup.SocketCommandAsync("show info");
+
+        Assert.Matches(@"\nCumConns: \d+\nMaxpipes: 64\nPipesUsed: \d+\nPipesFree: \d+\n", info);
+        Assert.DoesNotContain("maxpipes", setup.Daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

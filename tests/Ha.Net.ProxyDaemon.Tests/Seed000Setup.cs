@@ -92,7 +92,10 @@ internal sealed class Seed000Setup : IAsyncDisposable
 
         """;
 
-    public static async Task<Seed000Setup> StartAsync(string statsBindExtra = "", Action<string>? prepare = null)
+    /// <param name="statsBindExtra">Appended to the stats page's bind line (<c>{dir}</c> = the setup's directory).</param>
+    /// <param name="prepare">Run on the setup's directory before the daemon starts.</param>
+    /// <param name="editConfig">Rewrites the configuration text before it is written.</param>
+    public static async Task<Seed000Setup> StartAsync(string statsBindExtra = "", Action<string>? prepare = null, Func<string, string>? editConfig = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "hanet-proxyd-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(directory);
@@ -103,8 +106,8 @@ internal sealed class Seed000Setup : IAsyncDisposable
             setup.SmtpPort = SparePort.Next();
             setup.StatsPort = SparePort.Next();
             setup.OperatorPort = SparePort.Next();
-            await File.WriteAllTextAsync(setup.ConfigPath,
-                Config(setup.SocketPath, setup.StatsPort, setup.SmtpPort, setup.Server1.EndPoint.Port, setup.Server2.EndPoint.Port, statsBindExtra.Replace("{dir}", directory, StringComparison.Ordinal), setup.OperatorPort));
+            var config = Config(setup.SocketPath, setup.StatsPort, setup.SmtpPort, setup.Server1.EndPoint.Port, setup.Server2.EndPoint.Port, statsBindExtra.Replace("{dir}", directory, StringComparison.Ordinal), setup.OperatorPort);
+            await File.WriteAllTextAsync(setup.ConfigPath, editConfig is null ? config : editConfig(config));
             setup.Daemon = await ProxyDaemon.StartAsync("-f", setup.ConfigPath);
             await setup.WaitForStatusAsync("dc1server01", "UP");
             await setup.WaitForStatusAsync("dc1server02", "UP");

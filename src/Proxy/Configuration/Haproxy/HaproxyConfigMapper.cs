@@ -139,6 +139,7 @@ public static class HaproxyConfigMapper
                 ServerTimeout = Infinite0(p.Timeouts.Server),
                 ServerFinTimeout = Infinite0(p.Timeouts.ServerFin),
                 TunnelTimeout = Infinite0(p.Timeouts.Tunnel),
+                Splice = Splice(p, config.Global),
             });
         }
 
@@ -200,8 +201,15 @@ public static class HaproxyConfigMapper
                         DontLogNull = p.DontLogNull,
                         AcceptProxy = bind.AcceptProxy,
                         RateLimitSessions = p.RateLimitSessions,
+                        Splice = Splice(p, config.Global),
                     });
                 }
+            }
+
+            if (config.Backends.FirstOrDefault(b => b.Name == backend && !b.Disabled) is { } target && target != p && !config.Global.NoSplice)
+            {
+                WarnSpliceAutoKept(p, section, target, $"backend '{target.Name}'", Warn);
+                WarnSpliceAutoKept(target, $"backend '{target.Name}'", p, section, Warn);
             }
 
             if (index > 1)
@@ -218,6 +226,8 @@ public static class HaproxyConfigMapper
         var options = new ProxyOptions
         {
             MaxConnections = config.Global.MaxConn ?? 0,
+            MaxPipes = config.Global.MaxPipes ?? 0,
+            PipeSize = config.Global.PipeSize ?? 0,
             Frontends = frontends,
             Backends = backends,
         };
@@ -230,6 +240,30 @@ public static class HaproxyConfigMapper
         }
 
         return new HaproxyMapping(options, diagnostics, probes);
+    }
+
+    /// <summary>
+    /// <c>option splice-auto|splice-request|splice-response</c> as <see cref="SpliceModes"/>; global <c>nosplice</c>
+    /// turns every mode off. The runtime combines a frontend's modes with its backend's, as HAProxy does.
+    /// </summary>
+    private static SpliceModes Splice(HaproxyProxy p, HaproxyGlobal global) =>
+        global.NoSplice ? SpliceModes.None
+        : (p.SpliceAuto ? SpliceModes.Auto : SpliceModes.None)
+          | (p.SpliceRequest ? SpliceModes.Request : SpliceModes.None)
+          | (p.SpliceResponse ? SpliceModes.Response : SpliceModes.None);
+
+    /// <summary>
+    /// A side that clears splice-auto while the other side keeps Ha.Net's default (on, with no line of its own)
+    /// still splices: either side enables a mode. HAProxy's default is off, so there the clear was enough.
+    /// </summary>
+    private static void WarnSpliceAutoKept(HaproxyProxy cleared, string clearedName, HaproxyProxy other, string otherName, Action<HaproxySourceLine, string, string> warn)
+    {
+        if (!cleared.SpliceAuto && other.SpliceAuto && !other.DirectiveLines.ContainsKey("option splice-auto"))
+        {
+            warn(Line(cleared, "option splice-auto"), "option splice-auto",
+                $"{clearedName}: 'no option splice-auto' does not stop splice-auto between {clearedName} and {otherName}: {otherName} keeps Ha.Net's default " +
+                "(splice a direction once it streams) and either side enables a mode; write 'no option splice-auto' there or in defaults too, or 'nosplice' in global");
+        }
     }
 
     /// <summary>HAProxy reads a zero timeout as "no timeout".</summary>

@@ -117,6 +117,18 @@ public sealed class HaproxyGlobal : HaproxyBlock
 
     /// <summary><c>node</c>, or <see langword="null"/>.</summary>
     public string? Node { get; internal set; }
+
+    // The three below are internal only because the package's public surface is pinned
+    // (tests/Ha.Net.PublicApi.Tests/api); the mapper carries them to ProxyOptions.
+
+    /// <summary><c>maxpipes</c>: the most splice pipes at once, or <see langword="null"/> (0 or absent = automatic).</summary>
+    internal int? MaxPipes { get; set; }
+
+    /// <summary><c>tune.pipesize</c> in bytes (size suffixes applied), or <see langword="null"/> (the kernel's default).</summary>
+    internal int? PipeSize { get; set; }
+
+    /// <summary><c>nosplice</c>: no kernel splicing anywhere, whatever the proxies' <c>option splice-*</c>.</summary>
+    internal bool NoSplice { get; set; }
 }
 
 /// <summary>The kind of a proxy section.</summary>
@@ -537,13 +549,18 @@ public sealed class HaproxyProxy : HaproxyBlock
     /// <summary><c>option tcpka</c> or <c>srvtcpka</c>.</summary>
     public bool ServerTcpKeepAlive { get; internal set; }
 
-    /// <summary><c>option splice-auto</c>.</summary>
-    public bool SpliceAuto { get; internal set; }
+    /// <summary>
+    /// <c>option splice-auto</c>: <see langword="true"/> unless <c>no option splice-auto</c> clears it (in the
+    /// section or in its <c>defaults</c>). Unlike HAProxy, whose default is off, Ha.Net splices a direction once
+    /// it streams unless told not to, so a section that never mentions it reads <see langword="true"/>.
+    /// Global <c>nosplice</c> overrides it when mapped.
+    /// </summary>
+    public bool SpliceAuto { get; internal set; } = true;
 
-    /// <summary><c>option splice-request</c>.</summary>
+    /// <summary><c>option splice-request</c> (cleared by <c>no option splice-request</c>).</summary>
     public bool SpliceRequest { get; internal set; }
 
-    /// <summary><c>option splice-response</c>.</summary>
+    /// <summary><c>option splice-response</c> (cleared by <c>no option splice-response</c>).</summary>
     public bool SpliceResponse { get; internal set; }
 
     /// <summary><c>option smtpchk</c>, or <see langword="null"/>.</summary>

@@ -1,14 +1,16 @@
+using System.Globalization;
+
 namespace Ha.Net.Proxy.Configuration.Haproxy;
 
 internal sealed partial class HaproxyParser
 {
     private static readonly HashSet<string> GlobalIgnored = new(StringComparer.Ordinal)
     {
-        "quiet", "debug", "uid", "gid", "nbproc", "ulimit-n", "hard-stop-after", "maxconnrate", "maxsessrate", "maxpipes",
+        "quiet", "debug", "uid", "gid", "nbproc", "ulimit-n", "hard-stop-after", "maxconnrate", "maxsessrate",
         "log-send-hostname", "log-tag", "master-worker", "ssl-default-server-ciphers", "ssl-default-server-options",
         "ssl-default-bind-ciphersuites", "ssl-default-server-ciphersuites", "ssl-server-verify", "ssl-dh-param-file",
         "tune.ssl.default-dh-param", "ca-base", "description", "external-check", "setenv", "presetenv", "unsetenv",
-        "resetenv", "cpu-map", "noepoll", "nopoll", "nosplice", "zero-warning", "insecure-fork-wanted", "lua-load",
+        "resetenv", "cpu-map", "noepoll", "nopoll", "zero-warning", "insecure-fork-wanted", "lua-load",
         "server-state-file", "server-state-base", "localpeer", "expose-experimental-directives", "h1-case-adjust",
         "busy-polling", "set-dumpable", "strict-limits", "grace", "stats", "mworker-max-reloads", "pp2-never-send-local",
     };
@@ -18,9 +20,39 @@ internal sealed partial class HaproxyParser
         var g = _config.Global;
         var kw = st.Keyword;
         var key = kw == "stats" && st.ArgCount > 0 ? $"stats {st.Arg(0)}" : kw;
+        var previousLine = g.DirectiveLines.TryGetValue(key, out var previous) ? previous : (HaproxySourceLine?)null;
         g.SetLine(key, st.Location);
         switch (kw)
         {
+            case "maxpipes":
+                if (NeedArgs(st, 1, "a number") && NoExtraArgs(st, 1) && TryInt(st.Location, kw, st.Arg(0), 0, int.MaxValue, out var maxpipes))
+                {
+                    if (g.MaxPipes is > 0 && previousLine is { } first)
+                    {
+                        // HAProxy: "'maxpipes' already specified. Continuing." and the first value stays.
+                        g.SetLine(key, first);
+                        Warn(st.Location, kw, $"'maxpipes' is already set at {first}; this line is ignored, as HAProxy does");
+                        break;
+                    }
+
+                    g.MaxPipes = maxpipes;
+                }
+
+                break;
+            case "tune.pipesize":
+                if (NeedArgs(st, 1, "a size in bytes") && NoExtraArgs(st, 1) && TryPipeSize(st.Location, st.Arg(0), out var pipeSize))
+                {
+                    g.PipeSize = pipeSize;
+                }
+
+                break;
+            case "nosplice":
+                if (NoExtraArgs(st, 0))
+                {
+                    g.NoSplice = true;
+                }
+
+                break;
             case "maxconn":
                 if (NeedArgs(st, 1, "a number") && TryInt(st.Location, kw, st.Arg(0), 1, int.MaxValue, out var maxconn))
                 {
@@ -100,6 +132,70 @@ internal sealed partial class HaproxyParser
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// <c>tune.pipesize &lt;size&gt;</c>: digits with an optional <c>k</c>, <c>m</c> or <c>g</c> suffix (powers of 1024),
+    /// as HAProxy 3.1 and later read it (HAProxy 2.6 ignored a suffix: "64k" was 64 bytes, so a suffix warns).
+    /// 0 keeps the kernel's default; below one page the kernel rounds up to a page, so Ha.Net reads 4096;
+    /// above 64 MiB (the runtime's limit) it is an error.
+    /// </summary>
+    private bool TryPipeSize(HaproxySourceLine at, string text, out int value)
+    {
+        const string directive = "tune.pipesize";
+        const long Max = 64L * 1024 * 1024;
+        value = 0;
+        var digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+
+        long multiplier = text.Length - digits == 1 ? char.ToLowerInvariant(text[digits]) switch
+        {
+            'k' => 1L << 10,
+            'm' => 1L << 20,
+            'g' => 1L << 30,
+            _ => 0,
+        } : text.Length == digits ? 1 : 0;
+        if (digits == 0 || multiplier == 0
+            || !long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            Error(at, directive, $"'{directive}' must be a size in bytes (a number with an optional k, m or g suffix), got '{text}'");
+            return false;
+        }
+
+        if (number > Max || number * multiplier > Max)
+        {
+            Error(at, directive, $"'{directive}' must be at most 67108864 bytes (64m) in Ha.Net, got '{text}'");
+            return false;
+        }
+
+        if (multiplier > 1)
+        {
+            Warn(at, directive, $"'{directive} {text}' is read as {number * multiplier} bytes, as HAProxy 3.1 and later read it; HAProxy 2.6 ignores the suffix and reads {number} bytes");
+        }
+
+        value = (int)(number * multiplier);
+        if (value is > 0 and < 4096)
+        {
+            Warn(at, directive, $"'{directive} {text}': the kernel rounds a pipe up to one page, so Ha.Net uses 4096 bytes");
+            value = 4096;
+        }
+
+        return true;
+    }
+
+    /// <summary>HAProxy refuses a global keyword followed by more arguments than it takes.</summary>
+    private bool NoExtraArgs(Statement st, int count)
+    {
+        if (st.ArgCount <= count)
+        {
+            return true;
+        }
+
+        Error(st.Location, st.Keyword, $"'{st.Keyword}' cannot handle unexpected argument '{st.Arg(count)}'");
+        return false;
     }
 
     private HaproxyLogTarget? ParseLog(Statement st, bool allowGlobal)

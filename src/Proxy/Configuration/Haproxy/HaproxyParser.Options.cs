@@ -242,14 +242,20 @@ internal sealed partial class HaproxyParser
             case "srvtcpka":
                 p.ServerTcpKeepAlive = on;
                 break;
-            case "splice-auto":
-                p.SpliceAuto = on;
-                break;
-            case "splice-request":
-                p.SpliceRequest = on;
-                break;
-            case "splice-response":
-                p.SpliceResponse = on;
+            case "splice-auto" or "splice-request" or "splice-response":
+                if (st.ArgCount > at + 1)
+                {
+                    // HAProxy: "'option splice-auto' cannot handle unexpected argument" (fatal).
+                    Error(st.Location, key, $"{section}: '{key}' cannot handle unexpected argument '{st.Arg(at + 1)}'");
+                    break;
+                }
+
+                _ = name switch
+                {
+                    "splice-auto" => p.SpliceAuto = on,
+                    "splice-request" => p.SpliceRequest = on,
+                    _ => p.SpliceResponse = on,
+                };
                 break;
             case "smtpchk":
                 if (!on)

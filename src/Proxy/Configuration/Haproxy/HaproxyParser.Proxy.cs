@@ -44,7 +44,7 @@ internal sealed partial class HaproxyParser
             .Concat(["chroot", "pidfile", "user", "group", "daemon", "nbthread", "nbproc", "ssl-default-bind-ciphers",
                 "ssl-default-bind-options", "ssl-default-server-ciphers", "ssl-default-server-options", "spread-checks", "node",
                 "crt-base", "ca-base", "quiet", "debug", "uid", "gid", "ulimit-n", "master-worker", "tune.ssl.default-dh-param",
-                "log-send-hostname", "hard-stop-after"]),
+                "log-send-hostname", "hard-stop-after", "maxpipes", "nosplice", "tune.pipesize"]),
         StringComparer.Ordinal);
 
     private static readonly HashSet<string> L4Fetches = new(StringComparer.Ordinal) { "src", "dst", "src_port", "dst_port", "always_true", "always_false" };

@@ -327,5 +327,164 @@ public sealed class HaproxyMapperTests
         Assert.Equal("PING\r\n", (await redis.WaitForConnectionsAsync()).Single().Received);
     }
 
+    // ------------------------------------------------------------------ splicing
+
+    [Fact]
+    public void NoSpliceSettings_KeepHaNetsDefaults_AutoAndAutomaticPipes()
+    {
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(Base));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Empty(mapping.Warnings);
+        var o = mapping.Options!;
+        Assert.Equal((0, 0), (o.MaxPipes, o.PipeSize));
+        Assert.Equal(SpliceModes.Auto, Assert.Single(o.Frontends).Splice);
+        Assert.Equal(SpliceModes.Auto, Assert.Single(o.Backends).Splice);
+    }
+
+    [Fact]
+    public void SpliceOptions_MapToEachSidesSpliceModes()
+    {
+        var text = Base.Replace("    default_backend be\n", "    default_backend be\n    option splice-request\n", StringComparison.Ordinal)
+            + "    option splice-response\n";
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Empty(mapping.Warnings);
+        Assert.Equal(SpliceModes.Auto | SpliceModes.Request, Assert.Single(mapping.Options!.Frontends).Splice);
+        Assert.Equal(SpliceModes.Auto | SpliceModes.Response, Assert.Single(mapping.Options.Backends).Splice);
+    }
+
+    [Fact]
+    public void SpliceOptionsInDefaults_AreInherited_AndNoOptionInASectionCancelsThem()
+    {
+        var text = Base.Replace("    mode tcp\n", "    mode tcp\n    option splice-request\n    option splice-response\n    no option splice-auto\n", StringComparison.Ordinal)
+            .Replace("    default_backend be\n", "    default_backend be\n    no option splice-request\n", StringComparison.Ordinal)
+            + "    option splice-auto\n    no option splice-response\n";
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal(SpliceModes.Response, Assert.Single(mapping.Options!.Frontends).Splice);
+        Assert.Equal(SpliceModes.Auto | SpliceModes.Request, Assert.Single(mapping.Options.Backends).Splice);
+
+        // The frontend's own 'no option splice-auto' came from defaults, and the backend sets auto itself: nothing to warn.
+        Assert.Empty(mapping.Warnings);
+    }
+
+    [Fact]
+    public void NoOptionSpliceAuto_InDefaults_TurnsAutoOffOnBothSides()
+    {
+        var text = Base.Replace("    mode tcp\n", "    mode tcp\n    no option splice-auto\n", StringComparison.Ordinal);
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Empty(mapping.Warnings);
+        Assert.Equal(SpliceModes.None, Assert.Single(mapping.Options!.Frontends).Splice);
+        Assert.Equal(SpliceModes.None, Assert.Single(mapping.Options.Backends).Splice);
+    }
+
+    [Theory]
+    [InlineData("", "    no option splice-auto\n", 13, "backend 'be': 'no option splice-auto' does not stop splice-auto between backend 'be' and frontend 'fe'")]
+    [InlineData("    no option splice-auto\n", "", 11, "frontend 'fe': 'no option splice-auto' does not stop splice-auto between frontend 'fe' and backend 'be'")]
+    public void NoOptionSpliceAuto_OnOneSideOnly_WarnsThatTheOtherSideKeepsHaNetsDefault(string frontendLine, string backendLine, int line, string expected)
+    {
+        var text = Base.Replace("    default_backend be\n", "    default_backend be\n" + frontendLine, StringComparison.Ordinal) + backendLine;
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        var warning = Assert.Single(mapping.Warnings);
+        Assert.Equal(("option splice-auto", line), (warning.Directive, warning.Location.Line));
+        Assert.Contains(expected, warning.Message, StringComparison.Ordinal);
+        Assert.Contains("keeps Ha.Net's default", warning.Message, StringComparison.Ordinal);
+
+        // Mapped as written: the cleared side has no mode, the other keeps auto, so their connections still splice-auto.
+        var (fe, be) = (Assert.Single(mapping.Options!.Frontends).Splice, Assert.Single(mapping.Options.Backends).Splice);
+        Assert.Equal(frontendLine.Length > 0 ? (SpliceModes.None, SpliceModes.Auto) : (SpliceModes.Auto, SpliceModes.None), (fe, be));
+    }
+
+    [Fact]
+    public void NoOptionSpliceAuto_OnOneSide_WhileTheOtherSetsItExplicitly_DoesNotWarn()
+    {
+        var text = Base.Replace("    default_backend be\n", "    default_backend be\n    option splice-auto\n", StringComparison.Ordinal) + "    no option splice-auto\n";
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Empty(mapping.Warnings);
+        Assert.Equal(SpliceModes.Auto, Assert.Single(mapping.Options!.Frontends).Splice);
+        Assert.Equal(SpliceModes.None, Assert.Single(mapping.Options.Backends).Splice);
+    }
+
+    [Fact]
+    public void ListenSection_SetsTheSpliceOfItsFrontendsAndOfItsBackend()
+    {
+        var config = Read("""
+            defaults
+                timeout connect 2s
+                option splice-request
+            listen both
+                bind 127.0.0.1:3000,127.0.0.2:3000
+                no option splice-auto
+                option splice-response
+                server s 127.0.0.1:3001
+            """);
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(config);
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        const SpliceModes expected = SpliceModes.Request | SpliceModes.Response;
+        Assert.Equal([expected, expected], mapping.Options!.Frontends.Select(f => f.Splice));
+        Assert.Equal(expected, Assert.Single(mapping.Options.Backends).Splice);
+        Assert.DoesNotContain(mapping.Warnings, w => w.Directive == "option splice-auto");
+    }
+
+    [Fact]
+    public void Nosplice_TurnsSplicingOffForEveryFrontendAndBackend()
+    {
+        var text = Base.Replace("    maxconn 100\n", "    maxconn 100\n    nosplice\n", StringComparison.Ordinal)
+            .Replace("    mode tcp\n", "    mode tcp\n    option splice-request\n", StringComparison.Ordinal)
+            .Replace("    default_backend be\n", "    default_backend be\n    no option splice-auto\n", StringComparison.Ordinal)
+            + "    option splice-response\n"
+            + "listen both\n    bind 127.0.0.1:3000\n    option splice-auto\n    server s 127.0.0.1:3001\n";
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal(2, mapping.Options!.Frontends.Count);
+        Assert.Equal(2, mapping.Options.Backends.Count);
+        Assert.All(mapping.Options.Frontends, f => Assert.Equal(SpliceModes.None, f.Splice));
+        Assert.All(mapping.Options.Backends, b => Assert.Equal(SpliceModes.None, b.Splice));
+        Assert.DoesNotContain(mapping.Warnings, w => w.Directive == "option splice-auto");
+    }
+
+    [Fact]
+    public void MaxpipesAndPipesize_MapToProxyOptions_TheRuntimeAccepts()
+    {
+        var text = Base.Replace("    maxconn 100\n", "    maxconn 100\n    maxpipes 40\n    tune.pipesize 256k\n", StringComparison.Ordinal);
+
+        var mapping = HaproxyConfigMapper.ToProxyOptions(Read(text));
+
+        Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+        Assert.Equal((40, 262144), (mapping.Options!.MaxPipes, mapping.Options.PipeSize));
+        Assert.Empty(ProxyOptionsValidator.Validate(mapping.Options));
+    }
+
+    [Fact]
+    public void SmallestAndLargestPipesize_AreValidRuntimeOptions()
+    {
+        foreach (var (text, bytes) in new[] { ("1", 4096), ("64m", 64 * 1024 * 1024), ("0", 0) })
+        {
+            var mapping = HaproxyConfigMapper.ToProxyOptions(Read(Base.Replace("    maxconn 100\n", $"    maxconn 100\n    tune.pipesize {text}\n    maxpipes 0\n", StringComparison.Ordinal)));
+
+            Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
+            Assert.Equal((bytes, 0), (mapping.Options!.PipeSize, mapping.Options.MaxPipes));
+            Assert.Empty(ProxyOptionsValidator.Validate(mapping.Options));
+        }
+    }
+
     private const string Base = HaproxyTestData.MinimalConfig;
 }

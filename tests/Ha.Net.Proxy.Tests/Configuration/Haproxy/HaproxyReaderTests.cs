@@ -323,6 +323,164 @@ public sealed class HaproxyReaderTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    // ------------------------------------------------------------------ splicing
+
+    [Fact]
+    public void SpliceOptions_NeverWritten_ReadAsHaNetsDefault_AutoOnly_AndNoPipeSettings()
+    {
+        var result = Parse(Base);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Empty(result.Warnings);
+        Assert.All(result.Config!.Proxies, p => Assert.Equal((true, false, false), (p.SpliceAuto, p.SpliceRequest, p.SpliceResponse)));
+        var g = result.Config.Global;
+        Assert.Equal(((int?)null, (int?)null, false), (g.MaxPipes, g.PipeSize, g.NoSplice));
+    }
+
+    [Fact]
+    public void SpliceOptions_AreReadInDefaultsFrontendBackendAndListen_Inherited_AndNoOptionClearsThem()
+    {
+        var c = Valid("""
+            defaults
+                mode tcp
+                timeout connect 5s
+                option splice-request
+                no option splice-auto
+            frontend fe
+                bind 127.0.0.1:2525
+                default_backend be
+                option splice-response
+                no option splice-request
+            backend be
+                option splice-auto
+                server s1 127.0.0.1:2526
+            listen both
+                bind 127.0.0.1:2527
+                option splice-response
+                server s2 127.0.0.1:2528
+            defaults
+                mode tcp
+                no option splice-response
+            backend fresh
+                server s3 127.0.0.1:2529
+            """);
+
+        var fe = c.Find("fe")!;
+        Assert.Equal((false, false, true), (fe.SpliceAuto, fe.SpliceRequest, fe.SpliceResponse));
+        Assert.Equal((5, 10), (fe.DirectiveLines["option splice-auto"].Line, fe.DirectiveLines["option splice-request"].Line));
+        var be = c.Find("be")!;
+        Assert.Equal((true, true, false), (be.SpliceAuto, be.SpliceRequest, be.SpliceResponse));
+        Assert.Equal((12, 4), (be.DirectiveLines["option splice-auto"].Line, be.DirectiveLines["option splice-request"].Line));
+        var both = c.Find("both")!;
+        Assert.Equal((false, true, true), (both.SpliceAuto, both.SpliceRequest, both.SpliceResponse));
+
+        // A new defaults section starts again from Ha.Net's default (auto on).
+        var fresh = c.Find("fresh")!;
+        Assert.Equal((true, false, false), (fresh.SpliceAuto, fresh.SpliceRequest, fresh.SpliceResponse));
+    }
+
+    [Theory]
+    [InlineData("option splice-auto on", "'option splice-auto' cannot handle unexpected argument 'on'")]
+    [InlineData("no option splice-response now", "'option splice-response' cannot handle unexpected argument 'now'")]
+    public void SpliceOption_WithAnArgument_IsAnErrorAtItsLine_AsInHaproxy(string line, string expected)
+    {
+        var error = SingleError(Base + "    " + line + "\n");
+
+        Assert.Equal(13, error.Location.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MaxpipesPipesizeAndNosplice_AreReadFromGlobal_WithoutWarnings()
+    {
+        var result = Parse(Base.Replace("    maxconn 100\n", "    maxconn 100\n    maxpipes 250\n    tune.pipesize 262144\n    nosplice\n", StringComparison.Ordinal));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Empty(result.Warnings);
+        var g = result.Config!.Global;
+        Assert.Equal(((int?)250, (int?)262144, true), (g.MaxPipes, g.PipeSize, g.NoSplice));
+        Assert.Equal((3, 4, 5), (g.DirectiveLines["maxpipes"].Line, g.DirectiveLines["tune.pipesize"].Line, g.DirectiveLines["nosplice"].Line));
+    }
+
+    [Theory]
+    [InlineData("0", 0, null)]
+    [InlineData("4096", 4096, null)]
+    [InlineData("1048576", 1048576, null)]
+    [InlineData("67108864", 67108864, null)]
+    [InlineData("64k", 65536, "HAProxy 2.6 ignores the suffix and reads 64 bytes")]
+    [InlineData("512K", 524288, "read as 524288 bytes")]
+    [InlineData("1m", 1048576, "read as 1048576 bytes")]
+    [InlineData("64M", 67108864, "read as 67108864 bytes")]
+    [InlineData("1000", 4096, "the kernel rounds a pipe up to one page, so Ha.Net uses 4096 bytes")]
+    public void TunePipesize_IsASize_WithHaproxysSuffixes(string text, int expected, string? warning)
+    {
+        var result = Parse(Base.Replace("    maxconn 100\n", $"    maxconn 100\n    tune.pipesize {text}\n", StringComparison.Ordinal));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(expected, result.Config!.Global.PipeSize);
+        if (warning is null)
+        {
+            Assert.Empty(result.Warnings);
+        }
+        else
+        {
+            var w = Assert.Single(result.Warnings);
+            Assert.Equal((3, "tune.pipesize"), (w.Location.Line, w.Directive!));
+            Assert.Contains(warning, w.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("tune.pipesize", "'tune.pipesize' needs a size in bytes")]
+    [InlineData("tune.pipesize 64kb", "must be a size in bytes (a number with an optional k, m or g suffix), got '64kb'")]
+    [InlineData("tune.pipesize 1.5m", "got '1.5m'")]
+    [InlineData("tune.pipesize -4096", "got '-4096'")]
+    [InlineData("tune.pipesize k", "got 'k'")]
+    [InlineData("tune.pipesize 64t", "got '64t'")]
+    [InlineData("tune.pipesize 67108865", "must be at most 67108864 bytes (64m) in Ha.Net, got '67108865'")]
+    [InlineData("tune.pipesize 1g", "must be at most 67108864 bytes (64m) in Ha.Net, got '1g'")]
+    [InlineData("tune.pipesize 4096 8192", "'tune.pipesize' cannot handle unexpected argument '8192'")]
+    [InlineData("maxpipes", "'maxpipes' needs a number")]
+    [InlineData("maxpipes -1", "'maxpipes' must be an integer between 0 and 2147483647, got '-1'")]
+    [InlineData("maxpipes 1k", "got '1k'")]
+    [InlineData("maxpipes many", "got 'many'")]
+    [InlineData("maxpipes 10 20", "'maxpipes' cannot handle unexpected argument '20'")]
+    [InlineData("nosplice now", "'nosplice' cannot handle unexpected argument 'now'")]
+    public void PipeSettings_Malformed_AreErrorsAtTheirLine(string line, string expected)
+    {
+        var error = SingleError(Base.Replace("    maxconn 100\n", $"    maxconn 100\n    {line}\n", StringComparison.Ordinal));
+
+        Assert.Equal(("test.cfg", 3), (error.Location.File, error.Location.Line));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("test.cfg:3: error: ", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Maxpipes_Twice_KeepsTheFirst_WithAWarning_AsHaproxyDoes()
+    {
+        var result = Parse(Base.Replace("    maxconn 100\n", "    maxconn 100\n    maxpipes 64\n    maxpipes 128\n", StringComparison.Ordinal));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(64, result.Config!.Global.MaxPipes);
+        Assert.Equal(3, result.Config.Global.DirectiveLines["maxpipes"].Line);
+        var w = Assert.Single(result.Warnings);
+        Assert.Equal((4, "maxpipes"), (w.Location.Line, w.Directive!));
+        Assert.Contains("already set at test.cfg:3", w.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PipeSettings_OnAOneLineLayout_AreSplitAtTheirKeywords()
+    {
+        var result = Parse("# cfg global nosplice maxpipes 32 tune.pipesize 128k maxconn 100 defaults mode tcp timeout connect 5s " +
+            "frontend fe bind 127.0.0.1:2525 default_backend be backend be no option splice-auto server s1 127.0.0.1:2526\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var g = result.Config!.Global;
+        Assert.Equal(((int?)32, (int?)131072, true, (int?)100), (g.MaxPipes, g.PipeSize, g.NoSplice, g.MaxConn));
+        Assert.False(result.Config.Find("be")!.SpliceAuto);
+        Assert.True(result.Config.Find("fe")!.SpliceAuto);
+    }
+
     // ------------------------------------------------------------------ warnings
 
     [Fact]
