@@ -14,6 +14,7 @@ using Ha.Net.Proxy.Configuration;
 var pairs = new List<(IPEndPoint Listen, IPEndPoint[] Servers)>();
 var balance = BalanceAlgorithm.RoundRobin;
 int? buffer = null; // default: the library's ProxyOptions.BufferSize
+int? pipeSize = null; // default: the library's ProxyOptions.PipeSize (experiments only)
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -23,6 +24,9 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--buffer":
             buffer = int.Parse(args[++i]);
+            break;
+        case "--pipesize":
+            pipeSize = int.Parse(args[++i]);
             break;
         default:
             var parts = args[i].Split('=');
@@ -60,6 +64,11 @@ var options = new ProxyOptions
 if (buffer is { } bytes)
 {
     options = options with { BufferSize = bytes };
+}
+
+if (pipeSize is { } size)
+{
+    options = options with { PipeSize = size };
 }
 
 await using var proxy = TcpProxyFactory.Create(options);
