@@ -152,6 +152,7 @@ wrk_warm() { # port extra-args...: warm-up (JIT tiering for .NET, caches for eve
 
 wrk_once() { # name port pid round extra-args...: one measured run, figures stored under name.N.round
   local name=$1 port=$2 pid=$3 round=$4; shift 4
+  local a0=0; [ "$pid" = "${HANET_PID:-}" ] && a0=$(hanet_alloc "$pid")
   local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
   local c0 res0 cal1; c0=$(cpu_busy 0); res0=$(ipi RES 0); cal1=$(ipi CAL 1)
   $GEN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" "http://127.0.0.1:$port/" > "$WORK/wrk.out" 2>&1 || true
@@ -166,6 +167,7 @@ wrk_once() { # name port pid round extra-args...: one measured run, figures stor
   R[$name.res0.$round]=$(awk -v a="$res0" -v b="$res1" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
   R[$name.cal1.$round]=$(awk -v a="$cal1" -v b="$cal2" -v n="$reqs" 'BEGIN{printf "%.4f", (b-a)/n}')
   [ "$pid" != 0 ] && R[$name.cpu_us_per_req.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v n="$reqs" 'BEGIN{printf "%.2f", t/hz*1e6/n}')
+  [ "$a0" != 0 ] && R[$name.alloc.$round]=$(awk -v a="$a0" -v b="$(hanet_alloc "$pid")" -v n="$reqs" 'BEGIN{printf "%.1f", (b-a)/n}')
   printf '   %-16s round %d %10s req/s  p50 %-6s ms  p99 %-6s ms  cpu/req %-6s us  CPU0/req %s us  IPIs/req: resched CPU0 %s, call CPU1 %s\n' \
     "$name" "$round" "${R[$name.rps.$round]}" "${R[$name.p50.$round]}" "${R[$name.p99.$round]}" "${R[$name.cpu_us_per_req.$round]:--}" \
     "${R[$name.gen_us.$round]}" "${R[$name.res0.$round]}" "${R[$name.cal1.$round]}"
@@ -215,11 +217,12 @@ wrk_phase() { # label extra-args...: warm each target, then ROUNDS interleaved r
   local label=$1 t; shift
   for t in "${TARGETS[@]}"; do wrk_warm "${HTTP[$t]}" "$@"; done
   interleave wrk_target "$label" "$@"
-  medians "$label" rps p50 p99 gen_us res0 cal1 cpu_us_per_req
+  medians "$label" rps p50 p99 gen_us res0 cal1 cpu_us_per_req alloc
 }
 
 iperf_once() { # name port pid streams round: one iperf3 run, figures stored under name.N.round
   local name=$1 port=$2 pid=$3 streams=$4 round=$5
+  local a0=0; [ "$pid" = "${HANET_PID:-}" ] && a0=$(hanet_alloc "$pid")
   local t0=0; [ "$pid" != 0 ] && t0=$(ticks "$pid")
   $GEN iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -P "$streams" -J > "$WORK/iperf.json" 2>/dev/null || true
   local t1=0; [ "$pid" != 0 ] && t1=$(ticks "$pid")
@@ -230,6 +233,8 @@ iperf_once() { # name port pid streams round: one iperf3 run, figures stored und
   if [ "$pid" != 0 ] && [ "$bytes" != 0 ]; then
     R[$name.cpu_s_per_gb.$round]=$(awk -v t=$((t1-t0)) -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.3f", t/hz/(b/1e9)}')
   fi
+  # Bytes allocated per 48 KiB forwarded (one copy-path chunk): the data path should allocate nothing.
+  [ "$a0" != 0 ] && [ "$bytes" != 0 ] && R[$name.alloc.$round]=$(awk -v a="$a0" -v b="$(hanet_alloc "$pid")" -v n="$bytes" 'BEGIN{printf "%.2f", (b-a)/(n/49152)}')
   printf '   %-14s round %d %8s Gbit/s  cpu/GB %s s\n' "$name" "$round" "$gbps" "${R[$name.cpu_s_per_gb.$round]:--}"
 }
 
@@ -243,6 +248,11 @@ hanet_hup() { # pid: SIGHUP the Ha.Net host, wait (up to 10 s: two full compacti
   local lines i; lines=$(grep -c '^heap' "$WORK/hanet.log" || true)
   kill -HUP "$1"
   for i in $(seq 1 100); do [ "$(grep -c '^heap' "$WORK/hanet.log" || true)" -gt "$lines" ] && break; sleep 0.1; done
+}
+
+hanet_alloc() { # pid: hanet_hup, echo the bytes the host allocated since it started (GC.GetTotalAllocatedBytes(precise))
+  hanet_hup "$1"
+  grep '^gc0' "$WORK/hanet.log" | tail -1 | awk '{print $NF}' || true
 }
 
 hanet_heap() { # pid: hanet_hup, echo the heap bytes
@@ -304,7 +314,7 @@ if has bulk; then
 echo "== bulk (iperf3 -t $DURATION, $ROUNDS interleaved rounds)"
 for p in 1 4; do
   interleave iperf_target $p
-  medians "_p$p" gbps cpu_s_per_gb
+  medians "_p$p" gbps cpu_s_per_gb alloc
 done
 hanet_splice "$HANET_PID"
 echo "   haproxy splice: $(hap_pipes hapsplice)"
@@ -339,15 +349,18 @@ row "cpu per request (us)" "" cpu_us_per_req "<=1.0" -
 row "CPU 0 (wrk+nginx) us/req" "" gen_us ""
 row "resched IPIs to CPU 0 /req" "" res0 ""
 row "wake-up IPIs to CPU 1 /req" "" cal1 ""
+printf "$fmt" "ha.net allocated B/request" - - - "${R[hanet.alloc]:-}" - - "0"
 fi
 if has close; then
 row "new conn/s" _close rps ">=1.0"
 row "cpu per new conn (us)" _close cpu_us_per_req "<=1.0" -
+printf "$fmt" "ha.net allocated B/connection" - - - "${R[hanet_close.alloc]:-}" - - ""
 fi
 if has bulk; then
 for p in 1 4; do
 row "bulk Gbit/s, $p stream(s)" "_p$p" gbps ">=1.0 vs splice"
 row "cpu s per GB, $p stream(s)" "_p$p" cpu_s_per_gb "<=1.0 vs splice" -
+printf "$fmt" "ha.net alloc B/48 KiB, ${p}x" - - - "${R[hanet_p$p.alloc]:-}" - - "0"
 done
 fi
 row "peak RSS (MiB)" "" peak_rss_mb "" -

@@ -85,7 +85,7 @@ using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
     Console.WriteLine($"splice {frontends.Sum(r => r.BytesSpliced)} total {frontends.Sum(r => r.BytesIn + r.BytesOut)}");
     var info = proxy.GetInfo();
     Console.WriteLine($"pipes used {info.PipesUsed} free {info.PipesFree} max {info.MaxPipes}");
-    Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()}");
+    Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes(precise: true)}");
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     GC.WaitForPendingFinalizers();
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
