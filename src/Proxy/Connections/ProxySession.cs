@@ -31,7 +31,9 @@ internal sealed partial class ProxySession : IEpollWork
     private readonly SessionMachine _machine;
     private readonly long _acceptTimestamp;
     private readonly DateTimeOffset _acceptDate;
-    private Queue<SessionInput>? _pending;
+    private SessionInput _next;
+    private bool _hasNext;
+    private Queue<SessionInput>? _pending; // beyond _next: rare (a kill while inputs wait)
     private bool _dispatching;
     private ITimer? _timer;
     private TimeSpan? _timerDue;
@@ -121,7 +123,7 @@ internal sealed partial class ProxySession : IEpollWork
         {
             if (_dispatching)
             {
-                (_pending ??= new Queue<SessionInput>(2)).Enqueue(input);
+                Defer(input);
                 return;
             }
 
@@ -137,19 +139,38 @@ internal sealed partial class ProxySession : IEpollWork
             catch (Exception e)
             {
                 Log.SessionFailed(_runtime.Logger, _frontend.Name, e);
-                (_pending ??= new Queue<SessionInput>(2)).Enqueue(new SessionInput(SessionInputKind.Kill, End: SessionEnd.Internal));
+                lock (_machine)
+                {
+                    Defer(new SessionInput(SessionInputKind.Kill, End: SessionEnd.Internal));
+                }
             }
 
             lock (_machine)
             {
-                if (_pending is not { Count: > 0 } pending)
+                if (!_hasNext)
                 {
                     _dispatching = false;
                     return;
                 }
 
-                current = pending.Dequeue();
+                current = _next;
+                _hasNext = _pending is { Count: > 0 } pending && pending.TryDequeue(out _next);
             }
+        }
+    }
+
+    /// <summary>Keeps an input for after the one being handled (under the lock): most sessions never
+    /// have more than one waiting, which needs no allocation.</summary>
+    private void Defer(in SessionInput input)
+    {
+        if (!_hasNext)
+        {
+            _next = input;
+            _hasNext = true;
+        }
+        else
+        {
+            (_pending ??= new Queue<SessionInput>(2)).Enqueue(input);
         }
     }
 
