@@ -39,6 +39,14 @@ internal sealed partial class ProxySession
 
         string serverName = server?.Name ?? "<NOSRV>";
         int serverConnections = server?.Active ?? 0;
+        if (_waiter is { } waiter)
+        {
+            // Still in a queue: a kill from another thread came in between the backend queueing the
+            // session and the machine hearing of it (X1 in Assign, so no CancelQueue). A slot granted
+            // meanwhile is given back when the answer arrives (TakeQueueAnswer).
+            _backend.TryCancel(waiter);
+        }
+
         ReleaseServer();
         ReleaseEarlyData();
         ReleaseHeader();

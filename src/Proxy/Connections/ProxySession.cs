@@ -104,9 +104,12 @@ internal sealed partial class ProxySession : IEpollWork
         Raise(new SessionInput((SessionInputKind)((operation >> 8) & 0xFF), (operation & 0x10000) != 0, (SessionEnd)((operation >> 24) & 0xFF), LastActivityTime));
     }
 
-    private TimeSpan Now => _runtime.Time.GetElapsedTime(0, _runtime.Time.GetTimestamp());
+    /// <summary>The machine's clock: the time since the accept. Not since timestamp 0: <see cref="TimeProvider.GetElapsedTime(long, long)"/>
+    /// converts through a double, which drops ticks of a timestamp past 2^53 (a fake clock's UTC ticks), so a
+    /// deadline could be found short of due when its timer fires.</summary>
+    private TimeSpan Now => _runtime.Time.GetElapsedTime(_acceptTimestamp, _runtime.Time.GetTimestamp());
 
-    private TimeSpan LastActivityTime => _runtime.Time.GetElapsedTime(0, Volatile.Read(ref LastActivity));
+    private TimeSpan LastActivityTime => _runtime.Time.GetElapsedTime(_acceptTimestamp, Volatile.Read(ref LastActivity));
 
     /// <summary>Hands <paramref name="input"/> to the machine and carries out its actions; inputs raised
     /// meanwhile (or from other threads) are handled after, in order.</summary>

@@ -168,8 +168,7 @@ internal sealed class SessionMachine
                 }
                 else if (input.Kind == SessionInputKind.Cancelled)
                 {
-                    _queued += now - _queuedSince; // Q3
-                    Shutdown(SessionEnd.QueueTimeout, now, ref actions);
+                    Shutdown(SessionEnd.QueueTimeout, now, ref actions); // Q3 (Shutdown adds the time queued)
                 }
 
                 break;
