@@ -227,10 +227,13 @@ public static class HaproxyConfigMapper
         {
             MaxConnections = config.Global.MaxConn ?? 0,
             MaxPipes = config.Global.MaxPipes ?? 0,
-            PipeSize = config.Global.PipeSize ?? 0,
             Frontends = frontends,
             Backends = backends,
         };
+        if (config.Global.PipeSize is { } pipeSize)
+        {
+            options = options with { PipeSize = pipeSize };
+        }
 
         foreach (var problem in ProxyOptionsValidator.Validate(options))
         {

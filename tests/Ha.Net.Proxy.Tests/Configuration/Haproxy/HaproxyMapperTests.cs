@@ -337,7 +337,7 @@ public sealed class HaproxyMapperTests
         Assert.True(mapping.IsValid, string.Join("\n", mapping.Errors));
         Assert.Empty(mapping.Warnings);
         var o = mapping.Options!;
-        Assert.Equal((0, 0), (o.MaxPipes, o.PipeSize));
+        Assert.Equal((0, new ProxyOptions().PipeSize), (o.MaxPipes, o.PipeSize));
         Assert.Equal(SpliceModes.Auto, Assert.Single(o.Frontends).Splice);
         Assert.Equal(SpliceModes.Auto, Assert.Single(o.Backends).Splice);
     }
