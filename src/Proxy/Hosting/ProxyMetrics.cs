@@ -16,6 +16,7 @@ internal sealed class ProxyMetrics : IDisposable
     public const string RejectedConnectionsName = "hanet.proxy.rejected_connections";
     public const string ConnectErrorsName = "hanet.proxy.connect.errors";
     public const string IoName = "hanet.proxy.io";
+    public const string SplicedName = "hanet.proxy.io.spliced";
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -25,7 +26,7 @@ internal sealed class ProxyMetrics : IDisposable
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _connectErrors;
 
-    public ProxyMetrics(IMeterFactory? meterFactory, Func<IEnumerable<Measurement<long>>> io)
+    public ProxyMetrics(IMeterFactory? meterFactory, Func<IEnumerable<Measurement<long>>> io, Func<IEnumerable<Measurement<long>>>? spliced = null)
     {
         if (meterFactory is null)
         {
@@ -44,6 +45,10 @@ internal sealed class ProxyMetrics : IDisposable
         _rejected = _meter.CreateCounter<long>(RejectedConnectionsName, "{connection}", "Connections refused: no usable server, or the queue is full.");
         _connectErrors = _meter.CreateCounter<long>(ConnectErrorsName, "{error}", "Failed connection attempts to servers.");
         _meter.CreateObservableCounter(IoName, io, "By", "Bytes forwarded (network.io.direction: receive = client to server, transmit = server to client).");
+        if (spliced is not null)
+        {
+            _meter.CreateObservableCounter(SplicedName, spliced, "By", "Of the bytes forwarded, those moved with splice(2) through a kernel pipe rather than copied (both directions).");
+        }
     }
 
     public void ConnectionOpened(string frontend)

@@ -35,7 +35,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         _random = random ?? new Random();
         var time = timeProvider ?? TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Proxy");
-        var metrics = new ProxyMetrics(meterFactory, ObserveIo);
+        var metrics = new ProxyMetrics(meterFactory, ObserveIo, ObserveSpliced);
         _runtime = new ProxyRuntime(time, logger, metrics, options);
         long now = time.GetTimestamp();
         foreach (var backend in options.Backends)
@@ -468,6 +468,15 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
 
         return true;
+    }
+
+    private IEnumerable<Measurement<long>> ObserveSpliced()
+    {
+        foreach (var frontend in _frontends.Values)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref frontend.Counters.BytesSpliced),
+                new KeyValuePair<string, object?>("hanet.proxy.frontend", frontend.Name));
+        }
     }
 
     private IEnumerable<Measurement<long>> ObserveIo()

@@ -14,7 +14,7 @@ namespace Ha.Net.Proxy.Tests.Functional;
 public class ObservabilityTests
 {
     /// <summary>Meters scoped to this factory, so a listener sees only this test's proxy (tests run in parallel).</summary>
-    private sealed class TestMeterFactory : IMeterFactory
+    internal sealed class TestMeterFactory : IMeterFactory
     {
         private readonly List<Meter> _meters = [];
 

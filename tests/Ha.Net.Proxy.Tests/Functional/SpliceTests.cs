@@ -70,6 +70,41 @@ public class SpliceTests
     }
 
     [Fact]
+    public async Task SplicedBytes_AreReportedAsAMetric()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        await using var echo = TestServer.Echo();
+        using var meters = new ObservabilityTests.TestMeterFactory();
+        var spliced = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == Hosting.ProxyMetrics.SplicedName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, v, _, _) => spliced.Enqueue(v));
+        listener.Start();
+        var options = WithSplice(new ProxyOptions
+        {
+            Frontends = [new FrontendOptions { Name = "fe", Bind = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), Backend = "be" }],
+            Backends = [new BackendOptions { Name = "be", Servers = [Server("s1", echo)] }],
+            IoEngine = ProxyIoEngine.Epoll,
+        }, SpliceModes.Request | SpliceModes.Response);
+        await using var proxy = new Hosting.TcpProxy(options, meterFactory: meters);
+        await proxy.StartAsync();
+        Assert.True(await EchoBulkAsync(proxy.GetFrontendEndPoint("fe"), Bulk));
+        await ProxyTestClient.WaitUntilAsync(() => proxy.GetStats().Single(r => r.ServiceName == "s1").CurrentSessions == 0, "session closed");
+        listener.RecordObservableInstruments();
+        Assert.Contains(2L * Bulk, spliced);
+    }
+
+    [Fact]
     public async Task Auto_KeepsRequestResponseOnTheCopyPath_AndSplicesAStream()
     {
         if (!OperatingSystem.IsLinux())
