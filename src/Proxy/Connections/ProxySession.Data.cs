@@ -19,7 +19,7 @@ internal sealed partial class ProxySession
         }
         else
         {
-            Raise(new SessionInput(SessionInputKind.ConnectFailed, _serverState is { } server && HasOtherUsableServer(server)));
+            Raise(ConnectFailed());
         }
     }
 

@@ -232,7 +232,7 @@ internal sealed partial class ProxySession : IEpollWork
                 break;
             case SessionActionKind.AbortConnect:
                 _transport.AbortConnect();
-                Raise(new SessionInput(SessionInputKind.ConnectFailed, HasOtherUsableServer(_serverState!)));
+                Raise(ConnectFailed());
                 break;
             case SessionActionKind.ConnectError:
                 CountConnectError(_serverState!, timedOut: action.Flag);
@@ -340,17 +340,29 @@ internal sealed partial class ProxySession : IEpollWork
         }
     }
 
-    private bool HasOtherUsableServer(ServerState failed)
+    /// <summary>A failed attempt with the facts a retry needs: whether another server is usable (the
+    /// input's flag), whether the failed one is down, whether several are up.</summary>
+    private SessionInput ConnectFailed()
     {
+        var failed = _serverState;
+        bool other = false;
+        int up = 0;
         foreach (var server in _backend.Servers)
         {
-            if (server != failed && server.IsUsable)
+            if (server.IsUsable)
             {
-                return true;
+                other |= server != failed;
+                up += server.Options.Backup ? 0 : 1;
             }
         }
 
-        return false;
+        var facts = up > 1 ? RetryFacts.SeveralServersUp : RetryFacts.None;
+        if (failed is { } f && (!f.HealthUp || f.AdminState == Configuration.ServerAdminState.Maintenance || f.Removed))
+        {
+            facts |= RetryFacts.ServerDown;
+        }
+
+        return new SessionInput(SessionInputKind.ConnectFailed, other, Facts: facts);
     }
 
     private long ElapsedMs(long since) => (long)_runtime.Time.GetElapsedTime(since).TotalMilliseconds;

@@ -334,9 +334,11 @@ public class SessionPathTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task ConnectRefused_Redispatch_TheLastRetryGoesToTheOtherServer(bool otherAccepts)
+    public async Task ConnectRefused_Redispatch_LeastConn_TheLastRetryGoesToTheOtherServer(bool otherAccepts)
     {
-        await using var rig = WithTimeouts([ServerAt("a", 1), ServerAt("b", 2)], be => be with { Retries = 2, Redispatch = true });
+        // leastconn is not a roundrobin-kind balancer: HAProxy retries the same server first and
+        // redispatches on the last retry, after the pause.
+        await using var rig = WithTimeouts([ServerAt("a", 1), ServerAt("b", 2)], be => be with { Retries = 2, Redispatch = true, Balance = BalanceAlgorithm.LeastConnections });
         var (session, t) = rig.Open();
         var failing = session.Server!;
         var other = rig.Backend.Servers.Single(s => s != failing);
@@ -345,8 +347,10 @@ public class SessionPathTests
         rig.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, t.ConnectAttempts.Count);
         t.CompleteConnect(SocketError.ConnectionRefused);
+        Assert.Equal(2, t.ConnectAttempts.Count);
+        rig.Advance(TimeSpan.FromSeconds(1));
 
-        // The last retry: to the other server, at once.
+        // The last retry: to the other server.
         Assert.Equal([failing.Options.Address, failing.Options.Address, other.Options.Address], t.ConnectAttempts);
         Assert.Same(other, session.Server);
         Assert.Equal(0, failing.Active);
@@ -383,6 +387,33 @@ public class SessionPathTests
     }
 
     [Fact]
+    public async Task ConnectRefused_Redispatch_RoundRobin_GoesToTheOtherServerAtOnce()
+    {
+        // HAProxy 2.6 (stream_choose_redispatch): roundrobin with several servers up redispatches at the
+        // first retry and does not pause: the session moves off a dead server in no time (tcplog /+1).
+        await using var rig = WithTimeouts([ServerAt("a", 1), ServerAt("b", 2)], be => be with { Retries = 3, Redispatch = true });
+        var (session, t) = rig.Open();
+        var failing = session.Server!;
+        var other = rig.Backend.Servers.Single(s => s != failing);
+
+        t.CompleteConnect(SocketError.ConnectionRefused);
+        Assert.Equal([failing.Options.Address, other.Options.Address], t.ConnectAttempts);
+        t.CompleteConnect();
+        t.Server.Send("x");
+        t.Server.Close();
+        t.Client.Close();
+
+        var log = rig.SingleLog();
+        Assert.Equal("--", log.Termination);
+        Assert.Equal("+1", log.Retries);
+        Assert.Equal(0, log.ConnectMs);
+        Assert.Equal(other.Name, log.ServerName);
+        var backend = rig.Row("BACKEND");
+        Assert.Equal((1, 1, 1), (backend.ConnectErrors!.Value, backend.Retries!.Value, backend.Redispatches!.Value));
+        rig.AssertAllReleased();
+    }
+
+    [Fact]
     public async Task ConnectTimeout_NoRetries_sC_TheAttemptIsCut()
     {
         await using var rig = WithTimeouts([ServerAt("a")], be => be with { Retries = 0, ConnectTimeout = TimeSpan.FromSeconds(3) });
@@ -412,10 +443,8 @@ public class SessionPathTests
         var (session, t) = rig.Open();
         rig.Advance(TimeSpan.FromMilliseconds(500));
         Assert.Equal(1, t.AbortConnectCalls);
-        Assert.Single(t.ConnectAttempts);
 
-        // The pause is min(timeout connect, 1 s).
-        rig.Advance(TimeSpan.FromMilliseconds(500));
+        // After a timeout the retry goes at once (HAProxy pauses only after a connection error).
         Assert.Equal(2, t.ConnectAttempts.Count);
         t.CompleteConnect();
         t.Client.Close();
@@ -423,7 +452,7 @@ public class SessionPathTests
         Assert.Equal("--", session.TerminationState);
         var log = rig.SingleLog();
         Assert.Equal("1", log.Retries);
-        Assert.Equal(1000, log.ConnectMs);
+        Assert.Equal(500, log.ConnectMs);
         Assert.Equal(1, rig.Row("BACKEND").ConnectErrors);
         rig.AssertAllReleased();
     }

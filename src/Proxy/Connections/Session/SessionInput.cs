@@ -36,7 +36,8 @@ internal enum SessionInputKind : byte
     Connected,
 
     /// <summary>The connection attempt failed (refused, unreachable, or cut after a timeout);
-    /// <see cref="SessionInput.Flag"/>: another server is usable (for redispatch).</summary>
+    /// <see cref="SessionInput.Flag"/>: another server is usable (for redispatch); <see cref="SessionInput.Facts"/>:
+    /// whether the failed server is down and whether several servers are up.</summary>
     ConnectFailed,
 
     /// <summary>A direction's source ended and all it sent went out; <see cref="SessionInput.Flag"/>: client → server.</summary>
@@ -54,9 +55,24 @@ internal enum SessionInputKind : byte
 }
 
 /// <summary>One input to <see cref="SessionMachine.Handle"/>.</summary>
-internal readonly record struct SessionInput(SessionInputKind Kind, bool Flag = false, SessionEnd End = SessionEnd.None, TimeSpan LastActivity = default)
+internal readonly record struct SessionInput(SessionInputKind Kind, bool Flag = false, SessionEnd End = SessionEnd.None, TimeSpan LastActivity = default, RetryFacts Facts = RetryFacts.None)
 {
     public static SessionInput Of(SessionInputKind kind) => new(kind);
+}
+
+/// <summary>What the backend says, with a failed connection attempt, about where a retry may go
+/// (HAProxy's <c>cur_state &lt; SRV_ST_RUNNING</c> and <c>srv_act &gt; 1</c>).</summary>
+[Flags]
+internal enum RetryFacts : byte
+{
+    /// <summary>Neither.</summary>
+    None = 0,
+
+    /// <summary>The failed server is marked down or in maintenance.</summary>
+    ServerDown = 1,
+
+    /// <summary>More than one active (non-backup) server is usable, the failed one included.</summary>
+    SeveralServersUp = 2,
 }
 
 /// <summary>What the session driver must do, in order.</summary>

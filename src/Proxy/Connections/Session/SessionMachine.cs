@@ -30,10 +30,11 @@ namespace Ha.Net.Proxy.Connections.Session;
 /// C1  | Connecting | Connected                               | StartData → Data; idle deadline
 /// C2  | Connecting | deadline                                | AbortConnect (answered by ConnectFailed, counted as a timeout)
 /// C3  | Connecting | ConnectFailed, no retry left            | ConnectError; Close(ConnectRefused SC / ConnectTimeout sC)
-/// C4  | Connecting | ConnectFailed, last retry, redispatch,  | ConnectError, Retry(redispatch), Acquire(avoid) → Assign
-///     |            |   another server usable                 |
-/// C5  | Connecting | ConnectFailed, retries left             | ConnectError, Retry → RetryWait; deadline = now + min(timeout connect, 1 s)
-/// W1  | RetryWait  | deadline                                | Connect → Connecting
+/// C4  | Connecting | ConnectFailed, retries left, redispatch | ConnectError, Retry(redispatch), Acquire(avoid) → Assign
+///     |            |   due, no pause                         |
+/// C5  | Connecting | ConnectFailed, retries left, no pause   | ConnectError, Retry, Connect → Connecting (the same server)
+/// C6  | Connecting | ConnectFailed, retries left, pause      | ConnectError, Retry[(redispatch)] → RetryWait; deadline = now + min(timeout connect, 1 s)
+/// W1  | RetryWait  | deadline                                | Connect → Connecting, or Acquire(avoid) → Assign when the retry redispatches
 /// D1  | Data       | SourceEnded(dir), other direction open  | HalfClose(dir); the fin timeouts replace the idle ones
 /// D2  | Data       | SourceEnded(dir), other already ended   | Close(Completed --)
 /// D3  | Data       | Failed(side)                            | Close(ClientAbort CD / ServerAbort SD)
@@ -42,6 +43,12 @@ namespace Ha.Net.Proxy.Connections.Session;
 /// X1  | any open   | Kill(e)                                 | [CancelQueue if Queued] Close(e: K, D or I, in the current phase)
 /// X2  | Closed     | anything                                | ignored
 /// </code>
+/// <para>Retries follow HAProxy 2.6 (<c>back_handle_st_cer</c>, <c>stream_choose_redispatch</c>): with
+/// <c>option redispatch</c> and another server usable, a retry goes to another server when the failed
+/// one is down, on the last retry, or at once when the balancer is roundrobin or random and several
+/// servers are up; otherwise it retries the same server. It pauses min(<c>timeout connect</c>, 1 s)
+/// first after a connection error (not after a timeout), unless it redispatches over roundrobin or
+/// random with several servers up.</para>
 /// <para>The idle timeout of the data phase is <c>timeout tunnel</c> if set, else the smaller of
 /// <c>timeout client</c> and <c>timeout server</c> (its side names the cause); once one direction has
 /// ended, <c>timeout client-fin</c> and <c>server-fin</c> replace them where set.</para>
@@ -58,6 +65,7 @@ internal sealed class SessionMachine
     private TimeSpan _connectStart;
     private TimeSpan _queuedAtConnectStart;
     private bool _connectAborted;
+    private bool _redispatchAfterPause;
     private byte _ended; // bit 1: client → server, bit 2: server → client
 
     public SessionMachine(FrontendOptions frontend, BackendOptions backend)
@@ -176,7 +184,15 @@ internal sealed class SessionMachine
                 OnConnecting(input, now, ref actions);
                 break;
             case SessionState.RetryWait when input.Kind == SessionInputKind.Deadline && Due(now):
-                Connect(now, ref actions); // W1
+                if (_redispatchAfterPause)
+                {
+                    Acquire(avoid: true, ref actions); // W1
+                }
+                else
+                {
+                    Connect(now, ref actions); // W1
+                }
+
                 break;
             case SessionState.Data:
                 OnData(input, now, ref actions);
@@ -257,19 +273,28 @@ internal sealed class SessionMachine
                 }
 
                 Retries++;
-                if (_be.Redispatch && Retries == _be.Retries && input.Flag)
+                bool spread = _be.Balance is BalanceAlgorithm.RoundRobin or BalanceAlgorithm.Random
+                    && (input.Facts & RetryFacts.SeveralServersUp) != 0;
+                bool redispatch = _be.Redispatch && input.Flag
+                    && ((input.Facts & RetryFacts.ServerDown) != 0 || Retries == _be.Retries || spread);
+                Redispatched |= redispatch;
+                actions.Add(SessionActionKind.Retry, redispatch);
+                if (!timedOut && !(redispatch && spread))
                 {
-                    // C4: the last retry goes to another server (HAProxy's default redispatch interval).
-                    Redispatched = true;
-                    actions.Add(SessionActionKind.Retry, true);
-                    Acquire(avoid: true, ref actions);
-                    return;
+                    // C6.
+                    State = SessionState.RetryWait;
+                    _redispatchAfterPause = redispatch;
+                    _deadline = now + (_be.ConnectTimeout < MaxRetryPause ? _be.ConnectTimeout : MaxRetryPause);
+                }
+                else if (redispatch)
+                {
+                    Acquire(avoid: true, ref actions); // C4
+                }
+                else
+                {
+                    Connect(now, ref actions); // C5
                 }
 
-                // C5: retrying the same server waits min(timeout connect, 1 s) first, as HAProxy does.
-                actions.Add(SessionActionKind.Retry);
-                State = SessionState.RetryWait;
-                _deadline = now + (_be.ConnectTimeout < MaxRetryPause ? _be.ConnectTimeout : MaxRetryPause);
                 break;
         }
     }
@@ -367,32 +392,4 @@ internal sealed class SessionMachine
     }
 
     private static long Milliseconds(TimeSpan span) => Math.Max(0, (long)span.TotalMilliseconds);
-}
-
-/// <summary>Where a <see cref="SessionMachine"/> is.</summary>
-internal enum SessionState : byte
-{
-    /// <summary>Accepted, not started.</summary>
-    Init,
-
-    /// <summary>Waiting for the client's PROXY header.</summary>
-    Header,
-
-    /// <summary>Asking the backend for a server slot.</summary>
-    Assign,
-
-    /// <summary>Waiting in a queue for a slot.</summary>
-    Queued,
-
-    /// <summary>A connection attempt is in flight.</summary>
-    Connecting,
-
-    /// <summary>Pausing before retrying the same server.</summary>
-    RetryWait,
-
-    /// <summary>Forwarding both ways.</summary>
-    Data,
-
-    /// <summary>Ended.</summary>
-    Closed,
 }

@@ -22,8 +22,8 @@ public class SessionMachineTableTests
 
     private static SessionAction A(K kind, bool flag = false) => new(kind, flag);
 
-    private static SessionInput In(I kind, bool flag = false, SessionEnd end = SessionEnd.None, TimeSpan lastActivity = default) =>
-        new(kind, flag, end, lastActivity);
+    private static SessionInput In(I kind, bool flag = false, SessionEnd end = SessionEnd.None, TimeSpan lastActivity = default, RetryFacts facts = RetryFacts.None) =>
+        new(kind, flag, end, lastActivity, facts);
 
     /// <summary>tcplog's figures the machine keeps, compared in one go.</summary>
     private readonly record struct Figures(long QueueMs, long ConnectMs, int Retries, bool Redispatched, bool IsSession)
@@ -339,11 +339,11 @@ public class SessionMachineTableTests
         Assert.Equal([A(K.ConnectError, false), A(K.Retry, false)], r.Feed(I.ConnectFailed, Ms(100)));
         Assert.Equal([A(K.Connect)], r.Feed(I.Deadline, Ms(1100)));
 
-        // The second attempt times out: its error is a timeout, and the retry after it pauses 1 s.
+        // The second attempt times out: its error is a timeout, and the retry after it goes at once
+        // (HAProxy pauses only after a connection error, C5).
         Assert.Equal([A(K.AbortConnect)], r.Feed(I.Deadline, Ms(1100) + ConnectTimeout));
-        Assert.Equal([A(K.ConnectError, true), A(K.Retry, false)], r.Feed(I.ConnectFailed, Ms(1100) + ConnectTimeout));
-        Assert.Equal(Ms(2100) + ConnectTimeout, r.Deadline);
-        Assert.Equal([A(K.Connect)], r.Feed(I.Deadline, Ms(2100) + ConnectTimeout));
+        Assert.Equal([A(K.ConnectError, true), A(K.Retry, false), A(K.Connect)], r.Feed(I.ConnectFailed, Ms(1100) + ConnectTimeout));
+        Assert.Equal(Ms(1100) + ConnectTimeout + ConnectTimeout, r.Deadline);
 
         Assert.Equal([A(K.ConnectError, false), A(K.Close, false)], r.Feed(I.ConnectFailed, Ms(2200) + ConnectTimeout));
         AssertClosed(r, SessionEnd.ConnectRefused, SessionPhase.Connect, "SC", new Figures(0, -1, 2, false, true));
@@ -353,7 +353,7 @@ public class SessionMachineTableTests
     public void C4_LastRetry_WithRedispatch_AndAnotherServerUsable_AcquiresAnother()
     {
         var r = new Rig(backend: be => be with { Retries = 1, Redispatch = true }).Connecting();
-        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true), Ms(100)));
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.SeveralServersUp), Ms(100)));
         Assert.Equal(SessionState.Assign, r.State);
         Assert.Null(r.Deadline);
         Assert.Equal(new Figures(0, -1, 1, true, true), Figures.Of(r.Machine));
@@ -376,16 +376,39 @@ public class SessionMachineTableTests
     }
 
     [Fact]
-    public void C4_NotTheLastRetry_RetriesTheSameServer()
+    public void C4_NotTheLastRetry_RoundRobinWithSeveralServersUp_RedispatchesAtOnce()
     {
-        var r = new Rig(backend: be => be with { Retries = 2, Redispatch = true }).Connecting();
-        Assert.Equal([A(K.ConnectError, false), A(K.Retry, false)], r.Feed(In(I.ConnectFailed, true), Ms(100)));
+        // HAProxy's stream_choose_redispatch: roundrobin or random, several servers up: any retry goes elsewhere, no pause.
+        var r = new Rig(backend: be => be with { Retries = 3, Redispatch = true }).Connecting();
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.SeveralServersUp), Ms(100)));
+        Assert.Equal(SessionState.Assign, r.State);
+        Assert.Equal(new Figures(0, -1, 1, true, true), Figures.Of(r.Machine));
+    }
+
+    [Fact]
+    public void C4_FailedServerDown_Redispatches_EvenBeforeTheLastRetry()
+    {
+        var r = new Rig(backend: be => be with { Retries = 3, Redispatch = true, Balance = BalanceAlgorithm.LeastConnections }).Connecting();
+
+        // leastconn does not spread at once, but a server marked down is left; after an error, with a pause (C6).
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.ServerDown | RetryFacts.SeveralServersUp), Ms(100)));
+        Assert.Equal(SessionState.RetryWait, r.State);
+        Assert.Equal([A(K.Acquire, true)], r.Feed(I.Deadline, Ms(1100)));
+        Assert.True(r.Machine.Redispatched);
+    }
+
+    [Fact]
+    public void C6_NotTheLastRetry_LeastConn_RetriesTheSameServer_ThenTheLastRedispatchesAfterThePause()
+    {
+        var r = new Rig(backend: be => be with { Retries = 2, Redispatch = true, Balance = BalanceAlgorithm.LeastConnections }).Connecting();
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, false)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.SeveralServersUp), Ms(100)));
         Assert.Equal(SessionState.RetryWait, r.State);
         Assert.False(r.Machine.Redispatched);
 
-        // The second (last) retry redispatches.
+        // The second (last) retry redispatches, after the pause (leastconn is not roundrobin: HAProxy waits).
         r.Feed(I.Deadline, Ms(1100));
-        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true), Ms(1200)));
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.SeveralServersUp), Ms(1200)));
+        Assert.Equal([A(K.Acquire, true)], r.Feed(I.Deadline, Ms(2200)));
         Assert.Equal(new Figures(0, -1, 2, true, true), Figures.Of(r.Machine));
     }
 
@@ -408,7 +431,7 @@ public class SessionMachineTableTests
     }
 
     [Fact]
-    public void C5_ConnectFailed_RetriesLeft_PausesOneSecond_WhenTimeoutConnectIsLonger()
+    public void C6_ConnectFailed_RetriesLeft_PausesOneSecond_WhenTimeoutConnectIsLonger()
     {
         var r = new Rig().Connecting();
         Assert.Equal([A(K.ConnectError, false), A(K.Retry, false)], r.Feed(I.ConnectFailed, Ms(200)));
@@ -418,7 +441,7 @@ public class SessionMachineTableTests
     }
 
     [Fact]
-    public void C5_ConnectFailed_RetriesLeft_PausesTimeoutConnect_WhenShorterThanOneSecond()
+    public void C6_ConnectFailed_RetriesLeft_PausesTimeoutConnect_WhenShorterThanOneSecond()
     {
         var r = new Rig(backend: be => be with { ConnectTimeout = Ms(300) }).Connecting();
         Assert.Equal([A(K.ConnectError, false), A(K.Retry, false)], r.Feed(I.ConnectFailed, Ms(200)));
@@ -427,13 +450,13 @@ public class SessionMachineTableTests
     }
 
     [Fact]
-    public void C5_ConnectTimedOut_RetriesLeft_TheErrorIsATimeout()
+    public void C5_ConnectTimedOut_RetriesLeft_TheErrorIsATimeout_AndTheRetryGoesAtOnce()
     {
         var r = new Rig().Connecting();
         r.Feed(I.Deadline, ConnectTimeout);
-        Assert.Equal([A(K.ConnectError, true), A(K.Retry, false)], r.Feed(I.ConnectFailed, ConnectTimeout));
-        Assert.Equal(SessionState.RetryWait, r.State);
-        Assert.Equal(ConnectTimeout + Sec(1), r.Deadline);
+        Assert.Equal([A(K.ConnectError, true), A(K.Retry, false), A(K.Connect)], r.Feed(I.ConnectFailed, ConnectTimeout));
+        Assert.Equal(SessionState.Connecting, r.State);
+        Assert.Equal(ConnectTimeout + ConnectTimeout, r.Deadline);
     }
 
     // ---- W: RetryWait ----
@@ -653,7 +676,7 @@ public class SessionMachineTableTests
     {
         var r = new Rig(backend: be => be with { Retries = 1, Redispatch = true }).InQueue();
         r.Feed(I.Granted, Ms(300)); // first wait: 300 ms
-        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true), Ms(400)));
+        Assert.Equal([A(K.ConnectError, false), A(K.Retry, true), A(K.Acquire, true)], r.Feed(In(I.ConnectFailed, true, facts: RetryFacts.SeveralServersUp), Ms(400)));
         Assert.Empty(r.Feed(I.Queued, Ms(400)));
         Assert.Equal(Ms(400) + ConnectTimeout, r.Deadline); // timeout queue defaults to timeout connect
         r.Feed(I.Granted, Ms(600)); // second wait: 200 ms
