@@ -217,7 +217,8 @@ public sealed record BackendOptions
     /// <summary>How many times a failed connection attempt is retried (HAProxy <c>retries</c>); default 3.</summary>
     public int Retries { get; init; } = 3;
 
-    /// <summary>Let the last retry go to another server (HAProxy <c>option redispatch</c>).</summary>
+    /// <summary>Let retries go to another server (HAProxy <c>option redispatch</c>): when the failed server is down,
+    /// on the last retry, or at once with roundrobin or random and several servers up, as HAProxy 2.6 does.</summary>
     public bool Redispatch { get; init; }
 
     /// <summary>Use every usable backup server rather than only the first (HAProxy <c>option allbackups</c>).</summary>
