@@ -377,14 +377,7 @@ internal sealed class InMemoryTransport : ISessionTransport
                 }
 
                 Pending.AddRange(data);
-                if (_transport._forwarding)
-                {
-                    Flush();
-                }
-                else if (IsClient)
-                {
-                    _transport.TryCompleteReceive();
-                }
+                Deliver();
             }
         }
 
@@ -399,18 +392,9 @@ internal sealed class InMemoryTransport : ISessionTransport
                 }
 
                 FinSent = true;
-                if (_transport._closed)
+                if (!_transport._closed)
                 {
-                    return;
-                }
-
-                if (_transport._forwarding)
-                {
-                    Flush();
-                }
-                else if (IsClient)
-                {
-                    _transport.TryCompleteReceive();
+                    Deliver();
                 }
             }
         }
@@ -426,19 +410,24 @@ internal sealed class InMemoryTransport : ISessionTransport
                 }
 
                 ResetSent = true;
-                if (_transport._closed)
+                if (!_transport._closed)
                 {
-                    return;
+                    Deliver();
                 }
+            }
+        }
 
-                if (_transport._forwarding)
-                {
-                    Flush();
-                }
-                else if (IsClient)
-                {
-                    _transport.TryCompleteReceive();
-                }
+        /// <summary>What this peer sent (bytes, FIN, reset) moves on: forwarded in the data phase, or, from the
+        /// client before it, to a pending header read. Under the gate.</summary>
+        private void Deliver()
+        {
+            if (_transport._forwarding)
+            {
+                Flush();
+            }
+            else if (IsClient)
+            {
+                _transport.TryCompleteReceive();
             }
         }
 
