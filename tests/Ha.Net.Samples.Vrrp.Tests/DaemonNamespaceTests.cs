@@ -93,6 +93,17 @@ public sealed class DaemonNamespaceTests
             Assert.Equal(4, Lines(log).Length);
             Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
 
+            // SIGHUP with an instance name defined twice (#15 item 1): refused with keepalived's words at the second
+            // definition; the daemon does not abort (it used to die of an ArgumentException, exit 134) and keeps MASTER.
+            var duplicated = Config(script) + "\nvrrp_instance VI_1 {\n    interface vd0\n    virtual_router_id 52\n}\n";
+            File.WriteAllText(conf, duplicated);
+            daemon.Signal("HUP");
+            await daemon.ExpectOutputAsync("Reload refused", Bound, occurrences: 2);
+            Assert.Contains($"{conf}:{Config(script).Split('\n').Length + 1}: error: vrrp instance VI_1 already defined", daemon.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", daemon.Output, StringComparison.Ordinal);
+            Assert.False(daemon.HasExited, "hanet-vrrpd exited on a reload with a duplicated vrrp_instance:\n" + daemon.Output);
+            Assert.Contains("198.18.0.100/24", lab.Addresses, StringComparison.Ordinal);
+
             // SIGTERM: priority-0 advert, VIP removed, notify STOP, exit 0.
             daemon.Signal("TERM");
             Assert.True(daemon.WaitForExit(Bound), "hanet-vrrpd did not exit after SIGTERM:\n" + daemon.Output);

@@ -401,7 +401,7 @@ public sealed class KeepalivedReaderTests
 
         var result = KeepalivedConfigReader.Load(main);
 
-        Assert.Contains(result.Errors, e => e.Directive == "include" && e.Message.Contains("deeper", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Directive == "include" && e.Location.Line == 1 && e.Message.Contains("include loop", StringComparison.Ordinal));
     }
 
     // ------------------------------------------------------------------ warnings

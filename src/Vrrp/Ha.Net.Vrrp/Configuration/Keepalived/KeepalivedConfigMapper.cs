@@ -132,7 +132,12 @@ public static class KeepalivedConfigMapper
         // keepalived: in a sync group the members' tracking weights are forced to 0 (a failure means FAULT).
         var inGroup = vi.SyncGroup is not null;
         var scripts = new Dictionary<string, KeepalivedVrrpScript>(StringComparer.Ordinal);
-        var byName = config.Scripts.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var byName = new Dictionary<string, KeepalivedVrrpScript>(StringComparer.Ordinal);
+        foreach (var s in config.Scripts)
+        {
+            byName.TryAdd(s.Name, s); // keepalived's find_script_by_name(): the first definition
+        }
+
         foreach (var track in vi.TrackScripts)
         {
             if (!byName.TryGetValue(track.Name, out var script))

@@ -49,7 +49,13 @@ internal sealed partial class KeepalivedParser
         }
 
         // Sync groups: members must exist and belong to one group only.
-        var byName = _instances.ToDictionary(d => d.Instance.Name, d => d.Instance, StringComparer.Ordinal);
+        // Names are unique (a second definition is refused and skipped when read); the first wins regardless.
+        var byName = new Dictionary<string, KeepalivedVrrpInstance>(StringComparer.Ordinal);
+        foreach (var d in _instances)
+        {
+            byName.TryAdd(d.Instance.Name, d.Instance);
+        }
+
         foreach (var group in _groups)
         {
             var where = group.DirectiveLines.GetValueOrDefault("group", group.Location);

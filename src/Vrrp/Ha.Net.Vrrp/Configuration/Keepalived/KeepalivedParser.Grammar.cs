@@ -399,6 +399,14 @@ internal sealed partial class KeepalivedParser
         {
             script.Name = header.Arg(0);
             NoMoreArgs(header, 1);
+
+            // keepalived 2.2.7 keeps both blocks without a word, and find_script_by_name() always finds the first.
+            if (_scripts.FirstOrDefault(s => s.Name == script.Name) is { } first)
+            {
+                Warn(header.Location, "vrrp_script", $"vrrp_script '{script.Name}' is already defined at {first.Location}; keepalived uses that first definition, this block is ignored");
+                SkipOptionalBlock(ScriptSyntax);
+                return;
+            }
         }
 
         decimal? timeout = null;
@@ -493,11 +501,6 @@ internal sealed partial class KeepalivedParser
 
         if (script.Name.Length > 0)
         {
-            if (_scripts.Any(s => s.Name == script.Name))
-            {
-                Error(header.Location, "vrrp_script", $"vrrp_script '{script.Name}' is defined twice");
-            }
-
             _scripts.Add(script);
         }
     }
@@ -511,6 +514,14 @@ internal sealed partial class KeepalivedParser
         {
             group.Name = header.Arg(0);
             NoMoreArgs(header, 1);
+
+            // keepalived 2.2.7 (vrrp_parser.c vrrp_group_handler): "vrrp sync group %s already defined", then skip_block().
+            if (_groups.FirstOrDefault(g => g.Name == group.Name) is { } first)
+            {
+                Error(header.Location, "vrrp_sync_group", $"vrrp sync group {group.Name} already defined (first at {first.Location}); this block is skipped");
+                SkipOptionalBlock(GroupSyntax);
+                return;
+            }
         }
 
         var members = new List<string>();

@@ -16,17 +16,20 @@ internal sealed partial class KeepalivedParser
         {
             vi.Name = header.Arg(0);
             NoMoreArgs(header, 1);
+
+            // keepalived 2.2.7 (vrrp_parser.c vrrp_handler): "vrrp instance %s already defined", then skip_block().
+            if (_instances.FirstOrDefault(i => i.Instance.Name == vi.Name) is { } first)
+            {
+                Error(header.Location, "vrrp_instance", $"vrrp instance {vi.Name} already defined (first at {first.Instance.Location}); this block is skipped");
+                SkipOptionalBlock(InstanceSyntax);
+                return;
+            }
         }
 
         ParseBody(header, InstanceSyntax, st => ParseInstanceStatement(st, draft));
 
         if (vi.Name.Length > 0)
         {
-            if (_instances.Any(i => i.Instance.Name == vi.Name))
-            {
-                Error(header.Location, "vrrp_instance", $"vrrp_instance '{vi.Name}' is defined twice");
-            }
-
             _instances.Add(draft);
         }
     }
@@ -143,7 +146,12 @@ internal sealed partial class KeepalivedParser
             case "track_script":
                 ParseBody(st, TrackSyntax, e =>
                 {
-                    if (ParseTrackEntry(e, kw, out var weight, out var reverse))
+                    // keepalived 2.2.7 (vrrp_track.c alloc_track_script): the second entry is ignored.
+                    if (draft.TrackScripts.Any(t => t.Name == e.Keyword))
+                    {
+                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_script {e.Keyword} - ignoring");
+                    }
+                    else if (ParseTrackEntry(e, kw, out var weight, out var reverse))
                     {
                         draft.TrackScripts.Add(new KeepalivedTrackScript(e.Keyword, weight, reverse, e.Location));
                     }
@@ -152,7 +160,12 @@ internal sealed partial class KeepalivedParser
             case "track_interface":
                 ParseBody(st, TrackSyntax, e =>
                 {
-                    if (ParseTrackEntry(e, kw, out var weight, out var reverse))
+                    // keepalived 2.2.7 (vrrp_track.c alloc_track_if): the second entry is ignored.
+                    if (draft.TrackInterfaces.Any(t => t.Interface == e.Keyword))
+                    {
+                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_interface {e.Keyword} - ignoring");
+                    }
+                    else if (ParseTrackEntry(e, kw, out var weight, out var reverse))
                     {
                         draft.TrackInterfaces.Add(new KeepalivedTrackInterface(e.Keyword, weight, reverse ?? false, e.Location));
                     }

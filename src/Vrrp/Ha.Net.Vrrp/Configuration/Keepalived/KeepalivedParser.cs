@@ -30,7 +30,7 @@ internal sealed partial class KeepalivedParser
         var parser = new KeepalivedParser();
         try
         {
-            parser.PushSource(text, fileName, baseDirectory, 0);
+            parser.PushSource(text, fileName, baseDirectory);
             parser.ParseTop();
             parser.FinishModel();
         }
@@ -52,12 +52,41 @@ internal sealed partial class KeepalivedParser
 
     // ------------------------------------------------------------------ token sources and statements
 
-    private sealed class Source(List<KeepalivedToken> tokens, string directory, int depth)
+    private sealed class Source(List<KeepalivedToken> tokens, string file, string directory, Source? parent)
     {
         public List<KeepalivedToken> Tokens { get; } = tokens;
+
+        /// <summary>The file name as reported in findings.</summary>
+        public string File { get; } = file;
+
+        /// <summary>The file's full path with a final symbolic link resolved: what an include loop is detected on.</summary>
+        public string Identity { get; } = FileIdentity(file);
+
         public string Directory { get; } = directory;
-        public int Depth { get; } = depth;
+
+        /// <summary>The source whose <c>include</c> opened this one (null for the main file).</summary>
+        public Source? Parent { get; } = parent;
+
+        public int Depth { get; } = parent is null ? 0 : parent.Depth + 1;
+
         public int Position { get; set; }
+    }
+
+    private static string FileIdentity(string file)
+    {
+        var full = Path.GetFullPath(file);
+        try
+        {
+            return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return full;
+        }
     }
 
     private enum StatementKind
@@ -99,11 +128,11 @@ internal sealed partial class KeepalivedParser
         }
     }
 
-    private void PushSource(string text, string file, string directory, int depth)
+    private void PushSource(string text, string file, string directory)
     {
         _files.Add(file);
         var tokens = KeepalivedTokenizer.Tokenize(text, file, _diagnostics);
-        _sources.Push(new Source(tokens, directory, depth));
+        _sources.Push(new Source(tokens, file, directory, null));
     }
 
     private bool TryPeek(out KeepalivedToken token)
@@ -243,6 +272,25 @@ internal sealed partial class KeepalivedParser
         var sources = new List<Source>();
         foreach (var match in matches)
         {
+            // An include of a file that is being read (itself, or a file that included it) would never end:
+            // keepalived 2.2.7 has no limit and reopens it until it runs out of file descriptors ("open problem
+            // (Too many open files) - skipping"), then reads the rest of each level again ("vrrp instance VI_1
+            // already defined" once per level). It is stopped here, at the include that closes the loop.
+            var identity = FileIdentity(match);
+            var chain = new List<Source>();
+            for (var s = current; s is not null; s = s.Parent)
+            {
+                chain.Add(s);
+            }
+
+            if (chain.Any(s => s.Identity == identity))
+            {
+                chain.Reverse();
+                var loop = chain.SkipWhile(s => s.Identity != identity).Select(s => s.File).Append(match);
+                Error(st.Location, "include", $"'include {pattern}': '{match}' is already being read (include loop: {string.Join(" -> ", loop)}); not read again");
+                continue;
+            }
+
             string text;
             try
             {
@@ -255,7 +303,7 @@ internal sealed partial class KeepalivedParser
             }
 
             _files.Add(match);
-            sources.Add(new Source(KeepalivedTokenizer.Tokenize(text, match, _diagnostics), Path.GetDirectoryName(Path.GetFullPath(match)) ?? ".", current.Depth + 1));
+            sources.Add(new Source(KeepalivedTokenizer.Tokenize(text, match, _diagnostics), match, Path.GetDirectoryName(Path.GetFullPath(match)) ?? ".", current));
         }
 
         for (var i = sources.Count - 1; i >= 0; i--)
