@@ -26,6 +26,12 @@ internal sealed partial class HaproxyParser
         public List<L7Feature> L7 { get; private set; } = [];
         public HaproxyStats? Stats { get; set; }
         public List<KeyValuePair<string, string>> StatsUsers { get; private set; } = [];
+
+        /// <summary>Where each of <see cref="StatsUsers"/> was declared (a second <c>stats auth</c> for a user is ignored).</summary>
+        public Dictionary<string, HaproxySourceLine> StatsUserLines { get; private set; } = new(StringComparer.Ordinal);
+
+        /// <summary>Whether <see cref="StatsUsers"/> came from defaults (a section's own first <c>stats auth</c> replaces them).</summary>
+        public bool StatsUsersInherited { get; set; }
         public HaproxySourceLine? ModeLine { get; set; }
         public bool ModeInherited { get; set; }
 
@@ -77,6 +83,8 @@ internal sealed partial class HaproxyParser
                 DefaultServer = [.. DefaultServer],
                 L7 = [.. L7.Select(f => f with { Inherited = true })],
                 StatsUsers = [.. StatsUsers],
+                StatsUserLines = new(StatsUserLines, StringComparer.Ordinal),
+                StatsUsersInherited = StatsUsers.Count > 0,
                 ModeLine = ModeLine,
                 ModeInherited = ModeLine is not null,
             };

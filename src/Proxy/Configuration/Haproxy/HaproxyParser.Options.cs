@@ -568,7 +568,27 @@ internal sealed partial class HaproxyParser
                     }
                     else
                     {
-                        d.StatsUsers.Add(new KeyValuePair<string, string>(st.Arg(1)[..colon], st.Arg(1)[(colon + 1)..]));
+                        if (d.StatsUsersInherited)
+                        {
+                            // HAProxy: a section's own 'stats' lines detach it from the defaults' settings, so the
+                            // defaults' users no longer open its page.
+                            d.StatsUsers.Clear();
+                            d.StatsUserLines.Clear();
+                            d.StatsUsersInherited = false;
+                        }
+
+                        var user = st.Arg(1)[..colon];
+                        if (d.StatsUserLines.TryGetValue(user, out var first))
+                        {
+                            // HAProxy: "uri auth: ignoring duplicated user 'admin'."; the first password stays the only one.
+                            Warn(st.Location, key, $"{section}: uri auth: ignoring duplicated user '{user}' (the first, at {first}, is kept, as HAProxy does)");
+                        }
+                        else
+                        {
+                            d.StatsUsers.Add(new KeyValuePair<string, string>(user, st.Arg(1)[(colon + 1)..]));
+                            d.StatsUserLines[user] = st.Location;
+                        }
+
                         stats.Enabled = true;
                     }
                 }

@@ -184,6 +184,51 @@ public sealed class HaproxyReaderTests
         Assert.Equal(20, s.DirectiveLines["stats auth"].Line);
     }
 
+    [Fact]
+    public void StatsAuth_DuplicatedUser_KeepsTheFirstPassword_AndWarnsAtTheLine_AsHaproxy()
+    {
+        // HAProxy 2.6.12: "[WARNING] config : uri auth: ignoring duplicated user 'admin'." and only the first
+        // password opens the page (a password left behind by a rotation must not keep working).
+        var result = Parse(Base + """
+            listen stats
+                bind 127.0.0.1:9000
+                mode http
+                stats uri /
+                stats auth admin:pw-old
+                stats auth ops:pw-ops
+                stats auth admin:pw-new
+            """);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var s = result.Config!.StatsPages.Single().Stats!;
+        Assert.Equal([new KeyValuePair<string, string>("admin", "pw-old"), new KeyValuePair<string, string>("ops", "pw-ops")], s.Users);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal(("stats auth", 19), (warning.Directive, warning.Location.Line));
+        Assert.Equal("listen 'stats': uri auth: ignoring duplicated user 'admin' (the first, at test.cfg:17, is kept, as HAProxy does)", warning.Message);
+    }
+
+    [Fact]
+    public void StatsAuth_InASection_ReplacesTheUsersOfDefaults_AsHaproxy()
+    {
+        // HAProxy 2.6.12: a section's own 'stats' lines detach it from the defaults' stats settings, so
+        // defaults' admin:pw-old no longer opens the page and admin:pw-new does (no warning).
+        var result = Parse(Base + """
+            defaults
+                mode http
+                stats auth admin:pw-old
+                stats auth ops:pw-ops
+            listen stats
+                bind 127.0.0.1:9000
+                mode http
+                stats uri /
+                stats auth admin:pw-new
+            """);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal([new KeyValuePair<string, string>("admin", "pw-new")], result.Config!.StatsPages.Single().Stats!.Users);
+        Assert.DoesNotContain(result.Warnings, w => w.Directive == "stats auth");
+    }
+
     // ------------------------------------------------------------------ observe
 
     [Fact]
