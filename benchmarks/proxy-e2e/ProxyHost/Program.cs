@@ -43,7 +43,10 @@ if (pairs.Count == 0)
 
 var options = new ProxyOptions
 {
-    MaxConnections = 100_000,
+    // What fits in the 20,000 descriptors run.sh gets (2 per connection, 2 per pipe, a reserve of 100):
+    // a larger maxconn is refused at start, as HAProxy refuses it ("Cannot raise FD limit").
+    MaxConnections = 9_800,
+    MaxPipes = 64,
     HardStopAfter = TimeSpan.FromSeconds(1),
     Frontends = [.. pairs.Select((p, i) => new FrontendOptions
     {

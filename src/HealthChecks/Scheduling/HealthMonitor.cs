@@ -329,6 +329,14 @@ internal sealed class HealthMonitor : IHealthMonitor
         {
             result = new CheckResult(CheckStatus.L7Timeout, null, "Check timed out", default);
         }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode is System.Net.Sockets.SocketError.TooManyOpenSockets or System.Net.Sockets.SocketError.NoBufferSpaceAvailable)
+        {
+            // The checker itself is out of descriptors or buffers: that says nothing about the target,
+            // so the check is not counted (a proxy at its descriptor limit must not mark healthy servers down).
+            TimerQueueScheduler.Log.ProbeLocalFailure(_scheduler.Logger, Name, ex.Message);
+            Complete(id, null);
+            return;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             TimerQueueScheduler.Log.ProbeThrew(_scheduler.Logger, ex, Name);
@@ -376,8 +384,40 @@ internal sealed class HealthMonitor : IHealthMonitor
         Complete(id, new CheckResult(CheckStatus.L7Timeout, null, "Check timed out (the probe ignored cancellation)", default));
     }
 
-    private void Complete(long id, CheckResult result)
+    /// <summary>Ends a check: applies its result (<paramref name="outcome"/>) to the health (rise/fall), or, when
+    /// <see langword="null"/> (the check could not run for a local reason), only schedules the next one.</summary>
+    private void Complete(long id, CheckResult? outcome)
     {
+        if (outcome is not { } result)
+        {
+            lock (_eventGate)
+            {
+                long skipToken;
+                TimeSpan skipNext;
+                lock (_gate)
+                {
+                    if (_stopped || !_running || id != _checkId)
+                    {
+                        return;
+                    }
+
+                    _running = false;
+                    if (_cts is { } skipped && !skipped.TryReset())
+                    {
+                        skipped.Dispose();
+                        _cts = null;
+                    }
+
+                    skipNext = NextInterval();
+                    skipToken = NextCheckToken(skipNext);
+                }
+
+                _scheduler.Schedule(this, skipNext, DueKind.Check, skipToken);
+            }
+
+            return;
+        }
+
         lock (_eventGate)
         {
             HealthStateChangedEventArgs? change;

@@ -27,6 +27,9 @@ internal sealed partial class TimerQueueScheduler
         [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Health check {Name}: handling a {Kind} deadline failed.")]
         public static partial void DueEntryFailed(ILogger logger, Exception exception, string name, string kind);
 
+        [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Health check {Name} could not run: this process is out of resources ({Error}); not counted against the target.")]
+        public static partial void ProbeLocalFailure(ILogger logger, string name, string error);
+
         [LoggerMessage(EventId = 4007, Level = LogLevel.Error, Message = "Health check {Name}: a {Event} event handler threw.")]
         public static partial void HandlerThrew(ILogger logger, Exception exception, string name, string @event);
     }

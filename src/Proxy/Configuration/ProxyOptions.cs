@@ -11,8 +11,11 @@ namespace Ha.Net.Proxy.Configuration;
 /// </summary>
 public sealed record ProxyOptions
 {
-    /// <summary>Process-wide connection limit (HAProxy <c>global maxconn</c>); 0 = unlimited.
-    /// When reached, listeners stop accepting and new connections wait in the kernel backlog.</summary>
+    /// <summary>Process-wide connection limit (HAProxy <c>global maxconn</c>); 0 = derived from the file-descriptor
+    /// limit as HAProxy derives it (<c>ulimit -n</c>, raised to its hard value, less a reserve of 100, two descriptors
+    /// per connection and two per splice pipe), so the proxy stops accepting before it runs out of descriptors.
+    /// When reached, listeners stop accepting and new connections wait in the kernel backlog. A configured limit
+    /// the descriptors cannot hold is refused at start ("Cannot raise FD limit to N, limit is M.", as HAProxy).</summary>
     public int MaxConnections { get; init; }
 
     /// <summary>The longest a graceful stop waits for live connections before killing them
@@ -31,8 +34,8 @@ public sealed record ProxyOptions
     public ProxyIoEngine IoEngine { get; init; } = ProxyIoEngine.Auto;
 
     /// <summary>The most kernel pipes the splice path may hold at once (HAProxy <c>maxpipes</c>; each pipe
-    /// is two descriptors); 0 = automatic: a quarter of <see cref="MaxConnections"/>, as HAProxy sizes it,
-    /// or 4096 when connections are unlimited. A direction that finds no pipe free copies instead.</summary>
+    /// is two descriptors); 0 = automatic: a quarter of <see cref="MaxConnections"/> (configured or derived), as
+    /// HAProxy sizes it, or 4096 when no descriptor limit is known. A direction that finds no pipe free copies instead.</summary>
     public int MaxPipes { get; init; }
 
     /// <summary>The size of each splice pipe in bytes (HAProxy <c>tune.pipesize</c>, set with

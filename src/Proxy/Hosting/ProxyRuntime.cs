@@ -17,10 +17,12 @@ internal sealed partial class ProxyRuntime : IDisposable
         Logger = logger;
         Metrics = metrics;
         BufferSize = options.BufferSize;
-        int maxConnections = options.MaxConnections;
-        GlobalLimit = maxConnections > 0 ? new SemaphoreSlim(maxConnections, maxConnections) : null;
         var engine = options.IoEngine;
-        if (engine == ProxyIoEngine.Epoll || (engine == ProxyIoEngine.Auto && OperatingSystem.IsLinux()))
+        bool epoll = engine == ProxyIoEngine.Epoll || (engine == ProxyIoEngine.Auto && OperatingSystem.IsLinux());
+        Budget = DescriptorBudget.For(options, splices: epoll);
+        int maxConnections = Budget.MaxConnections;
+        GlobalLimit = maxConnections > 0 ? new SemaphoreSlim(maxConnections, maxConnections) : null;
+        if (epoll)
         {
             _loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount)];
             for (int i = 0; i < _loops.Length; i++)
@@ -28,15 +30,13 @@ internal sealed partial class ProxyRuntime : IDisposable
                 _loops[i] = new EpollLoop(i, BufferSize, e => LoopFailed(logger, e));
             }
 
-            Pipes = new PipePool(MaxPipesFor(options), options.PipeSize);
+            Pipes = new PipePool(Budget.MaxPipes, options.PipeSize);
         }
     }
 
-    /// <summary>HAProxy's default <c>maxpipes</c> is a quarter of <c>maxconn</c>.</summary>
-    public static int MaxPipesFor(ProxyOptions options) =>
-        options.MaxPipes > 0 ? options.MaxPipes
-        : options.MaxConnections > 0 ? Math.Max(1, options.MaxConnections / 4)
-        : 4096;
+    /// <summary>The connections and pipes that fit in the descriptor limit (HAProxy's <c>maxconn</c> and
+    /// <c>maxpipes</c>, derived from <c>ulimit -n</c> when not configured).</summary>
+    public DescriptorBudget Budget { get; }
 
     /// <summary>The splice path's pipes (epoll engine only).</summary>
     public PipePool? Pipes { get; }

@@ -63,6 +63,13 @@ internal sealed partial class TcpProxy : ITcpProxy
                 return Task.CompletedTask;
             }
 
+            if (!_runtime.Budget.Fits)
+            {
+                // HAProxy (strict-limits, its default since 2.3) refuses to start rather than run out of descriptors.
+                throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Cannot raise FD limit to {_runtime.Budget.Needed}, limit is {_runtime.Budget.Limit}."));
+            }
+
             var started = new List<Frontend>();
             try
             {

@@ -15,5 +15,10 @@ internal sealed partial class Frontend
         [LoggerMessage(EventId = 3011, EventName = "AcceptFailed", Level = LogLevel.Warning,
             Message = "Proxy {Frontend}: accept failed ({Error}); retrying in 100 ms")]
         public static partial void AcceptFailed(ILogger logger, string frontend, SocketError error);
+
+        /// <summary>HAProxy's words (listener.c) when accept() runs out of descriptors or memory.</summary>
+        [LoggerMessage(EventId = 3012, EventName = "AcceptLimit", Level = LogLevel.Critical,
+            Message = "Proxy {Frontend} reached {What} limit (maxsock={MaxSock}). Please check {Advice}.")]
+        public static partial void AcceptLimit(ILogger logger, string frontend, string what, long maxSock, string advice);
     }
 }

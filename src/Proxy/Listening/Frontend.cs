@@ -329,8 +329,8 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
                     continue;
                 }
 
-                // Out of file descriptors and the like: report, breathe, go on.
-                Log.AcceptFailed(_runtime.Logger, Name, LinuxNative.ToSocketError(errno));
+                // Out of file descriptors and the like: report (once a second at most), breathe, go on.
+                ReportAcceptFailure(errno == 23 ? ENFile : errno == 105 || errno == 12 ? ENoBufs : errno, LinuxNative.ToSocketError(errno));
                 PostAfter(TimeSpan.FromMilliseconds(100), OpResume);
                 return;
             }
@@ -344,6 +344,43 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         {
             _acceptAgain = true;
             loop.Again(this);
+        }
+    }
+
+    private const int EMFile = 24;
+    private const int ENFile = 23;
+    private const int ENoBufs = 105;
+    private static readonly long AcceptLogInterval = TimeSpan.TicksPerSecond;
+    private long _lastAcceptLog = long.MinValue;
+
+    /// <summary>Logs a failed accept, at most once a second per frontend: a listener out of descriptors
+    /// fails every 100 ms until connections close, and a line per retry would flood the log. Running out of
+    /// descriptors or memory is said in HAProxy's words.</summary>
+    private void ReportAcceptFailure(int errno, SocketError error)
+    {
+        long now = _runtime.Time.GetTimestamp();
+        long last = Interlocked.Read(ref _lastAcceptLog);
+        if (last != long.MinValue && _runtime.Time.GetElapsedTime(last, now).Ticks < AcceptLogInterval
+            || Interlocked.CompareExchange(ref _lastAcceptLog, now, last) != last)
+        {
+            return;
+        }
+
+        long maxSock = _runtime.Budget.Needed;
+        switch (errno)
+        {
+            case EMFile:
+                Log.AcceptLimit(_runtime.Logger, Name, "process FD", maxSock, "'ulimit-n' and restart");
+                break;
+            case ENFile:
+                Log.AcceptLimit(_runtime.Logger, Name, "system FD", maxSock, "system tunables");
+                break;
+            case ENoBufs:
+                Log.AcceptLimit(_runtime.Logger, Name, "system memory", maxSock, "system tunables");
+                break;
+            default:
+                Log.AcceptFailed(_runtime.Logger, Name, error);
+                break;
         }
     }
 
@@ -449,8 +486,8 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
                         return;
                     }
 
-                    // Out of file descriptors and the like: report, breathe, go on.
-                    Log.AcceptFailed(_runtime.Logger, Name, result.Error);
+                    // Out of file descriptors and the like: report (once a second at most), breathe, go on.
+                    ReportAcceptFailure(result.Error == SocketError.TooManyOpenSockets ? EMFile : result.Error == SocketError.NoBufferSpaceAvailable ? ENoBufs : 0, result.Error);
                     await Task.Delay(TimeSpan.FromMilliseconds(100), _runtime.Time).ConfigureAwait(false);
                     continue;
                 }

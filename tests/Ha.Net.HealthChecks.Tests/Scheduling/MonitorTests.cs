@@ -207,6 +207,31 @@ public sealed class MonitorTests : IAsyncLifetime
         Assert.Equal("Probe failed: InvalidOperationException: boom", m.Snapshot.LastResult.Description);
     }
 
+    [Theory]
+    [InlineData(System.Net.Sockets.SocketError.TooManyOpenSockets)]
+    [InlineData(System.Net.Sockets.SocketError.NoBufferSpaceAvailable)]
+    public void ProbeFailingForALocalReason_IsNotCounted_AndTheNextCheckRuns(System.Net.Sockets.SocketError error)
+    {
+        // #15 item 2: a checker out of descriptors says nothing about the target; it must not mark it down.
+        int calls = 0;
+        var probe = new DelegateProbe(_ => ++calls <= 4 ? throw new System.Net.Sockets.SocketException((int)error) : ValueTask.FromResult(Fail));
+        var m = _scheduler.Add("t", probe, new HealthMonitorOptions { Jitter = TimeSpan.Zero, Fall = 1 });
+        _clock.Advance(TimeSpan.Zero);
+        for (int i = 0; i < 3; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(2));
+        }
+
+        Assert.Equal(4, probe.Calls);
+        Assert.Equal(HealthState.Up, m.Snapshot.State);
+        Assert.Equal(0, m.Snapshot.ChecksCompleted);
+
+        // The next check runs on schedule and counts: fall 1 takes it down.
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(5, probe.Calls);
+        Assert.Equal(HealthState.Down, m.Snapshot.State);
+    }
+
     [Fact]
     public void StartJitter_IsDrawnFromTheInjectedRandom_WithinOneInterval()
     {

@@ -83,7 +83,7 @@ public class SpliceTests
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Scope == meters && instrument.Name == Hosting.ProxyMetrics.SplicedName)
+            if (instrument.Meter.Scope == meters && instrument.Name == Ha.Net.Proxy.Hosting.ProxyMetrics.SplicedName)
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -96,7 +96,7 @@ public class SpliceTests
             Backends = [new BackendOptions { Name = "be", Servers = [Server("s1", echo)] }],
             IoEngine = ProxyIoEngine.Epoll,
         }, SpliceModes.Request | SpliceModes.Response);
-        await using var proxy = new Hosting.TcpProxy(options, meterFactory: meters);
+        await using var proxy = new Ha.Net.Proxy.Hosting.TcpProxy(options, meterFactory: meters);
         await proxy.StartAsync();
         Assert.True(await EchoBulkAsync(proxy.GetFrontendEndPoint("fe"), Bulk));
         await ProxyTestClient.WaitUntilAsync(() => proxy.GetStats().Single(r => r.ServiceName == "s1").CurrentSessions == 0, "session closed");

@@ -123,6 +123,36 @@ internal static unsafe partial class LinuxNative
     public static partial int pipe2(int* fds, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
+    private static partial int getrlimit(int resource, ulong* limits);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    private static partial int setrlimit(int resource, ulong* limits);
+
+    /// <summary>Raises the soft <c>RLIMIT_NOFILE</c> to the hard one (as HAProxy raises it at start) and returns
+    /// the soft limit in force; <see cref="long.MaxValue"/> when it cannot be read.</summary>
+    public static long RaiseDescriptorLimit()
+    {
+        const int RlimitNofile = 7;
+        ulong* limits = stackalloc ulong[2]; // struct rlimit { rlim_cur, rlim_max }
+        if (getrlimit(RlimitNofile, limits) != 0)
+        {
+            return long.MaxValue;
+        }
+
+        if (limits[0] < limits[1])
+        {
+            ulong current = limits[0];
+            limits[0] = limits[1];
+            if (setrlimit(RlimitNofile, limits) != 0)
+            {
+                limits[0] = current;
+            }
+        }
+
+        return limits[0] >= long.MaxValue ? long.MaxValue : (long)limits[0];
+    }
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
     /// <summary><c>splice(2)</c> with both offsets NULL (sockets and pipes have none).</summary>
