@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Numerics;
 using System.Text;
 
 namespace Ha.Net.Proxy.ProxyProtocol;
@@ -18,7 +19,8 @@ internal enum ProxyHeaderStatus
     /// <summary>The bytes do not start with either version's signature.</summary>
     NotProxy,
 
-    /// <summary>A header signature followed by something the specification does not allow (see <see cref="ProxyHeader.Error"/>).</summary>
+    /// <summary>A header signature followed by something the specification does not allow, or HAProxy 2.6 refuses
+    /// (see <see cref="ProxyHeader.Error"/>).</summary>
     Invalid,
 }
 
@@ -140,7 +142,7 @@ internal static class ProxyHeaderParser
     }
 
     /// <summary>v2 (spec §2.2): 12-byte signature, version/command, family/transport, length
-    /// (big endian), then addresses and TLVs.</summary>
+    /// (big endian), then addresses and TLVs, refused where HAProxy 2.6 refuses them.</summary>
     private static ProxyHeader ParseV2(ReadOnlySpan<byte> data)
     {
         byte versionCommand = data[12];
@@ -170,11 +172,16 @@ internal static class ProxyHeaderParser
         byte familyTransport = data[13];
         if (command == 0)
         {
-            // LOCAL: the sender's own connection (a health check); its addresses stand.
+            // LOCAL: the sender's own connection (a health check); its addresses stand. HAProxy 2.6
+            // reads neither its family nor its TLVs, so any of either is taken.
             return new ProxyHeader(ProxyHeaderStatus.Complete, length);
         }
 
-        var addresses = data[16..length];
+        // What follows is HAProxy 2.6's conn_recv_proxy (src/connection.c): for PROXY, only TCP over
+        // IPv4 or IPv6 gives addresses and a place where TLVs start; TLVs must tile the rest exactly.
+        var header = data[..length];
+        IPEndPoint? source = null, destination = null;
+        int tlvOffset;
         switch (familyTransport)
         {
             case 0x11:
@@ -183,22 +190,107 @@ internal static class ProxyHeaderParser
                     return Invalid($"v2 header: TCP over IPv4 needs 12 address bytes, length is {addressLength}");
                 }
 
-                return new ProxyHeader(ProxyHeaderStatus.Complete, length,
-                    new IPEndPoint(new IPAddress(addresses[..4]), BinaryPrimitives.ReadUInt16BigEndian(addresses[8..])),
-                    new IPEndPoint(new IPAddress(addresses[4..8]), BinaryPrimitives.ReadUInt16BigEndian(addresses[10..])));
+                source = new IPEndPoint(new IPAddress(header.Slice(16, 4)), BinaryPrimitives.ReadUInt16BigEndian(header[24..]));
+                destination = new IPEndPoint(new IPAddress(header.Slice(20, 4)), BinaryPrimitives.ReadUInt16BigEndian(header[26..]));
+                tlvOffset = 16 + 12;
+                break;
             case 0x21:
                 if (addressLength < 36)
                 {
                     return Invalid($"v2 header: TCP over IPv6 needs 36 address bytes, length is {addressLength}");
                 }
 
-                return new ProxyHeader(ProxyHeaderStatus.Complete, length,
-                    new IPEndPoint(new IPAddress(addresses[..16]), BinaryPrimitives.ReadUInt16BigEndian(addresses[32..])),
-                    new IPEndPoint(new IPAddress(addresses[16..32]), BinaryPrimitives.ReadUInt16BigEndian(addresses[34..])));
+                source = new IPEndPoint(new IPAddress(header.Slice(16, 16)), BinaryPrimitives.ReadUInt16BigEndian(header[48..]));
+                destination = new IPEndPoint(new IPAddress(header.Slice(32, 16)), BinaryPrimitives.ReadUInt16BigEndian(header[50..]));
+                tlvOffset = 16 + 36;
+                break;
             default:
-                // UNSPEC, UDP, UNIX: as HAProxy, keep the connection's own addresses.
-                return new ProxyHeader(ProxyHeaderStatus.Complete, length);
+                // Any other family or transport (UNSPEC, UDP, UNIX, or none the specification
+                // defines): HAProxy 2.6 sets no TLV start, so its TLV walk starts at byte 0, where the
+                // signature reads as a TLV of type 0x0D and 0x0A0D = 2573 bytes. A shorter header
+                // overruns it and is refused; a longer one (length 2560 or more) goes on being walked,
+                // and if its TLVs land on the end it is taken, keeping the connection's own addresses.
+                if (length < TlvHeaderLength + 0x0A0D)
+                {
+                    return Invalid($"v2 header: family/transport 0x{familyTransport:x2} (byte 14) is neither TCP over IPv4 (0x11) nor TCP over IPv6 (0x21), which the PROXY command needs");
+                }
+
+                tlvOffset = 0;
+                break;
         }
+
+        string? error = CheckTlvs(header, tlvOffset);
+        return error is null ? new ProxyHeader(ProxyHeaderStatus.Complete, length, source, destination) : Invalid(error);
+    }
+
+    /// <summary>A TLV's type (1 byte) and length (2, big endian) before its value.</summary>
+    private const int TlvHeaderLength = 3;
+
+    /// <summary>Walks the TLVs of a v2 PROXY header from <paramref name="offset"/> to its end as HAProxy 2.6
+    /// does: each must fit in what is left; the types it reads must be well formed (AUTHORITY at most
+    /// 255 bytes, UNIQUE_ID at most 128, CRC32C 4 bytes and the header's checksum); the rest are skipped.</summary>
+    /// <returns>What is wrong, or <see langword="null"/>.</returns>
+    private static string? CheckTlvs(ReadOnlySpan<byte> header, int offset)
+    {
+        byte[]? zeroedCrcs = null;
+        while (offset < header.Length)
+        {
+            int left = header.Length - offset;
+            if (left < TlvHeaderLength)
+            {
+                return $"v2 header: {left} byte{(left == 1 ? "" : "s")} at byte {offset + 1}, too few for a TLV's type and length ({TlvHeaderLength} bytes)";
+            }
+
+            byte type = header[offset];
+            int valueLength = BinaryPrimitives.ReadUInt16BigEndian(header[(offset + 1)..]);
+            if (valueLength > left - TlvHeaderLength)
+            {
+                return $"v2 header: TLV type 0x{type:x2} at byte {offset + 1} declares {valueLength} bytes, {left - TlvHeaderLength} left";
+            }
+
+            int valueOffset = offset + TlvHeaderLength;
+            switch (type)
+            {
+                case 0x02 when valueLength > 255:
+                    return $"v2 header: AUTHORITY TLV (0x02) of {valueLength} bytes, more than 255";
+                case 0x05 when valueLength > 128:
+                    return $"v2 header: UNIQUE_ID TLV (0x05) of {valueLength} bytes, more than 128";
+                case 0x03:
+                    if (valueLength != 4)
+                    {
+                        return $"v2 header: CRC32C TLV (0x03) of {valueLength} bytes, not 4";
+                    }
+
+                    // The checksum of the whole header with this value as zeros; HAProxy zeroes it in
+                    // place, so a further CRC32C TLV is checked with this one zeroed too.
+                    zeroedCrcs ??= header.ToArray();
+                    uint stated = BinaryPrimitives.ReadUInt32BigEndian(zeroedCrcs.AsSpan(valueOffset));
+                    zeroedCrcs.AsSpan(valueOffset, 4).Clear();
+                    uint actual = Crc32C(zeroedCrcs);
+                    if (stated != actual)
+                    {
+                        return $"v2 header: CRC32C TLV (0x03) says 0x{stated:x8}, the header's is 0x{actual:x8}";
+                    }
+
+                    break;
+            }
+
+            offset = valueOffset + valueLength;
+        }
+
+        return null;
+    }
+
+    /// <summary>CRC-32C (Castagnoli) as HAProxy's <c>hash_crc32c</c>: initial and final XOR with all ones.</summary>
+    private static uint Crc32C(ReadOnlySpan<byte> data)
+    {
+        uint crc = uint.MaxValue;
+        foreach (byte b in data)
+        {
+            crc = BitOperations.Crc32C(crc, b);
+        }
+
+        return ~crc;
     }
 
     private static bool TryAddress(string text, AddressFamily family, out IPAddress address)

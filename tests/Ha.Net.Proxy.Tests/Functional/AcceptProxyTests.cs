@@ -110,6 +110,9 @@ public class AcceptProxyTests
     [Theory]
     [InlineData("GET / HTTP/1.0\r\n\r\n", "Received something which does not look like a PROXY protocol header")]
     [InlineData("PROXY TCP4 198.18.0.300 198.18.0.1 1 2\r\nx", "Received an invalid PROXY protocol header: v1 header: source address '198.18.0.300' is not an IPv4 address")]
+    // A v2 header, PROXY command, with family/transport 0x51 (no such family) and 12 address bytes
+    // (10.0.0.1:80 to 10.0.0.2:25): HAProxy 2.6 resets it with the same "invalid PROXY protocol header".
+    [InlineData("\r\n\r\n\0\r\nQUIT\n\u0021\u0051\0\u000c\u000a\0\0\u0001\u000a\0\0\u0002\0\u0050\0\u0019x", "Received an invalid PROXY protocol header: v2 header: family/transport 0x51 (byte 14) is neither TCP over IPv4 (0x11) nor TCP over IPv6 (0x21), which the PROXY command needs")]
     public async Task NoValidHeader_IsClosedBeforeAnyServer_AndLoggedWithTheReason(string sent, string reason)
     {
         var received = new ConcurrentQueue<string>();

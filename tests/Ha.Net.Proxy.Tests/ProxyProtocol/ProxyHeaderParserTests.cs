@@ -125,6 +125,125 @@ public class ProxyHeaderParserTests
         Assert.Contains(expected, header.Error, StringComparison.Ordinal);
     }
 
+    // What HAProxy 2.6 refuses in a v2 header (src/connection.c, conn_recv_proxy; every case below
+    // was also sent to HAProxy 2.6.12 with "bind ... accept-proxy", which reset the connection):
+    // with the PROXY command, a family/transport byte other than 0x11 (TCP over IPv4) or 0x21 (TCP
+    // over IPv6), and TLVs that do not tile the bytes after the addresses exactly.
+
+    private static readonly byte[] Ip4Addresses = [10, 0, 0, 1, 10, 0, 0, 2, 0x03, 0xE8, 0x00, 0x19];
+
+    private static readonly byte[] Ip6Addresses = [.. new byte[15], 1, .. new byte[15], 2, 0x03, 0xE8, 0x00, 0x19];
+
+    /// <summary>A v2 header: signature, <paramref name="versionCommand"/>, <paramref name="family"/>,
+    /// the length of <paramref name="parts"/>, then the parts.</summary>
+    private static byte[] V2(byte versionCommand, byte family, params byte[][] parts)
+    {
+        int length = parts.Sum(p => p.Length);
+        return [.. ProxyProtocolHeader.V2Signature, versionCommand, family, (byte)(length >> 8), (byte)length, .. parts.SelectMany(p => p)];
+    }
+
+    /// <summary>A TLV whose length field says <paramref name="declared"/>, followed by <paramref name="value"/>.</summary>
+    private static byte[] Tlv(byte type, int declared, params byte[] value) => [type, (byte)(declared >> 8), (byte)declared, .. value];
+
+    private static byte[] Tlv(byte type, byte[] value) => Tlv(type, value.Length, value);
+
+    [Theory]
+    [InlineData(0x51, 12)] // the case: family 5 does not exist
+    [InlineData(0x00, 0)] // AF_UNSPEC: HAProxy takes it only with LOCAL
+    [InlineData(0x00, 12)]
+    [InlineData(0x01, 12)]
+    [InlineData(0x10, 12)] // IPv4, transport UNSPEC
+    [InlineData(0x12, 12)] // UDP over IPv4
+    [InlineData(0x13, 12)]
+    [InlineData(0x20, 36)] // IPv6, transport UNSPEC
+    [InlineData(0x22, 36)] // UDP over IPv6
+    [InlineData(0x31, 216)] // UNIX stream
+    [InlineData(0x32, 216)] // UNIX datagram
+    [InlineData(0xFF, 12)]
+    [InlineData(0x51, 2559)] // one byte short of what HAProxy's walk needs (see ..._AtLeast2560Bytes_...)
+    public void V2_Proxy_WithAFamilyOtherThanTcp4OrTcp6_IsInvalid(byte family, int length)
+    {
+        var header = ProxyHeaderParser.Parse([.. V2(0x21, family, new byte[length]), .. "PING"u8]);
+        Assert.Equal(ProxyHeaderStatus.Invalid, header.Status);
+        Assert.Contains($"family/transport 0x{family:x2} (byte 14)", header.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void V2_Proxy_WithAnotherFamily_AndAtLeast2560Bytes_IsAcceptedAsHaproxy26AcceptsIt()
+    {
+        // HAProxy 2.6 starts its TLV walk at byte 0 for such a family: the signature reads as a TLV
+        // of 0x0A0D = 2573 bytes, so a header of 2576 bytes or more gets through, the rest being
+        // TLVs, and keeps the connection's own addresses (HAProxy 2.6.12 forwarded both of these).
+        foreach (var bytes in new[] { V2(0x21, 0x51, new byte[2560]), V2(0x21, 0x00, new byte[2560], Tlv(0xEE, [])) })
+        {
+            var header = ProxyHeaderParser.Parse(bytes);
+            Assert.Equal(ProxyHeaderStatus.Complete, header.Status);
+            Assert.Equal(bytes.Length, header.Length);
+            Assert.Null(header.Source);
+            Assert.Null(header.Destination);
+        }
+    }
+
+    public static TheoryData<string, byte[], string> TlvsHaproxyRefuses() => new()
+    {
+        // The case: a TLV that declares 65,535 bytes and carries 1.
+        { "65535 declared, 1 carried", V2(0x21, 0x11, Ip4Addresses, Tlv(0xE0, 65535, (byte)'x')), "TLV type 0xe0 at byte 29 declares 65535 bytes, 1 left" },
+        { "2 declared, 1 carried", V2(0x21, 0x11, Ip4Addresses, Tlv(0x04, 2, 0)), "TLV type 0x04 at byte 29 declares 2 bytes, 1 left" },
+        { "after IPv6 addresses", V2(0x21, 0x21, Ip6Addresses, Tlv(0x01, 10, 1, 2, 3)), "TLV type 0x01 at byte 53 declares 10 bytes, 3 left" },
+        { "the second one", V2(0x21, 0x11, Ip4Addresses, Tlv(0x04, [1, 2]), Tlv(0xE5, 4, 3)), "TLV type 0xe5 at byte 34 declares 4 bytes, 1 left" },
+        { "1 stray byte", V2(0x21, 0x11, Ip4Addresses, [0x04]), "1 byte at byte 29, too few for a TLV's type and length (3 bytes)" },
+        { "2 stray bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x04, []), [0x04, 0x00]), "2 bytes at byte 32, too few for a TLV's type and length (3 bytes)" },
+        { "1 stray byte after the 2560 another family needs", V2(0x21, 0x00, new byte[2561]), "1 byte at byte 2577, too few" },
+        { "AUTHORITY of 256 bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x02, new byte[256])), "AUTHORITY TLV (0x02) of 256 bytes, more than 255" },
+        { "UNIQUE_ID of 129 bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x05, new byte[129])), "UNIQUE_ID TLV (0x05) of 129 bytes, more than 128" },
+        { "CRC32C of 3 bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x03, [1, 2, 3])), "CRC32C TLV (0x03) of 3 bytes, not 4" },
+        { "CRC32C not the header's", WithCrc32C(0xde22f817 ^ 1), "CRC32C TLV (0x03) says 0xde22f816, the header's is 0xde22f817" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TlvsHaproxyRefuses))]
+    public void V2_Proxy_WithTlvsHaproxyRefuses_IsInvalid_SayingWhatIsWrong(string name, byte[] bytes, string expected)
+    {
+        _ = name;
+        var header = ProxyHeaderParser.Parse([.. bytes, .. "PING"u8]);
+        Assert.Equal(ProxyHeaderStatus.Invalid, header.Status);
+        Assert.Contains(expected, header.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>TCP over IPv4 10.0.0.1:1000 to 10.0.0.2:25 with a CRC32C TLV holding <paramref name="crc"/>
+    /// and an 0xE0 TLV "hi"; 0xde22f817 is the header's own checksum (HAProxy 2.6.12 took it, and
+    /// refused the header with any bit of it changed).</summary>
+    private static byte[] WithCrc32C(uint crc) =>
+        V2(0x21, 0x11, Ip4Addresses, Tlv(0x03, [(byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc]), Tlv(0xE0, "hi"u8.ToArray()));
+
+    public static TheoryData<string, byte[]> HeadersHaproxyAccepts() => new()
+    {
+        { "LOCAL, family 0x51", V2(0x20, 0x51) },
+        { "LOCAL, family 0xff, addresses", V2(0x20, 0xFF, Ip4Addresses) },
+        { "LOCAL, AF_UNSPEC", V2(0x20, 0x00) },
+        { "LOCAL, TCP over IPv4 with 3 address bytes", V2(0x20, 0x11, [1, 2, 3]) },
+        { "LOCAL, a TLV declaring 65535 bytes (LOCAL's TLVs are not read)", V2(0x20, 0x11, Tlv(0x02, 65535, 1, 2)) },
+        { "an empty TLV", V2(0x21, 0x11, Ip4Addresses, Tlv(0x04, [])) },
+        { "two TLVs", V2(0x21, 0x11, Ip4Addresses, Tlv(0x04, [1, 2]), Tlv(0xE5, [3, 4, 5])) },
+        { "TLVs after IPv6 addresses", V2(0x21, 0x21, Ip6Addresses, Tlv(0x01, "h2"u8.ToArray())) },
+        { "AUTHORITY of 255 bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x02, new byte[255])) },
+        { "UNIQUE_ID of 128 bytes", V2(0x21, 0x11, Ip4Addresses, Tlv(0x05, new byte[128])) },
+        { "an unknown NETNS", V2(0x21, 0x11, Ip4Addresses, Tlv(0x30, "nope"u8.ToArray())) },
+        { "an SSL TLV of 1 byte", V2(0x21, 0x11, Ip4Addresses, Tlv(0x20, [1])) },
+        { "the header's own CRC32C", WithCrc32C(0xde22f817) },
+    };
+
+    [Theory]
+    [MemberData(nameof(HeadersHaproxyAccepts))]
+    public void V2_HeadersHaproxyAccepts_AreComplete(string name, byte[] bytes)
+    {
+        _ = name;
+        var header = ProxyHeaderParser.Parse([.. bytes, .. "PING"u8]);
+        Assert.Equal(ProxyHeaderStatus.Complete, header.Status);
+        Assert.Equal(bytes.Length, header.Length);
+        Assert.Equal(bytes[12] == 0x21, header.Source is not null);
+    }
+
     [Fact]
     public void WhatTheWriterWrites_TheParserReads_AndEveryShorterPrefixIsIncomplete()
     {
