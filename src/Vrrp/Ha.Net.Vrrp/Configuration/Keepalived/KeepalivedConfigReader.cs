@@ -13,21 +13,31 @@ public static class KeepalivedConfigReader
     public static KeepalivedConfigResult Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string text;
+
+        // keepalived 2.2.7 (parser.c check_conf_file/check_glob_file) reads only a regular file without an execute bit.
+        var status = KeepalivedFile.Probe(path);
+        if (status.Kind != KeepalivedFile.Kind.Missing && !status.IsRegularNonExecutable)
+        {
+            return Refused(path, $"Configuration file '{path}' is not a regular non-executable file");
+        }
+
+        string? text;
         try
         {
-            text = File.ReadAllText(path);
+            text = status.Size > KeepalivedFile.MaxBytes ? null : KeepalivedFile.ReadBounded(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new KeepalivedConfigResult(null,
-            [
-                new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, new KeepalivedSourceLine(path, 0), null, $"cannot read configuration file: {ex.Message}"),
-            ]);
+            return Refused(path, $"cannot read configuration file: {ex.Message}");
         }
 
-        return Parse(text, path);
+        return text is null
+            ? Refused(path, $"configuration file '{path}' is bigger than {KeepalivedFile.MaxBytesText} ({Math.Max(status.Size, KeepalivedFile.MaxBytes + 1)} bytes or more); not read")
+            : Parse(text, path);
     }
+
+    private static KeepalivedConfigResult Refused(string path, string message) =>
+        new(null, [new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, new KeepalivedSourceLine(path, 0), null, message)]);
 
     /// <summary>Reads configuration text; <c>include</c> paths are relative to <paramref name="fileName"/>'s directory.</summary>
     /// <param name="text">The configuration text.</param>

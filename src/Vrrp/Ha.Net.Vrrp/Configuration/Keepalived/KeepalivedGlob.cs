@@ -13,7 +13,8 @@ internal static class KeepalivedGlob
         var full = Path.IsPathRooted(pattern) ? pattern : Path.Combine(baseDirectory, pattern);
         if (!HasWildcards(full))
         {
-            return File.Exists(full) ? [full] : [];
+            // A directory is returned too, so the reader can skip it with keepalived's message.
+            return File.Exists(full) || Directory.Exists(full) ? [full] : [];
         }
 
         var root = Path.GetPathRoot(full) ?? "";

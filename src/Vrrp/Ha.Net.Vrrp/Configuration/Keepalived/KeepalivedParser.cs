@@ -291,14 +291,35 @@ internal sealed partial class KeepalivedParser
                 continue;
             }
 
-            string text;
+            // keepalived 2.2.7 parser.c check_glob_file(): only a regular file without an execute bit is read; the
+            // others are skipped with its message (an error only for "include_check"/"includer", not a plain include).
+            var status = KeepalivedFile.Probe(match);
+            if (status.Kind == KeepalivedFile.Kind.Directory)
+            {
+                Warn(st.Location, "include", $"Configuration file '{match}' is a directory - skipping");
+                continue;
+            }
+
+            if (status.Kind != KeepalivedFile.Kind.Missing && !status.IsRegularNonExecutable)
+            {
+                Warn(st.Location, "include", $"Configuration file '{match}' is not a regular non-executable file - skipping");
+                continue;
+            }
+
+            string? text;
             try
             {
-                text = File.ReadAllText(match);
+                text = status.Size > KeepalivedFile.MaxBytes ? null : KeepalivedFile.ReadBounded(match);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 Error(st.Location, "include", $"'include {pattern}': cannot read '{match}': {ex.Message}");
+                continue;
+            }
+
+            if (text is null)
+            {
+                Error(st.Location, "include", $"'include {pattern}': '{match}' is bigger than {KeepalivedFile.MaxBytesText} ({Math.Max(status.Size, KeepalivedFile.MaxBytes + 1)} bytes or more); not read");
                 continue;
             }
 
