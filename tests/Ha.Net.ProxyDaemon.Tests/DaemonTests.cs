@@ -153,6 +153,29 @@ public sealed class CheckModeTests
     }
 
     [Fact]
+    public async Task Check_MalformedStatsAuth_IsRefusedAtItsLine_AndNoOutputRepeatsThePassword()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            await File.WriteAllTextAsync(cfg,
+                "listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats uri /\n" +
+                "    stats auth :Pw-S3cr3t-42\n    stats auth Pw-S3cr3t-42\n    stats auth admin:Pw-S3cr3t-42\n    stats auth admin:Pw-S3cr3t-43\n");
+            var (code, stdout, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", cfg);
+            Assert.Equal(1, code);
+            Assert.Contains($"{cfg}:5: error: listen 'stats': 'stats auth' needs a user name before ':'", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{cfg}:6: error: listen 'stats': 'stats auth' needs user:password", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{cfg}:8: warning: listen 'stats': uri auth: ignoring duplicated user 'admin'", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("S3cr3t", stdout + stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NoConfig_IsAnError()
     {
         var (code, _, stderr) = await ProxyDaemon.RunToEndAsync();

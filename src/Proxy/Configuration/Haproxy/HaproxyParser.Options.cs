@@ -564,7 +564,9 @@ internal sealed partial class HaproxyParser
                     var colon = st.Arg(1).IndexOf(':', StringComparison.Ordinal);
                     if (colon <= 0)
                     {
-                        Error(st.Location, key, $"{section}: 'stats auth' needs user:password, got '{st.Arg(1)}'");
+                        // Never echo the value: a token without ':' or without a user may be the password itself.
+                        var what = colon < 0 ? "user:password" : "a user name before ':'";
+                        Error(st.Location, key, $"{section}: 'stats auth' needs {what} (the value is not repeated here: it may hold a password)");
                     }
                     else
                     {

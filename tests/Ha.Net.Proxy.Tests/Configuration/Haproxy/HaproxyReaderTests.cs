@@ -207,6 +207,51 @@ public sealed class HaproxyReaderTests
         Assert.Equal("listen 'stats': uri auth: ignoring duplicated user 'admin' (the first, at test.cfg:17, is kept, as HAProxy does)", warning.Message);
     }
 
+    [Theory]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats auth Pw-S3cr3t-42\n")]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats auth :Pw-S3cr3t-42\n")]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats auth\n    stats auth admin:Pw-S3cr3t-42\n    stats auth admin:Pw-S3cr3t-42\n")]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats auth admin:Pw-S3cr3t-42 trailing words\n    stats auht admin:Pw-S3cr3t-42\n")]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats auth admin:\"Pw-S3cr3t-42\n")]
+    [InlineData("listen stats\n    bind 127.0.0.1:9000\n    mode tcp\n    stats auth admin:Pw-S3cr3t-42\n")]
+    [InlineData("frontend fe2\n    bind 127.0.0.1:1\n    default_backend be\n    stats auth admin:Pw-S3cr3t-42\n")]
+    [InlineData("backend be2\n    stats auth admin:Pw-S3cr3t-42\n    server s 127.0.0.1:1\n")]
+    [InlineData("global\n    stats auth admin:Pw-S3cr3t-42\n")]
+    [InlineData("userlist u\n    user admin insecure-password Pw-S3cr3t-42\n")]
+    [InlineData("defaults\n    stats auth Pw-S3cr3t-42\nlisten stats\n    bind 127.0.0.1:9000\n    stats uri /\n")]
+    [InlineData("# listen stats bind *:9000 mode http stats auth Pw-S3cr3t-42 stats auth admin:Pw-S3cr3t-42 frontend x bind *:1 default_backend be\n")]
+    public void StatsAuth_NoDiagnostic_RepeatsThePassword(string snippet)
+    {
+        // A malformed or misplaced 'stats auth' is reported at its line, never with the password in the text
+        // (diagnostics end up in journals, CI logs and tickets).
+        const string Password = "Pw-S3cr3t-42";
+        foreach (var text in new[] { Base + snippet, snippet, "stats auth admin:" + Password + "\n" + Base })
+        {
+            var result = Parse(text);
+            var findings = result.Diagnostics.Select(d => d.ToString()).ToList();
+            if (result.Config is { } config)
+            {
+                findings.AddRange(HaproxyConfigMapper.ToProxyOptions(config).Diagnostics.Select(d => d.ToString()));
+            }
+            else
+            {
+                findings.Add(Assert.Throws<HaproxyConfigException>(() => result.GetConfigOrThrow()).Message);
+            }
+
+            Assert.All(findings, f => Assert.DoesNotContain("S3cr3t", f, StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData("stats auth Pw-S3cr3t-42", "listen 'stats': 'stats auth' needs user:password (the value is not repeated here: it may hold a password)")]
+    [InlineData("stats auth :Pw-S3cr3t-42", "listen 'stats': 'stats auth' needs a user name before ':' (the value is not repeated here: it may hold a password)")]
+    public void StatsAuth_Malformed_IsAnErrorAtItsLine_WithoutTheValue(string line, string message)
+    {
+        var error = SingleError(Base + "listen stats\n    bind 127.0.0.1:9000\n    mode http\n    " + line + "\n");
+
+        Assert.Equal(("stats auth", 16, message), (error.Directive, error.Location.Line, error.Message));
+    }
+
     [Fact]
     public void StatsAuth_InASection_ReplacesTheUsersOfDefaults_AsHaproxy()
     {
