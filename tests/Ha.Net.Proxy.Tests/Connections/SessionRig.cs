@@ -79,6 +79,9 @@ internal sealed class SessionRig : IAsyncDisposable
     {
         client ??= new IPEndPoint(DefaultClient.Address, Interlocked.Increment(ref _nextClientPort));
         var transport = new InMemoryTransport(client, FrontendAddress);
+
+        // The global maxconn slot the accept loop takes (the session gives it back when it ends).
+        Assert.True(Runtime.GlobalLimit?.Wait(0) ?? true, "global maxconn reached");
         Runtime.ConnectionOpened();
         long now = Time.GetTimestamp();
         Frontend.Counters.ConnectionAccepted(now, Time);
