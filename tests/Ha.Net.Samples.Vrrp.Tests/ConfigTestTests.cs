@@ -7,7 +7,8 @@ public sealed class ConfigTestTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("hanet-vrrpd-t-").FullName;
 
-    public static TheoryData<string> Seeds => [.. SeedConfigs.All.Keys];
+    /// <summary>The seeds keepalived reads as their authors meant (seed 002's no-break spaces are tested on their own).</summary>
+    public static TheoryData<string> Seeds => [.. SeedConfigs.All.Keys.Where(k => k != "Seed002")];
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -22,6 +23,25 @@ public sealed class ConfigTestTests : IDisposable
         Assert.True(code == 0, $"exit {code}\n{stderr}");
         Assert.Contains("is valid (1 vrrp_instance(s)", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(": error:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Seed_002_no_break_spaces_are_refused_at_their_lines_like_keepalived()
+    {
+        // Each indented line of seed 002 starts with U+00A0 (C2 A0), which keepalived 2.2.7 does not take for white
+        // space: "Unknown keyword '\xc2\xa0'" on each, then the vrrp_script has no script and VI_1 no interface or
+        // virtual_router_id ("(VI_1) the virtual router id must be set"); its -t exits 5.
+        var path = Write("seed002.conf", SeedConfigs.Seed002);
+
+        var (code, stdout, stderr) = VrrpDaemon.Run("-t", "-f", path);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{path}:2: warning: unknown directive '<U+00A0>' in global_defs; ignored", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{path}:17: warning: unknown directive '<U+00A0>' in vrrp_instance 'VI_1'; ignored", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{path}:10: error: vrrp_script 'check_haproxy' has no 'script' command", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{path}:16: error: vrrp_instance 'VI_1': 'interface' is required", stderr, StringComparison.Ordinal);
+        Assert.Contains("refused", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("is valid", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -40,7 +40,9 @@ public sealed class KeepalivedMapperTests
     [InlineData("seed004-backup-check.keepalived.conf", "check_haproxy", 0)]
     public void OtherSeeds_MapAndValidate(string file, string script, int weight)
     {
-        var config = KeepalivedConfigReader.LoadOrThrow(KeepalivedTestData.PathOf(file));
+        // Seed 002's U+00A0 indentation is no white space to keepalived (KeepalivedSeedTests): map what its author meant.
+        var path = KeepalivedTestData.PathOf(file);
+        var config = KeepalivedConfigReader.Parse(File.ReadAllText(path).Replace('\u00A0', ' '), path).GetConfigOrThrow();
 
         var mapping = KeepalivedConfigMapper.ToVirtualRouterOptions(config);
 

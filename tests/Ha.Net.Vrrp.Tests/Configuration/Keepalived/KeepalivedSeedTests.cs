@@ -87,20 +87,42 @@ public sealed class KeepalivedSeedTests
     [Fact]
     public void Seed001_ForumMangledConfig_IsRefusedWithTheUnclosedBlocks()
     {
-        // The forum stripped every '}' and anonymised addresses to "###.###.###.###" (a comment).
+        // The forum stripped every '}' and anonymised addresses to "###.###.###.###" (a comment), and indented with
+        // U+00A0: keepalived 2.2.7 -t says "(Line 5) Unknown keyword '\xc2\xa0'", "Unexpected '{' - ignoring", ...,
+        // "There are 5 missing '}'s or extra '{'s" and exits 5.
         var result = Load("seed001.keepalived.conf");
 
         Assert.False(result.IsValid);
         Assert.Null(result.Config);
         Assert.Contains(result.Errors, e => e.Location.Line == 4 && e.Directive == "global_defs" && e.Message.Contains("not terminated", StringComparison.Ordinal));
-        Assert.Contains(result.Errors, e => e.Location.Line == 5 && e.Directive == "notification_email");
+        Assert.Contains(result.Warnings, w => w.Location.Line == 5 && w.Message.StartsWith("unknown directive '<U+00A0>' in global_defs", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Location.Line == 5 && e.Message.Contains("not terminated", StringComparison.Ordinal));
         Assert.Throws<KeepalivedConfigException>(() => result.GetConfigOrThrow());
     }
 
     [Fact]
-    public void Seed002_LabHap01()
+    public void Seed002_LabHap01_Verbatim_IsRefused_AsKeepalivedReadsItsNoBreakSpaces()
     {
+        // Every indented line of the seed starts with U+00A0 (bytes C2 A0, pasted from a web page), which keepalived
+        // 2.2.7 does not split words at. Its -t on this file: "Unknown keyword '\xc2\xa0'" on each such line,
+        // "No script set for vrrp_script check_haproxy - removing", "(VI_1) the virtual router id must be set", exit 5.
         var result = Load("seed002.keepalived.conf");
+
+        Assert.False(result.IsValid);
+        Assert.Equal(
+            [3, 6, 7, 8, 12, 13, 14, 18, 19, 20, 21, 22, 25, 28],
+            result.Warnings.Where(w => w.Message.StartsWith("unknown directive '<U+00A0>'", StringComparison.Ordinal)).Select(w => w.Location.Line));
+        Assert.Equal(
+            [(11, "script"), (17, "interface"), (17, "virtual_router_id")],
+            result.Errors.Select(e => (e.Location.Line, e.Directive!)).Order());
+    }
+
+    [Fact]
+    public void Seed002_LabHap01_WithItsNoBreakSpacesTurnedIntoSpaces()
+    {
+        // What the author meant: the same file with each U+00A0 replaced by a space (same lines).
+        var path = KeepalivedTestData.PathOf("seed002.keepalived.conf");
+        var result = KeepalivedConfigReader.Parse(File.ReadAllText(path).Replace('\u00A0', ' '), path);
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Empty(result.Warnings);

@@ -45,10 +45,42 @@ internal sealed partial class KeepalivedParser
     // ------------------------------------------------------------------ diagnostics
 
     private void Error(KeepalivedSourceLine at, string? directive, string message) =>
-        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, at, directive, message));
+        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, at, directive, ShowForeignSpaces(message)));
 
     private void Warn(KeepalivedSourceLine at, string? directive, string message) =>
-        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Warning, at, directive, message));
+        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Warning, at, directive, ShowForeignSpaces(message)));
+
+    /// <summary>
+    /// A word that holds a space keepalived does not split at (U+00A0 from a web page, ...) is shown with that
+    /// character spelled out, since it prints as a plain space: "unknown directive '&lt;U+00A0&gt;'".
+    /// </summary>
+    private static string ShowForeignSpaces(string message)
+    {
+        if (!message.Any(KeepalivedTokenizer.IsForeignSpace))
+        {
+            return message;
+        }
+
+        var text = new System.Text.StringBuilder(message.Length + 120);
+        var nbsp = false;
+        foreach (var c in message)
+        {
+            if (KeepalivedTokenizer.IsForeignSpace(c))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"<U+{(int)c:X4}>");
+                nbsp |= c == '\u00A0';
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        text.Append(nbsp
+            ? " (U+00A0 NO-BREAK SPACE is no white space to keepalived, which reads it as part of the word: replace it with a space)"
+            : " (keepalived separates words with spaces and tabs only: replace that character with a space)");
+        return text.ToString();
+    }
 
     // ------------------------------------------------------------------ token sources and statements
 

@@ -132,7 +132,7 @@ internal static class KeepalivedTokenizer
                 continue;
             }
 
-            if (char.IsWhiteSpace(c))
+            if (IsKeepalivedSpace(c))
             {
                 Flush();
                 i++;
@@ -147,6 +147,16 @@ internal static class KeepalivedTokenizer
         Flush();
         tokens.Add(new KeepalivedToken(KeepalivedTokenKind.EndOfLine, "", location, false, flattened));
     }
+
+    /// <summary>
+    /// keepalived's white space (parser.c <c>WHITE_SPACE_STR</c> " \t\f\n\r\v", and isspace() in the C locale): nothing
+    /// else separates words. U+00A0 NO-BREAK SPACE (bytes C2 A0, common in text pasted from web pages) and the other
+    /// Unicode spaces are word characters to keepalived, so "\u00A0 priority 101" starts with an unknown keyword.
+    /// </summary>
+    public static bool IsKeepalivedSpace(char c) => c is ' ' or '\t' or '\f' or '\v' or '\r' or '\n';
+
+    /// <summary>A space to .NET that keepalived takes for a word character.</summary>
+    public static bool IsForeignSpace(char c) => char.IsWhiteSpace(c) && !IsKeepalivedSpace(c);
 
     /// <summary>A line is flattened when the text after its first comment start holds two or more <c>{</c>.</summary>
     private static bool IsFlattened(ReadOnlySpan<char> line)
