@@ -176,6 +176,35 @@ public sealed class CheckModeTests
     }
 
     [Fact]
+    public async Task Check_DevZero_IsRefusedAtTheSizeBound_NamingTheFile()
+    {
+        // It used to read /dev/zero whole: 4.3 GB, then the runtime aborted.
+        var (code, _, stderr) = await ProxyDaemon.RunToEndAsync("-c", "-f", "/dev/zero");
+        Assert.Equal(1, code);
+        Assert.Contains("/dev/zero:0: error: cannot read configuration file: it holds more than 16 MiB", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_ReadsAPipe_AsHaproxyReadsDevStdin()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");
+        try
+        {
+            var fifo = Path.Combine(dir.FullName, "haproxy.cfg");
+            Assert.Equal(0, Ha.Net.Testing.Environment.ProcessRunner.TryRun("mkfifo", [fifo], TimeSpan.FromSeconds(10)).Code);
+            var check = ProxyDaemon.RunToEndAsync("-c", "-f", fifo);
+            await File.WriteAllTextAsync(fifo, Seed000Setup.Config(Path.Combine(dir.FullName, "s"), 9000, 2525, 2526, 2527));
+            var (code, stdout, stderr) = await check;
+            Assert.True(code == 0, stderr);
+            Assert.Contains("Configuration file is valid", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NoConfig_IsAnError()
     {
         var (code, _, stderr) = await ProxyDaemon.RunToEndAsync();

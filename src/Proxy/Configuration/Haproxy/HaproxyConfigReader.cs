@@ -13,20 +13,55 @@ public static class HaproxyConfigReader
     public static HaproxyConfigResult Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        if (ReadFile(path, out var error) is not { } text)
         {
             return new HaproxyConfigResult(null,
             [
-                new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Error, new HaproxySourceLine(path, 0), null, $"cannot read configuration file: {ex.Message}"),
+                new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Error, new HaproxySourceLine(path, 0), null, $"cannot read configuration file: {error}"),
             ]);
         }
 
         return Parse(text, path);
+    }
+
+    /// <summary>The most a configuration file may hold: 16 MiB. A larger file (or an endless one such as
+    /// <c>/dev/zero</c>) is refused after reading that much, instead of filling the memory.</summary>
+    internal const int MaxFileBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a configuration file of at most <see cref="MaxFileBytes"/>, as <see cref="File.ReadAllText(string)"/>
+    /// decodes it (UTF-8 unless a byte order mark says otherwise). Any readable file is accepted, as HAProxy
+    /// accepts it, pipes and devices included (<c>-f /dev/stdin</c>); only the size is bounded.
+    /// </summary>
+    /// <returns>The text, or <see langword="null"/> with <paramref name="error"/> saying why.</returns>
+    internal static string? ReadFile(string path, out string? error)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            var buffer = new byte[64 * 1024];
+            using var content = new MemoryStream();
+            int n;
+            while ((n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, MaxFileBytes + 1L - content.Length))) > 0)
+            {
+                content.Write(buffer, 0, n);
+                if (content.Length > MaxFileBytes)
+                {
+                    error = $"it holds more than {MaxFileBytes / (1024 * 1024)} MiB ({MaxFileBytes} bytes), the most Ha.Net reads from a configuration file";
+                    return null;
+                }
+            }
+
+            content.Position = 0;
+            using var reader = new StreamReader(content, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            error = null;
+            return reader.ReadToEnd();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            error = ex.Message;
+            return null;
+        }
     }
 
     /// <summary>Reads configuration text.</summary>

@@ -83,6 +83,13 @@ internal sealed partial class HaproxyParser
             lineNumber++;
             var line = raw.AsSpan().TrimEnd('\r');
             var location = new HaproxySourceLine(file, lineNumber);
+            if (line.IndexOf('\0') is var nul and >= 0)
+            {
+                // HAProxy: "parsing [/dev/zero:1]: Stray NUL character at position 1." A binary file: nothing after it is read.
+                Error(location, null, $"stray NUL character at position {nul + 1}: this is not a text configuration file; the rest of it is not read");
+                return;
+            }
+
             var flattened = IsFlattened(line);
             var tokens = HaproxyTokenizer.Tokenize(line, flattened, out var lexError);
             if (lexError is not null)

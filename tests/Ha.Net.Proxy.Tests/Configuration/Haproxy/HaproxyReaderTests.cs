@@ -725,6 +725,52 @@ public sealed class HaproxyReaderTests
     }
 
     [Fact]
+    public void Load_DevZero_IsRefusedAtTheSizeBound_NamingTheFile()
+    {
+        // HAProxy 2.6.12 answers "parsing [/dev/zero:1]: Stray NUL character at position 1."; Ha.Net read it
+        // whole (4.3 GB, then aborted). Now it stops at 16 MiB.
+        var result = HaproxyConfigReader.Load("/dev/zero");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Null(result.Config);
+        Assert.Equal(new HaproxySourceLine("/dev/zero", 0), error.Location);
+        Assert.Equal("cannot read configuration file: it holds more than 16 MiB (16777216 bytes), the most Ha.Net reads from a configuration file", error.Message);
+    }
+
+    [Fact]
+    public void Load_AFileJustOverTheBound_IsRefused_AndOneAtTheBoundIsRead()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var text = Base + "#" + new string('x', 16 * 1024 * 1024 - Base.Length - 2) + "\n";
+            File.WriteAllText(path, text);
+            Assert.Equal(16 * 1024 * 1024, new FileInfo(path).Length);
+            Assert.True(HaproxyConfigReader.Load(path).IsValid);
+
+            File.AppendAllText(path, "\n");
+            var error = Assert.Single(HaproxyConfigReader.Load(path).Errors);
+            Assert.Equal((path, 0), (error.Location.File, error.Location.Line));
+            Assert.Contains("more than 16 MiB", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void NulCharacter_IsAnErrorAtItsLine_AndNothingAfterItIsRead_AsHaproxy()
+    {
+        var result = Parse("global\n    maxconn 10\n\0\0\0ELF\x01\n    bogus line\nfrontend\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(3, error.Location.Line);
+        Assert.StartsWith("stray NUL character at position 1", error.Message, StringComparison.Ordinal);
+        Assert.Empty(result.Warnings);
+    }
+
+    [Fact]
     public void MissingFile_IsAnError_NotAnException()
     {
         var result = HaproxyConfigReader.Load("/nonexistent-hanet/haproxy.cfg");
