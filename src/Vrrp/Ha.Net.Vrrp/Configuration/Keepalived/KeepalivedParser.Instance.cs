@@ -268,16 +268,21 @@ internal sealed partial class KeepalivedParser
                 case "auth_pass":
                     if (NeedArgs(st, 1, "a password"))
                     {
+                        // A secret: no finding quotes it, in whole or in part (keepalived 2.2.7 vrrp_auth_pass_handler
+                        // logs only "Truncating auth_pass to 8 characters", at every start).
                         var pass = st.Arg(0);
                         if (pass.Length > 8)
                         {
-                            Warn(st.Location, "auth_pass", $"Truncating auth_pass to 8 characters ('{pass}' is {pass.Length} characters; keepalived uses '{pass[..8]}')");
+                            Warn(st.Location, "auth_pass", "Truncating auth_pass to 8 characters");
                             pass = pass[..8];
                         }
 
                         auth.Password = pass;
                         hasPass = true;
-                        NoMoreArgs(st, 1);
+                        if (st.ArgCount > 1)
+                        {
+                            Warn(st.Location, "auth_pass", $"'auth_pass': {st.ArgCount - 1} extra parameter(s) after the password ignored");
+                        }
                     }
 
                     break;

@@ -1,0 +1,47 @@
+using Ha.Net.Vrrp.Configuration.Keepalived;
+
+namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
+
+/// <summary>
+/// auth_pass never reaches a diagnostic (#15 item 4): keepalived 2.2.7 (vrrp_parser.c vrrp_auth_pass_handler) logs only
+/// "Truncating auth_pass to 8 characters", at every start, so the warning must not carry the password either.
+/// </summary>
+public sealed class KeepalivedSecretTests
+{
+    private const string Password = "S3cr3tPassw0rd";
+
+    private static string Config(string authPassLine) => $$"""
+        vrrp_instance VI_1 {
+            interface eth0
+            virtual_router_id 51
+            authentication {
+                auth_type PASS
+                {{authPassLine}}
+            }
+            virtual_ipaddress {
+                198.18.0.10
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData("auth_pass " + Password)]
+    [InlineData("auth_pass \"" + Password + "\"")]
+    [InlineData("auth_pass " + Password + " " + Password + "2")]
+    [InlineData("auth_pass " + Password + " Xtra9word")]
+    public void TheConfiguredPassword_AppearsInNoDiagnostic(string authPassLine)
+    {
+        var result = KeepalivedConfigReader.Parse(Config(authPassLine), "/nonexistent-hanet/keepalived.conf");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(Password[..8], result.Config!.Instances[0].Authentication!.Password);
+        var mapping = KeepalivedConfigMapper.ToVirtualRouterOptions(result.Config);
+        var all = result.Diagnostics.Concat(mapping.Diagnostics).ToList();
+        Assert.Contains(all, d => d.Message == "Truncating auth_pass to 8 characters" && d.Location.Line == 6);
+        Assert.All(all, d =>
+        {
+            Assert.DoesNotContain(Password[..8], d.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("Xtra9word", d.ToString(), StringComparison.Ordinal);
+        });
+    }
+}
