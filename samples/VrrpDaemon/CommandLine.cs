@@ -107,7 +107,8 @@ internal sealed class CommandLine
         Usage: hanet-vrrpd [OPTION...]
           -f, --use-file=FILE      Use the specified configuration file (default /etc/keepalived/keepalived.conf)
           -t, --config-test        Check the configuration for obvious errors, print them with file:line, and exit
-                                   (0 = valid, 1 = refused)
+                                   with keepalived's code: 0 = nothing to report, 4 = cannot be read,
+                                   5 = configuration errors, 6 = scripts without enable_script_security
           -l, --log-console        Log messages to the console (hanet-vrrpd always logs to stdout; accepted for keepalived units)
           -D, --log-detail         Detailed log messages (debug level: priority-0 adverts sent, discarded adverts ...)
           -n, --dont-fork          Don't fork the daemon process (hanet-vrrpd never forks; accepted for keepalived units)

@@ -7,7 +7,9 @@ namespace Ha.Net.Samples.VrrpDaemon;
 
 /// <summary>
 /// <c>hanet-vrrpd [-f keepalived.conf] [-t] [-l] [-D] [-n]</c>: keepalived's VRRP subsystem on Ha.Net. Exit codes:
-/// 0 stopped normally / configuration valid, 1 configuration refused or start-up failed, 2 bad command line.
+/// 0 stopped normally, 1 configuration refused or start-up failed, 2 bad command line; <c>-t</c> exits as keepalived
+/// 2.2.7's <c>-t</c>: 0 nothing to report, 4 the file cannot be read, 5 configuration errors (keepalived runs with
+/// most of them; hanet-vrrpd may refuse them), 6 scripts without <c>enable_script_security</c>.
 /// </summary>
 internal static class Program
 {
@@ -51,7 +53,11 @@ internal static class Program
         return await RunAsync(cli, version);
     }
 
-    /// <summary><c>-t</c>: every finding on stderr as <c>file:line: severity: message</c>; nothing is started.</summary>
+    /// <summary>
+    /// <c>-t</c>: every finding on stderr as <c>file:line: severity: message</c>; nothing is started. The exit code is
+    /// keepalived 2.2.7's (core/main.c config_test_exit): KEEPALIVED_CHK_EXIT_CONFIG 4, _CONFIG_TEST 5,
+    /// _CONFIG_TEST_SECURITY 6, keepalived keeping the highest class met.
+    /// </summary>
     private static int ConfigTest(string path)
     {
         var result = ConfigLoader.Load(path);
@@ -68,11 +74,18 @@ internal static class Program
         if (result.Loaded is null)
         {
             Console.Error.WriteLine($"hanet-vrrpd: configuration {path} refused: {result.Errors.Count} error(s)");
-            return 1;
+            return Math.Max(result.CheckExitCode, 4);
         }
 
-        Console.WriteLine($"hanet-vrrpd: configuration {path} is valid ({result.Loaded.Mapping.Routers.Count} vrrp_instance(s), {result.Warnings.Count} warning(s))");
-        return 0;
+        var verdict = result.CheckExitCode switch
+        {
+            6 => "; exit 6 as keepalived -t: scripts are configured without enable_script_security",
+            5 => "; exit 5 as keepalived -t: keepalived reports some of these warnings as configuration errors",
+            0 => "",
+            var code => $"; exit {code} as keepalived -t",
+        };
+        Console.WriteLine($"hanet-vrrpd: configuration {path} is valid ({result.Loaded.Mapping.Routers.Count} vrrp_instance(s), {result.Warnings.Count} warning(s)){verdict}");
+        return result.CheckExitCode;
     }
 
     private static async Task<int> RunAsync(CommandLine cli, string version)

@@ -28,6 +28,9 @@ public sealed class KeepalivedMapping
 
     /// <summary>Whether every instance can run.</summary>
     public bool IsValid => Errors.Count == 0;
+
+    /// <summary>What <c>keepalived -t</c> (2.2.7) would exit with on these findings: 0, 4, 5 or 6.</summary>
+    internal int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
 }
 
 /// <summary>A <c>vrrp_instance</c> and the engine options made from it.</summary>

@@ -36,8 +36,15 @@ public static class KeepalivedConfigReader
             : Parse(text, path);
     }
 
+    /// <summary>The file cannot be read at all: keepalived cannot run it (its -t exit 4, KEEPALIVED_CHK_EXIT_CONFIG).</summary>
     private static KeepalivedConfigResult Refused(string path, string message) =>
-        new(null, [new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, new KeepalivedSourceLine(path, 0), null, message)]);
+        new(null,
+        [
+            new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, new KeepalivedSourceLine(path, 0), null, message)
+            {
+                KeepalivedCheck = KeepalivedCheckClass.Fatal,
+            },
+        ]);
 
     /// <summary>Reads configuration text; <c>include</c> paths are relative to <paramref name="fileName"/>'s directory.</summary>
     /// <param name="text">The configuration text.</param>

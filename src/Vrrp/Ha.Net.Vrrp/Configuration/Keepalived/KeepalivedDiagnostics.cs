@@ -20,6 +20,27 @@ public enum KeepalivedDiagnosticSeverity
     Error,
 }
 
+/// <summary>
+/// How keepalived 2.2.7's <c>-t</c> counts the same finding (lib/parser.h config_err_t, core/main.c
+/// config_test_exit()); the value is the exit code of <c>keepalived -t</c>, and keepalived keeps the highest of the
+/// findings (vreport_config_error keeps the numerically highest config_err_t: 6 wins over 5, 5 over 4).
+/// </summary>
+internal enum KeepalivedCheckClass
+{
+    /// <summary>keepalived says nothing, or only logs it (a plain include's file errors, Ha.Net's own findings).</summary>
+    None = 0,
+
+    /// <summary>CONFIG_FILE_NOT_FOUND, CONFIG_BAD_IF, CONFIG_FATAL: KEEPALIVED_CHK_EXIT_CONFIG.</summary>
+    Fatal = 4,
+
+    /// <summary>Every other configuration error, most of which keepalived runs with (unknown keyword, invalid number,
+    /// "Truncating auth_pass", CONFIG_WARNING ...): KEEPALIVED_CHK_EXIT_CONFIG_TEST.</summary>
+    Error = 5,
+
+    /// <summary>CONFIG_SECURITY_ERROR, scripts without enable_script_security: KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY.</summary>
+    Security = 6,
+}
+
 /// <summary>One finding of the keepalived.conf reader.</summary>
 /// <param name="Severity">Warning or error.</param>
 /// <param name="Location">Where it was found.</param>
@@ -31,6 +52,13 @@ public sealed record KeepalivedDiagnostic(
     string? Directive,
     string Message)
 {
+    /// <summary>
+    /// What keepalived's <c>-t</c> makes of the same finding: every error counts as a configuration error unless
+    /// marked fatal; a warning counts only where keepalived reports it too (it is marked where it is made).
+    /// </summary>
+    internal KeepalivedCheckClass KeepalivedCheck { get; init; } =
+        Severity == KeepalivedDiagnosticSeverity.Error ? KeepalivedCheckClass.Error : KeepalivedCheckClass.None;
+
     /// <summary>Formats the finding as <c>file:line: error: message</c>.</summary>
     /// <returns>The finding text.</returns>
     public override string ToString() =>
@@ -46,7 +74,11 @@ public sealed class KeepalivedConfigResult
         Errors = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Error).ToArray();
         Warnings = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Warning).ToArray();
         Config = Errors.Count == 0 ? config : null;
+        PartialConfig = config;
     }
+
+    /// <summary>The model as far as it was read, errors or not (for keepalived's script-security verdict on -t).</summary>
+    internal KeepalivedConfig? PartialConfig { get; }
 
     /// <summary>The configuration, or <see langword="null"/> when there is at least one error.</summary>
     public KeepalivedConfig? Config { get; }
@@ -62,6 +94,9 @@ public sealed class KeepalivedConfigResult
 
     /// <summary>Whether the configuration has no errors.</summary>
     public bool IsValid => Errors.Count == 0;
+
+    /// <summary>What <c>keepalived -t</c> (2.2.7) would exit with on these findings: 0, 4, 5 or 6.</summary>
+    internal int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
 
     /// <summary>Returns the configuration or throws <see cref="KeepalivedConfigException"/> listing every error.</summary>
     /// <returns>The configuration.</returns>

@@ -77,7 +77,7 @@ internal sealed partial class KeepalivedParser
 
             if (group.Instances.Count == 1)
             {
-                Warn(where, "group", $"vrrp_sync_group '{group.Name}' has a single member; keepalived treats it as a plain instance");
+                Warn(where, "group", $"vrrp_sync_group '{group.Name}' has a single member; keepalived treats it as a plain instance", keepalivedReports: true);
             }
         }
 
@@ -137,7 +137,7 @@ internal sealed partial class KeepalivedParser
             }
             else
             {
-                Warn(vi.Location, "virtual_ipaddress", $"vrrp_instance '{name}': no 'virtual_ipaddress' specified; at least one is sensible");
+                Warn(vi.Location, "virtual_ipaddress", $"vrrp_instance '{name}': no 'virtual_ipaddress' specified; at least one is sensible", keepalivedReports: true);
             }
         }
 
@@ -150,7 +150,7 @@ internal sealed partial class KeepalivedParser
                 if (advert != decimal.Truncate(advert))
                 {
                     var rounded = Math.Max(1m, decimal.Round(advert, MidpointRounding.AwayFromZero));
-                    Warn(advertLine, "advert_int", $"vrrp_instance '{name}': VRRPv2 'advert_int' must be whole seconds; {advert} rounded to {rounded}");
+                    Warn(advertLine, "advert_int", $"vrrp_instance '{name}': VRRPv2 'advert_int' must be whole seconds; {advert} rounded to {rounded}", keepalivedReports: true);
                     advert = rounded;
                 }
             }
@@ -164,7 +164,7 @@ internal sealed partial class KeepalivedParser
                 var centi = decimal.Round(advert, 2, MidpointRounding.AwayFromZero);
                 if (centi != advert)
                 {
-                    Warn(advertLine, "advert_int", $"vrrp_instance '{name}': VRRPv3 'advert_int' has centisecond resolution; {advert} rounded to {centi}");
+                    Warn(advertLine, "advert_int", $"vrrp_instance '{name}': VRRPv3 'advert_int' has centisecond resolution; {advert} rounded to {centi}", keepalivedReports: true);
                     advert = centi;
                 }
             }
@@ -196,7 +196,7 @@ internal sealed partial class KeepalivedParser
             if (vi.State == KeepalivedInitialState.Master)
             {
                 Warn(vi.DirectiveLines.GetValueOrDefault("nopreempt", vi.Location), "nopreempt",
-                    $"vrrp_instance '{name}': nopreempt will not work with initial state MASTER - clearing");
+                    $"vrrp_instance '{name}': nopreempt will not work with initial state MASTER - clearing", keepalivedReports: true);
             }
             else
             {
@@ -214,7 +214,7 @@ internal sealed partial class KeepalivedParser
         if (vi.Authentication is not null && vi.Version == 3)
         {
             Warn(vi.Authentication.Location, "authentication",
-                $"vrrp_instance '{name}': 'authentication' does not exist in VRRPv3 and is ignored");
+                $"vrrp_instance '{name}': 'authentication' does not exist in VRRPv3 and is ignored", keepalivedReports: true);
             vi.Authentication = null;
         }
 

@@ -149,7 +149,7 @@ internal sealed partial class KeepalivedParser
                     // keepalived 2.2.7 (vrrp_track.c alloc_track_script): the second entry is ignored.
                     if (draft.TrackScripts.Any(t => t.Name == e.Keyword))
                     {
-                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_script {e.Keyword} - ignoring");
+                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_script {e.Keyword} - ignoring", keepalivedReports: true);
                     }
                     else if (ParseTrackEntry(e, kw, out var weight, out var reverse))
                     {
@@ -163,7 +163,7 @@ internal sealed partial class KeepalivedParser
                     // keepalived 2.2.7 (vrrp_track.c alloc_track_if): the second entry is ignored.
                     if (draft.TrackInterfaces.Any(t => t.Interface == e.Keyword))
                     {
-                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_interface {e.Keyword} - ignoring");
+                        Warn(e.Location, kw, $"({vi.Name}) duplicate track_interface {e.Keyword} - ignoring", keepalivedReports: true);
                     }
                     else if (ParseTrackEntry(e, kw, out var weight, out var reverse))
                     {
@@ -273,7 +273,7 @@ internal sealed partial class KeepalivedParser
                         var pass = st.Arg(0);
                         if (pass.Length > 8)
                         {
-                            Warn(st.Location, "auth_pass", "Truncating auth_pass to 8 characters");
+                            Warn(st.Location, "auth_pass", "Truncating auth_pass to 8 characters", keepalivedReports: true);
                             pass = pass[..8];
                         }
 

@@ -47,8 +47,16 @@ internal sealed partial class KeepalivedParser
     private void Error(KeepalivedSourceLine at, string? directive, string message) =>
         _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Error, at, directive, ShowForeignSpaces(message)));
 
-    private void Warn(KeepalivedSourceLine at, string? directive, string message) =>
-        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Warning, at, directive, ShowForeignSpaces(message)));
+    /// <param name="at">Where.</param>
+    /// <param name="directive">The directive concerned.</param>
+    /// <param name="message">The finding.</param>
+    /// <param name="keepalivedReports">keepalived 2.2.7 reports it as a configuration error too (report_config_error
+    /// above CONFIG_OK), so its -t would exit 5 although it runs the configuration.</param>
+    private void Warn(KeepalivedSourceLine at, string? directive, string message, bool keepalivedReports = false) =>
+        _diagnostics.Add(new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Warning, at, directive, ShowForeignSpaces(message))
+        {
+            KeepalivedCheck = keepalivedReports ? KeepalivedCheckClass.Error : KeepalivedCheckClass.None,
+        });
 
     /// <summary>
     /// A word that holds a space keepalived does not split at (U+00A0 from a web page, ...) is shown with that
@@ -375,7 +383,7 @@ internal sealed partial class KeepalivedParser
         }
 
         // keepalived reports "Missing '{' at beginning of configuration block" and reads the block anyway.
-        Warn(header.Location, header.Keyword, $"'{header.Text}' is not followed by '{{'; reading the block up to its '}}' as keepalived does");
+        Warn(header.Location, header.Keyword, $"'{header.Text}' is not followed by '{{'; reading the block up to its '}}' as keepalived does", keepalivedReports: true);
         _pushback = next;
         return next is not null;
     }
@@ -455,7 +463,8 @@ internal sealed partial class KeepalivedParser
         }
         else
         {
-            Warn(st.Location, st.Keyword, $"unknown directive '{st.Keyword}' in {block}; ignored");
+            // keepalived: "Unknown keyword '%s'" (CONFIG_UNKNOWN_KEYWORD).
+            Warn(st.Location, st.Keyword, $"unknown directive '{st.Keyword}' in {block}; ignored", keepalivedReports: true);
         }
 
         SkipOptionalBlock(syntax);
