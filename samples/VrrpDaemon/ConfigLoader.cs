@@ -97,7 +97,9 @@ internal static class ConfigLoader
                 continue;
             }
 
-            CheckScript(script.Script, script.Location, "script", $"vrrp_script '{script.Name}'", script.User ?? policy.User, policy, root, warnings, errors, scripts, tracked: true);
+            // keepalived drops a script whose user does not exist before its security check (refused here anyway).
+            var userExists = script.User is not { } su2 || Users.Exists(su2);
+            CheckScript(script.Script, script.Location, "script", $"vrrp_script '{script.Name}'", script.User ?? policy.User, policy, root, warnings, errors, userExists ? scripts : new ScriptFindings(), tracked: true);
             if (script.User is { } u && !Users.Exists(u))
             {
                 errors.Add($"{script.Location}: error: vrrp_script '{script.Name}': user '{u}' is not a user of this system");
@@ -108,7 +110,8 @@ internal static class ConfigLoader
         {
             foreach (var (keyword, notify) in NotifyScripts(vi))
             {
-                CheckScript(notify.Command, notify.Location, keyword, $"vrrp_instance '{vi.Name}'", notify.User ?? policy.User, policy, root, warnings, errors, scripts, tracked: false);
+                var userExists = notify.User is not { } nu || Users.Exists(nu);
+                CheckScript(notify.Command, notify.Location, keyword, $"vrrp_instance '{vi.Name}'", notify.User ?? policy.User, policy, root, warnings, errors, userExists ? scripts : new ScriptFindings(), tracked: false);
                 if (notify.User is { } u && !Users.Exists(u))
                 {
                     errors.Add($"{notify.Location}: error: vrrp_instance '{vi.Name}': {keyword} user '{u}' is not a user of this system");

@@ -33,6 +33,8 @@ public sealed class ConfigTestExitCodeTests : IDisposable
         { "a notify script with enable_script_security", SecureGlobals + Instance("  notify \"/bin/true x\"\n"), 0, true },
         { "a script and an unknown keyword: 6 wins", Instance("  notify \"/bin/true x\"\n  frobnicate\n"), 6, true },
         { "a script and an invalid number: 6 wins", Instance("  notify \"/bin/true x\"\n  priority high\n"), 6, false },
+        // keepalived drops a script whose user does not exist before its security check (its -t: 0); hanet-vrrpd refuses.
+        { "a notify script whose user does not exist", Instance("  notify \"/bin/true x\" hanet-no-such-user\n"), 5, false },
     };
 
     [Theory]
