@@ -15,6 +15,10 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 {
     public const string Version = "2.6-hanet";
 
+    /// <summary>The admin state last set at run time per backend/server: a server drained and then weighted
+    /// to 0 still shows DRAIN (the stats status alone cannot tell), so <c>show servers state</c> reads it here.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Backend, string Server), ServerAdminState> _adminSet = new();
+
     public ITcpProxy Proxy => proxy;
 
     public DaemonConfig Config => config();
@@ -130,6 +134,11 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
                 : WithServer(w[2], (b, s) => SetState(b, s, state.Value, "cli"));
         }
 
+        if (IsSet("weight") && w.Count == 4)
+        {
+            return "Require <weight> or <weight%>.\n\n";
+        }
+
         if (IsSet("weight") && w.Count == 5 || w.Count == 4 && w[0] == "set" && w[1] == "weight")
         {
             var value = w[^1];
@@ -161,6 +170,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         try
         {
             proxy.SetServerState(backend, server, state);
+            _adminSet[(backend, server)] = state;
             LogAdmin(logger, backend, server, state switch
             {
                 ServerAdminState.Ready => "ready",
@@ -175,34 +185,57 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         }
     }
 
+    /// <summary>HAProxy 2.6's <c>server_parse_weight_change_request</c>, answers included: <c>N%</c> is
+    /// relative to the configured weight, truncated (<c>iweight * N / 100</c>, at most 256), so 50% of 1 is 0.</summary>
     private string SetWeight(string backend, string server, string value)
     {
-        if (!int.TryParse(value.TrimEnd('%'), NumberStyles.None, CultureInfo.InvariantCulture, out var weight))
+        var end = value.Length > 0 && value[0] is '+' or '-' ? 1 : 0;
+        var digits = end;
+        while (end < value.Length && char.IsAsciiDigit(value[end]))
         {
-            return "Require <weight> or <weight%>.\n\n";
+            end++;
         }
 
-        if (value.EndsWith('%'))
+        if (end == digits)
         {
-            // Relative to the configured (initial) weight, as HAProxy does.
+            return "Empty weight string empty or preceded by garbage\n";
+        }
+
+        // strtol saturates: a number too long for a long reads as the largest (or smallest) one.
+        if (!long.TryParse(value.AsSpan(0, end), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var weight))
+        {
+            weight = value[0] == '-' ? long.MinValue : long.MaxValue;
+        }
+
+        var rest = value[end..];
+        if (rest == "%")
+        {
+            if (weight < 0)
+            {
+                return "Relative weight must be positive.\n\n";
+            }
+
             var initial = InitialWeight(backend, server);
             if (initial is null)
             {
                 return NotFound(backend);
             }
 
-            weight = (int)Math.Round(initial.Value * weight / 100.0);
+            weight = Math.Min(initial.Value * Math.Min(weight, 25600) / 100, 256);
         }
-
-        if (weight > 256)
+        else if (weight is < 0 or > 256)
         {
-            return "Weight must be between 0 and 256.\n\n";
+            return "Absolute weight can only be between 0 and 256 inclusive.\n\n";
+        }
+        else if (rest.Length > 0)
+        {
+            return "Trailing garbage in weight string\n";
         }
 
         try
         {
-            proxy.SetServerWeight(backend, server, weight);
-            LogWeight(logger, backend, server, weight);
+            proxy.SetServerWeight(backend, server, (int)weight);
+            LogWeight(logger, backend, server, (int)weight);
             return "\n";
         }
         catch (KeyNotFoundException)
@@ -264,22 +297,37 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
                   "srv_check_addr srv_agent_addr srv_agent_port\n");
         foreach (var row in stats.Where(r => r.Type == StatsRowType.Server && (onlyBackend.Length == 0 || r.ProxyName == onlyBackend)))
         {
-            var initial = InitialWeight(row.ProxyName, row.ServiceName) ?? row.Weight ?? 0;
+            var configured = Config.Options.Backends.FirstOrDefault(b => b.Name == row.ProxyName)?.Servers.FirstOrDefault(s => s.Name == row.ServiceName);
+            var initial = configured?.Weight ?? row.Weight ?? 0;
             var checkedServer = row.CheckStatus is not null;
-            var healthUp = row.Status is not "DOWN" && !row.Status.StartsWith("DOWN ", StringComparison.Ordinal);
-            if (row.Status == "MAINT")
-            {
-                healthUp = !checkedServer || row.CheckHealth >= row.CheckRise;
-            }
+            var maint = row.Status == "MAINT";
 
-            var opState = healthUp ? 2 : 0;
-            var adminState = row.Status == "MAINT" ? 0x01 : row.Status == "DRAIN" && row.Weight > 0 ? 0x08 : 0;
-            var checkResult = !checkedServer ? 0 : healthUp ? 3 : 1;
-            var checkState = checkedServer ? 0x06 : 0;
+            // srv_op_state: SRV_ST_STOPPED (0) when down or in maintenance, SRV_ST_RUNNING (2) otherwise.
+            var opState = maint || row.Status == "DOWN" || row.Status.StartsWith("DOWN ", StringComparison.Ordinal) ? 0 : 2;
+
+            // srv_admin_state, HAProxy's SRV_ADMF_* flags: FMAINT 0x01 (maintenance), CMAINT 0x04 (configured
+            // 'disabled', kept for good), FDRAIN 0x08 (drain, whatever the weight: a weight of 0 alone is not drain).
+            var drained = !maint && (row.Status == "DRAIN" && row.Weight > 0
+                || _adminSet.TryGetValue((row.ProxyName, row.ServiceName), out var set) && set == ServerAdminState.Drain);
+            var adminState = (maint ? 0x01 : 0) | (configured?.InitialState == ServerAdminState.Maintenance ? 0x04 : 0) | (drained ? 0x08 : 0);
+
+            // srv_check_status (HCHK_STATUS_*; a server without check stays INI), srv_check_result (CHK_RES_* of
+            // the last check), srv_check_health (0 in maintenance; rise for a server without check), srv_check_state
+            // (CHK_ST_CONFIGURED|CHK_ST_ENABLED, plus CHK_ST_PAUSED in maintenance).
+            var checkStatus = checkedServer ? CheckStatusCode(row.CheckStatus) : 1;
+            var checkResult = row.CheckStatus switch
+            {
+                null or "INI" => 0,
+                "L4OK" or "L6OK" or "L7OK" => 3,
+                "L7OKC" => 4,
+                _ => 2,
+            };
+            var checkHealth = maint ? 0 : checkedServer ? row.CheckHealth ?? 0 : Rise(row.ProxyName, row.ServiceName);
+            var checkState = (checkedServer ? 0x06 : 0) | (maint ? 0x08 : 0);
             var (addr, port) = SplitAddress(row.Address);
             sb.Append(CultureInfo.InvariantCulture,
                 $"{row.ProxyId} {row.ProxyName} {row.ServerId} {row.ServiceName} {addr} {opState} {adminState} {row.Weight ?? 0} {initial} " +
-                $"{row.LastChangeSeconds ?? 0} {CheckStatusCode(row.CheckStatus)} {checkResult} {row.CheckHealth ?? 0} {checkState} 0 0 0 - {port} - 0 0 - - 0\n");
+                $"{row.LastChangeSeconds ?? 0} {checkStatus} {checkResult} {checkHealth} {checkState} 0 0 0 - {port} - 0 0 - - 0\n");
         }
 
         sb.Append('\n');
@@ -297,24 +345,31 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         return colon < 0 ? (address, "0") : (address[..colon].Trim('[', ']'), address[(colon + 1)..]);
     }
 
-    // HAProxy's HCHK_STATUS_* numbers (include/haproxy/check-t.h).
+    /// <summary>The configured <c>rise</c> of a server (HAProxy shows it as the health of a server without check).</summary>
+    private int Rise(string backend, string server) =>
+        Config.Config.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Rise ?? 2;
+
+    // HAProxy 2.6's enum healthcheck_status (include/haproxy/check-t.h): UNKNOWN 0, INI 1, START 2, CHECKED 3,
+    // HANA 4, SOCKERR 5, L4OK 6, L4TOUT 7, L4CON 8, L6OK 9, L6TOUT 10, L6RSP 11, L7TOUT 12, L7RSP 13, L57DATA 14,
+    // L7OKD 15 (shown "L7OK"), L7OKCD 16 ("L7OKC"), L7STS 17, PROCERR 18, PROCTOUT 19, PROCOK 20.
     private static int CheckStatusCode(string? status) => status switch
     {
-        null => 0,
         "INI" => 1,
-        "SOCKERR" => 4,
-        "L4OK" => 5,
-        "L4TOUT" => 6,
-        "L4CON" => 7,
-        "L6OK" => 8,
-        "L6TOUT" => 9,
-        "L6RSP" => 10,
-        "L7TOUT" => 11,
-        "L7RSP" => 12,
-        "L7OKD" => 13,
-        "L7OK" => 14,
-        "L7OKC" => 15,
-        "L7STS" => 16,
+        "SOCKERR" => 5,
+        "L4OK" => 6,
+        "L4TOUT" => 7,
+        "L4CON" => 8,
+        "L6OK" => 9,
+        "L6TOUT" => 10,
+        "L6RSP" => 11,
+        "L7TOUT" => 12,
+        "L7RSP" => 13,
+        "L7OK" => 15,
+        "L7OKC" => 16,
+        "L7STS" => 17,
+        "PROCERR" => 18,
+        "PROCTOUT" => 19,
+        "PROCOK" => 20,
         _ => 0,
     };
 

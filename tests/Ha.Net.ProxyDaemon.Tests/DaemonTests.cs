@@ -337,6 +337,62 @@ public sealed class DaemonTests
     }
 
     [Fact]
+    public async Task RuntimeSocket_ShowServersStateAndWeights_AnswerAsHaproxy26()
+    {
+        // Every expected value below is what HAProxy 2.6.12 answers for the same configuration and commands.
+        await using var setup = await Seed000Setup.StartAsync(editConfig: c => c.TrimEnd('\n') + "\n    server spare 127.0.0.1:9 rise 5 disabled\n    server plain 127.0.0.1:9 rise 5 weight 0\n");
+        async Task<string[]> State(string server) =>
+            (await setup.SocketCommandAsync("show servers state emailservice")).Split('\n').Select(l => l.Split(' ')).First(f => f.Length > 8 && f[3] == server);
+        string Fields(string[] f, params int[] at) => string.Join(' ', at.Select(i => f[i]));
+        int[] columns = [5, 6, 7, 8, 10, 11, 12, 13]; // op_state admin_state uweight iweight check_status check_result check_health check_state
+
+        // smtpchk passed: L7OK is HCHK_STATUS_L7OKD = 15, CHK_RES_PASSED = 3, health rise+fall-1 = 3 (rise 1, fall 3), configured|enabled.
+        // (Until its first check ends a server is UP with status INI, 1, as in HAProxy: wait for that check.)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await State("dc1server01"))[10] == "1" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("2 0 1 1 15 3 3 6", Fields(await State("dc1server01"), columns));
+
+        // 'disabled' = FMAINT|CMAINT (5), stopped, checks paused; no check: status INI (1), result unknown.
+        Assert.Equal("0 5 1 1 1 0 0 8", Fields(await State("spare"), columns));
+
+        // No check, weight 0: running, not drain (a weight of 0 is not the drain flag), health = rise.
+        Assert.Equal("2 0 0 0 1 0 5 0", Fields(await State("plain"), columns));
+
+        // Drain, then 50% of weight 1: the weight is truncated to 0 and the server stays in drain (0x08).
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server01 state drain"));
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server01 weight 50%"));
+        Assert.Equal("2 8 0 1", Fields(await State("dc1server01"), 5, 6, 7, 8));
+        Assert.Equal("DRAIN", await setup.StatusAsync("dc1server01"));
+
+        // 150% of 1 is 1 (truncated, not rounded to 2).
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server01 weight 150%"));
+        Assert.Equal("1", (await State("dc1server01"))[7]);
+
+        // Maintenance: stopped (0), FMAINT (1), health 0, checks paused (0x0E).
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server01 state maint"));
+        Assert.Equal("0 1 0 14", Fields(await State("dc1server01"), 5, 6, 12, 13));
+
+        // HAProxy's answers to bad weights.
+        Assert.Equal("Absolute weight can only be between 0 and 256 inclusive.\n\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight 300"));
+        Assert.Equal("Empty weight string empty or preceded by garbage\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight x"));
+        Assert.Equal("Trailing garbage in weight string\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight 5x"));
+        Assert.Equal("Relative weight must be positive.\n\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight -5%"));
+        Assert.Equal("Require <weight> or <weight%>.\n\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight"));
+        Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight 30000%"));
+        Assert.Equal("256", (await State("dc1server02"))[7]);
+
+        // show stat: counters HAProxy prints as 0 in tcp mode are 0.
+        var csv = (await setup.SocketCommandAsync("show stat")).Split('\n');
+        var header = csv[0][2..].Split(',');
+        var s2 = csv.Select(l => l.Split(',')).First(f => f.Length > 40 && f[0] == "emailservice" && f[1] == "dc1server02");
+        Assert.Equal(("0", "0"), (s2[Array.IndexOf(header, "dresp")], s2[Array.IndexOf(header, "eresp")]));
+    }
+
+    [Fact]
     public async Task ShowInfo_ReportsTheConfiguredMaxpipes()
     {
         await using var setup = await Seed000Setup.StartAsync(editConfig: c => c.Replace("    maxconn 4000\n", "    maxconn 4000\n    maxpipes 64\n    tune.pipesize 128k\n", StringComparison.Ordinal));

@@ -6,7 +6,8 @@ namespace Ha.Net.Proxy.Stats;
 /// Writes <see cref="StatsRow"/>s as HAProxy 2.6's <c>show stat</c> CSV: the header line starts
 /// with <c># </c>, the columns keep HAProxy's names and order (management guide §9.1: "Please do
 /// not insert any column before these ones"), fields we have no data for stay empty as HAProxy
-/// leaves them, and every line ends with a comma.
+/// leaves them, counters HAProxy fills in tcp mode but Ha.Net never increments (HTTP ones) are 0 as
+/// HAProxy prints them, and every line ends with a comma.
 /// </summary>
 internal static class StatCsv
 {
@@ -66,6 +67,25 @@ internal static class StatCsv
         f[8] = N(row.BytesIn);
         f[9] = N(row.BytesOut);
         f[10] = N(row.DeniedRequests);
+
+        // Counters Ha.Net never increments (they count HTTP denials, bad requests and responses, requests and
+        // compression) but HAProxy 2.6 prints as 0 in tcp mode, where it fills them: dresp on every line, ereq,
+        // req_rate, req_rate_max and req_tot on frontends, eresp on backends and servers, comp_* on frontends
+        // and backends.
+        var frontend = row.Type == StatsRowType.Frontend;
+        f[11] = "0";
+        f[12] = frontend ? "0" : null;
+        f[14] = frontend ? null : "0";
+        if (frontend)
+        {
+            f[46] = f[47] = f[48] = "0";
+        }
+
+        if (row.Type != StatsRowType.Server)
+        {
+            f[51] = f[52] = f[53] = f[54] = "0";
+        }
+
         f[13] = N(row.ConnectErrors);
         f[15] = N(row.Retries);
         f[16] = N(row.Redispatches);

@@ -63,6 +63,46 @@ public class StatCsvTests
     }
 
     [Fact]
+    public async Task CountersHaproxyPrintsAsZeroInTcpMode_AreZero_NotEmpty()
+    {
+        // HAProxy 2.6.12 'show stat' in tcp mode (fe, be with a checked and an unchecked server): dresp is 0 on
+        // every line, ereq and req_rate/req_rate_max/req_tot on the frontend, eresp on backends and servers,
+        // comp_in/comp_out/comp_byp/comp_rsp on frontends and backends; the rest of these stay empty.
+        var options = new ProxyOptions
+        {
+            Frontends = [new FrontendOptions { Name = "fe", Bind = new IPEndPoint(IPAddress.Loopback, 0), Backend = "be" }],
+            Backends =
+            [
+                new BackendOptions
+                {
+                    Name = "be",
+                    Servers =
+                    [
+                        new ServerOptions { Name = "s1", Address = IPEndPoint.Parse("127.0.0.1:2525"), Check = new ServerCheckOptions() },
+                        new ServerOptions { Name = "s3", Address = IPEndPoint.Parse("127.0.0.1:2526") },
+                    ],
+                },
+            ],
+        };
+        await using var proxy = new TcpProxy(options);
+        var writer = new StringWriter();
+        proxy.WriteStatCsv(writer);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0][2..].Split(',');
+        string[] Columns(string svname, params string[] columns)
+        {
+            var line = lines.Skip(1).Select(l => l.Split(',')).Single(f => f[1] == svname);
+            return [.. columns.Select(c => line[Array.IndexOf(header, c)])];
+        }
+
+        string[] zeroOrEmpty = ["dresp", "ereq", "eresp", "req_rate", "req_rate_max", "req_tot", "comp_in", "comp_out", "comp_byp", "comp_rsp"];
+        Assert.Equal(["0", "0", "", "0", "0", "0", "0", "0", "0", "0"], Columns("FRONTEND", zeroOrEmpty));
+        Assert.Equal(["0", "", "0", "", "", "", "", "", "", ""], Columns("s1", zeroOrEmpty));
+        Assert.Equal(["0", "", "0", "", "", "", "", "", "", ""], Columns("s3", zeroOrEmpty));
+        Assert.Equal(["0", "", "0", "", "", "", "0", "0", "0", "0"], Columns("BACKEND", zeroOrEmpty));
+    }
+
+    [Fact]
     public async Task RateColumns_CountNewSessionsOverTheLastSecond()
     {
         var clock = new ManualTimeProvider();
