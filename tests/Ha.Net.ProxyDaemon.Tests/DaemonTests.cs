@@ -393,6 +393,28 @@ public sealed class DaemonTests
     }
 
     [Fact]
+    public async Task HealthTransitions_AreLoggedOnce_WithHaproxysReason()
+    {
+        // HAProxy 2.6.12 logs one line per transition, e.g. "Server be/h1 is DOWN, reason: Layer7 wrong status,
+        // code: 503, info: "X", check duration: 0ms. 0 active and 0 backup servers left. ..."; Ha.Net logged
+        // two (the health monitor's event 4001 "Health check ... is DOWN" and the proxy's 3020).
+        await using var setup = await Seed000Setup.StartAsync();
+        setup.Server1.Kill();
+        await setup.WaitForStatusAsync("dc1server01", "DOWN");
+        setup.Server1.Restart();
+        await setup.WaitForStatusAsync("dc1server01", "UP");
+        await setup.Daemon.ExpectOutputAsync("dc1server01 is UP", TimeSpan.FromSeconds(10));
+        await Task.Delay(300); // nothing else may follow
+
+        var transitions = setup.Daemon.Output.Split('\n')
+            .Where(l => l.Contains("dc1server01", StringComparison.Ordinal) && (l.Contains(" is DOWN", StringComparison.Ordinal) || l.Contains(" is UP", StringComparison.Ordinal)))
+            .ToList();
+        Assert.Equal(2, transitions.Count);
+        Assert.Contains("Server emailservice/dc1server01 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: ", transitions[0], StringComparison.Ordinal);
+        Assert.Contains("Server emailservice/dc1server01 is UP, reason: Layer7 check passed, code: 2", transitions[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ShowInfo_ReportsTheConfiguredMaxpipes()
     {
         await using var setup = await Seed000Setup.StartAsync(editConfig: c => c.Replace("    maxconn 4000\n", "    maxconn 4000\n    maxpipes 64\n    tune.pipesize 128k\n", StringComparison.Ordinal));

@@ -29,7 +29,10 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
         _probeFactory = probeFactory;
         _time = time;
         _markHealth = markHealth;
-        _createScheduler = () => HealthCheckScheduler.Create(time, random, loggerFactory, meterFactory);
+        // The proxy logs each transition once, with the server's counts (TcpProxy.Log ServerUp/ServerDown); the
+        // monitors' own lines for the same transition (4000 up, 4001 down, 4002 forced) would say it twice.
+        _createScheduler = () => HealthCheckScheduler.Create(time, random,
+            loggerFactory is null ? null : new WithoutTransitionLines(loggerFactory), meterFactory);
     }
 
     public static HealthMonitorOptions ToMonitorOptions(ServerCheckOptions check) => new()
@@ -149,9 +152,60 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
         };
         monitor.StateChanged += (_, e) =>
         {
-            string reason = e.Reason == HealthChangeReason.Administrative ? "forced by admin" : e.Result.ToString();
+            string reason = e.Reason == HealthChangeReason.Administrative ? "forced by admin" : Reason(e.Result);
             _markHealth(server, e.Current == HealthState.Up, reason);
         };
         return monitor;
+    }
+
+    /// <summary>
+    /// HAProxy's reason for a transition made by a check (<c>srv_append_status</c>): the status description, the
+    /// code for a layer-7 answer, the check's text, its duration — e.g. <c>Layer7 wrong status, code: 503, info:
+    /// "Service Unavailable", check duration: 0ms</c> or <c>Layer4 connection problem, info: "Connection refused",
+    /// check duration: 0ms</c>.
+    /// </summary>
+    internal static string Reason(CheckResult result)
+    {
+        var reason = new System.Text.StringBuilder(result.HaproxyStatusDescription);
+        if (result.Code is { } code && result.Status is CheckStatus.L7Ok or CheckStatus.L7OkConditional or CheckStatus.L7Status)
+        {
+            reason.Append(System.Globalization.CultureInfo.InvariantCulture, $", code: {code}");
+        }
+
+        if (!string.IsNullOrEmpty(result.Description))
+        {
+            reason.Append(", info: \"").Append(result.Description).Append('"');
+        }
+
+        return reason.Append(System.Globalization.CultureInfo.InvariantCulture, $", check duration: {(long)result.Duration.TotalMilliseconds}ms").ToString();
+    }
+
+    /// <summary>The scheduler's loggers without the monitors' transition lines (event ids 4000, 4001, 4002).</summary>
+    private sealed class WithoutTransitionLines(ILoggerFactory inner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => new Filtered(inner.CreateLogger(categoryName));
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The factory belongs to whoever made the proxy.
+        }
+
+        private sealed class Filtered(ILogger inner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => inner.BeginScope(state);
+
+            public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (eventId.Id is not (4000 or 4001 or 4002))
+                {
+                    inner.Log(logLevel, eventId, state, exception, formatter);
+                }
+            }
+        }
     }
 }

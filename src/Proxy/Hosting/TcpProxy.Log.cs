@@ -7,6 +7,9 @@ internal sealed partial class TcpProxy
 {
     private static partial class Log
     {
+        // One line per health transition, HAProxy's: "Server be/s is DOWN, reason: Layer4 connection problem,
+        // info: "Connection refused", check duration: 0ms. ..." ({Reason} is built by ServerHealthChecks.Reason;
+        // the health monitors' own lines for the same transition are filtered out there).
         [LoggerMessage(EventId = 3020, EventName = "ServerDown", Level = LogLevel.Warning,
             Message = "Server {Backend}/{Server} is DOWN, reason: {Reason}. {Remaining} active servers left. {Active} sessions active")]
         public static partial void ServerDown(ILogger logger, string backend, string server, string reason, int remaining, int active);
