@@ -10,7 +10,8 @@ namespace Ha.Net.HealthChecks.Probes;
 /// <item>wait for the greeting without sending anything: it must be an SMTP reply (else L7RSP) with a 2xx code (else L7STS);</item>
 /// <item>send <c>HELO|EHLO domain</c>; the reply, possibly multi-line, must be 2xx (else L7STS);</item>
 /// <item>send <c>QUIT</c>; the reply must be 2xx (else L7STS);</item>
-/// <item>close cleanly with a FIN (HAProxy's <c>linger</c>), then report L7OK with the greeting.</item>
+/// <item>close cleanly with a FIN (HAProxy's <c>linger</c>), then report L7OK with the last reply checked,
+/// QUIT's (its code, e.g. 221, is <c>check_code</c>, as HAProxy's <c>status-code</c> of that last expect).</item>
 /// </list>
 /// One deliberate difference: a multi-line greeting (<c>220-…</c> then <c>220 …</c>, legal per
 /// RFC 5321 §4.2) is accepted, where HAProxy's <c>^[0-9]{3}[ \r]</c> would reject it.
@@ -91,7 +92,7 @@ internal sealed class SmtpProbe : IHealthProbe
             }
 
             clean = true;
-            return Result(CheckStatus.L7Ok, greeting.Code, greeting.Text, started);
+            return Result(CheckStatus.L7Ok, quit.Code, quit.Text, started);
         }
         catch (OperationCanceledException)
         {
