@@ -390,6 +390,9 @@ public sealed class DaemonTests
         var header = csv[0][2..].Split(',');
         var s2 = csv.Select(l => l.Split(',')).First(f => f.Length > 40 && f[0] == "emailservice" && f[1] == "dc1server02");
         Assert.Equal(("0", "0"), (s2[Array.IndexOf(header, "dresp")], s2[Array.IndexOf(header, "eresp")]));
+
+        // The smtpchk's check_code is QUIT's 221: HAProxy reports the last reply it checked.
+        Assert.Equal(("L7OK", "221"), (s2[Array.IndexOf(header, "check_status")], s2[Array.IndexOf(header, "check_code")]));
     }
 
     [Fact]

@@ -483,7 +483,8 @@ public sealed class HaproxyProxy : HaproxyBlock
     /// <summary>The mode as written or inherited (<c>tcp</c> when never set).</summary>
     public HaproxyMode Mode { get; internal set; }
 
-    /// <summary>Whether Ha.Net runs the section in tcp terms although it is <c>mode http</c> (it uses no layer-7 feature; a warning says so).</summary>
+    /// <summary>Always <see langword="false"/> since #15: a proxying section in <c>mode http</c> is refused at its
+    /// <c>mode</c> line (it used to run in tcp terms with a warning when it used no layer-7 feature of its own).</summary>
     public bool HttpMappedToTcp { get; internal set; }
 
     /// <summary>Whether the section serves the statistics page (stats enabled, no servers, no backend).</summary>

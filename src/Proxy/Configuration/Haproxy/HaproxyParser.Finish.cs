@@ -164,24 +164,19 @@ internal sealed partial class HaproxyParser
             Warn(d.Expects[0].Location, "http-check expect", $"{section}: 'http-check expect' has no effect without 'option httpchk'");
         }
 
-        // Layer-7 features: refused in mode http when the section itself asks for them; otherwise dropped with a warning.
+        // mode http: Ha.Net has no HTTP mode. Such a section used to run as tcp (no X-Forwarded-For, no httplog, no
+        // layer-7 rules) with -c exiting 0; it is refused at its mode line (its own, or the defaults' it inherits),
+        // and each layer-7 feature it asks for itself is named too. A section that only serves the statistics page
+        // returned above and may stay mode http.
         if (p.Mode == HaproxyMode.Http)
         {
-            var own = d.L7.Where(f => !f.Inherited && f.Fatal).ToList();
-            var modeWhere = d.ModeLine is { } ml ? $" (mode http at {ml}{(d.ModeInherited ? ", inherited from defaults" : "")})" : "";
-            foreach (var f in own)
+            var at = d.ModeLine ?? p.Location;
+            var inherited = d.ModeInherited ? " (inherited from defaults)" : "";
+            Error(at, "mode", $"{section}: 'mode http'{inherited} is not supported: Ha.Net has no HTTP mode and would forward this section's connections as tcp, without X-Forwarded-For, httplog or layer-7 rules; write 'mode tcp'{(d.ModeInherited ? " in the section or in its defaults" : "")} to forward them unchanged (only a 'listen' section that serves nothing but the statistics page may stay 'mode http')");
+            var modeWhere = $" (mode http at {at}{(d.ModeInherited ? ", inherited from defaults" : "")})";
+            foreach (var f in d.L7.Where(f => !f.Inherited && f.Fatal))
             {
                 Error(f.Location, f.Name.Split(' ')[0], $"{section}{modeWhere} needs layer-7 processing for '{f.Name}', which Ha.Net does not provide (it proxies tcp only)");
-            }
-
-            if (own.Count == 0)
-            {
-                p.HttpMappedToTcp = true;
-                Warn(d.ModeLine ?? p.Location, "mode", $"{section} is 'mode http' but uses no layer-7 feature of its own: it runs in tcp terms (connections forwarded byte for byte, balanced per connection, not per request)");
-                foreach (var f in d.L7)
-                {
-                    Warn(f.Location, f.Name.Split(' ')[0], $"{section}: '{f.Name}'{(f.Inherited ? " (inherited from defaults)" : "")} has no effect in tcp terms; ignored");
-                }
             }
         }
         else

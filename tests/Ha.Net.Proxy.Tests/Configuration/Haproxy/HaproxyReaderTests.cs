@@ -247,9 +247,9 @@ public sealed class HaproxyReaderTests
     [InlineData("stats auth :Pw-S3cr3t-42", "listen 'stats': 'stats auth' needs a user name before ':' (the value is not repeated here: it may hold a password)")]
     public void StatsAuth_Malformed_IsAnErrorAtItsLine_WithoutTheValue(string line, string message)
     {
-        var error = SingleError(Base + "listen stats\n    bind 127.0.0.1:9000\n    mode http\n    " + line + "\n");
+        var error = SingleError(Base + "listen stats\n    bind 127.0.0.1:9000\n    mode http\n    stats uri /\n    " + line + "\n");
 
-        Assert.Equal(("stats auth", 16, message), (error.Directive, error.Location.Line, error.Message));
+        Assert.Equal(("stats auth", 17, message), (error.Directive, error.Location.Line, error.Message));
     }
 
     [Fact]
@@ -597,14 +597,36 @@ public sealed class HaproxyReaderTests
     }
 
     [Fact]
-    public void HttpSectionWithoutLayer7Features_RunsInTcpTerms_WithAWarning()
+    public void ModeHttp_InheritedByProxyingSections_IsRefusedAtItsLine_NamingModeTcp()
     {
+        // Ha.Net has no HTTP mode: it used to run these sections as tcp (no X-Forwarded-For, no httplog) with a
+        // warning, and -c exited 0.
         var result = Parse(Base.Replace("    mode tcp\n", "    mode http\n    option httplog\n", StringComparison.Ordinal));
 
-        Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        Assert.All(result.Config!.Proxies, p => Assert.True(p.HttpMappedToTcp));
-        Assert.Equal(2, result.Warnings.Count(w => w.Directive == "mode" && w.Location.Line == 4));
-        Assert.Equal(2, result.Warnings.Count(w => w.Directive == "option" && w.Location.Line == 5));
+        Assert.Null(result.Config);
+        Assert.Equal([(4, "mode", "frontend 'fe'"), (4, "mode", "backend 'be'")], result.Errors.Select(e => (e.Location.Line, e.Directive!, e.Message[..e.Message.IndexOf(':', StringComparison.Ordinal)])));
+        Assert.All(result.Errors, e => Assert.Contains("'mode http' (inherited from defaults) is not supported", e.Message, StringComparison.Ordinal));
+        Assert.All(result.Errors, e => Assert.Contains("write 'mode tcp' in the section or in its defaults", e.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ModeHttp_InASectionItself_IsRefusedAtThatLine_WhileAStatsOnlyListenStaysHttp()
+    {
+        var result = Parse(Base.Replace("\nbackend be\n", "\nbackend be\n    mode http\n", StringComparison.Ordinal) + """
+            listen web
+                bind 127.0.0.1:8080
+                mode http
+                server w 127.0.0.1:80
+            listen stats
+                bind 127.0.0.1:9000
+                mode http
+                stats uri /
+            """);
+
+        Assert.Equal([(12, "backend 'be'"), (16, "listen 'web'")], result.Errors.Select(e => (e.Location.Line, e.Message[..e.Message.IndexOf(':', StringComparison.Ordinal)])));
+        Assert.All(result.Errors, e => Assert.Contains("'mode http' is not supported: Ha.Net has no HTTP mode", e.Message, StringComparison.Ordinal));
+        Assert.All(result.Errors, e => Assert.Contains("write 'mode tcp' to forward them unchanged", e.Message, StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Diagnostics, d => d.Message.Contains("listen 'stats'", StringComparison.Ordinal));
     }
 
     // ------------------------------------------------------------------ errors: one per class
@@ -614,10 +636,12 @@ public sealed class HaproxyReaderTests
     {
         var result = Parse(Base.Replace("    default_backend be\n", "    mode http\n    option forwardfor\n    http-request set-header X-A b\n    default_backend be\n", StringComparison.Ordinal));
 
+        Assert.Equal((10, "mode"), (result.Errors[0].Location.Line, result.Errors[0].Directive));
+        Assert.StartsWith("frontend 'fe': 'mode http' is not supported", result.Errors[0].Message, StringComparison.Ordinal);
         Assert.Equal(
             [(11, "option", "'option forwardfor'"), (12, "http-request", "'http-request'")],
-            result.Errors.Select(e => (e.Location.Line, e.Directive!, e.Message.Contains("'option forwardfor'", StringComparison.Ordinal) ? "'option forwardfor'" : "'http-request'")));
-        Assert.All(result.Errors, e => Assert.StartsWith("frontend 'fe' (mode http at test.cfg:10)", e.Message, StringComparison.Ordinal));
+            result.Errors.Skip(1).Select(e => (e.Location.Line, e.Directive!, e.Message.Contains("'option forwardfor'", StringComparison.Ordinal) ? "'option forwardfor'" : "'http-request'")));
+        Assert.All(result.Errors.Skip(1), e => Assert.StartsWith("frontend 'fe' (mode http at test.cfg:10)", e.Message, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -118,7 +118,7 @@ public sealed class HaproxySeedTests
     }
 
     [Fact]
-    public void Seed001_WithItsSectionLinesAndAddressesRestored_RunsInTcpTerms_WithWarnings()
+    public void Seed001_WithItsSectionLinesAndAddressesRestored_IsRefusedAtItsModeHttpLine_AndRunsWithModeTcp()
     {
         var lines = File.ReadAllLines(HaproxyTestData.PathOf("seed001.haproxy.cfg")).ToList();
         var n = 0;
@@ -135,38 +135,40 @@ public sealed class HaproxySeedTests
         lines[1] = "global";     // was "# Global settings"
         var result = HaproxyConfigReader.Parse(string.Join('\n', lines), "seed001-restored.cfg");
 
+        // Ha.Net has no HTTP mode: both sections are refused at the defaults' 'mode http' line, which names 'mode tcp'.
+        Assert.Null(result.Config);
+        Assert.Equal([(17, "frontend 'http'"), (17, "backend 'web'")], result.Errors.Select(e => (e.Location.Line, e.Message[..e.Message.IndexOf(':', StringComparison.Ordinal)])));
+        Assert.All(result.Errors, e => Assert.Contains("write 'mode tcp'", e.Message, StringComparison.Ordinal));
+
+        // With 'mode tcp' it runs, each inherited layer-7 option named with its defaults line and ignored.
+        lines[16] = "        mode                    tcp";
+        result = HaproxyConfigReader.Parse(string.Join('\n', lines), "seed001-restored.cfg");
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var c = result.Config!;
         var fe = Assert.Single(c.Frontends);
-        Assert.Equal(("http", HaproxyMode.Http, true, "web"), (fe.Name, fe.Mode, fe.HttpMappedToTcp, fe.DefaultBackend));
+        Assert.Equal(("http", HaproxyMode.Tcp, "web"), (fe.Name, fe.Mode, fe.DefaultBackend));
         Assert.Equal(new HaproxyEndpoint("*", 80), fe.Binds[0].Endpoints[0]);
         var be = Assert.Single(c.Backends);
-        Assert.True(be.HttpMappedToTcp);
         Assert.Equal(HaproxyBalanceAlgorithm.LeastConn, be.Balance.Algorithm);
         Assert.Equal(["198.18.0.2:80", "198.18.0.3:80", "198.18.0.4:80"], be.Servers.Select(s => $"{s.Address}:{s.Port}"));
-
-        // Each section says it runs in tcp terms, and each inherited layer-7 option is named with its defaults line.
-        Assert.Contains(result.Warnings, w => w.Directive == "mode" && w.Location.Line == 17 && w.Message.Contains("frontend 'http'", StringComparison.Ordinal) && w.Message.Contains("tcp terms", StringComparison.Ordinal));
         Assert.Contains(result.Warnings, w => w.Directive == "option" && w.Location.Line == 22 && w.Message.Contains("option forwardfor' (inherited from defaults)", StringComparison.Ordinal));
         Assert.Contains(result.Warnings, w => w.Directive == "timeout" && w.Location.Line == 25 && w.Message.Contains("timeout http-request", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Seed003_Main_IsRefused_ForItsLayer7Acls_WhileItsPlainBackendsWouldRunInTcpTerms()
+    public void Seed003_Main_IsRefused_AtItsModeHttpLine_AndForItsLayer7Acls()
     {
         var result = Load("seed003-main.haproxy.cfg");
 
         Assert.Null(result.Config);
-        Assert.Equal([33, 34], result.Errors.Select(e => e.Location.Line));
-        Assert.All(result.Errors, e =>
-        {
-            Assert.Equal("acl", e.Directive);
-            Assert.Contains("frontend 'main' (mode http at ", e.Message, StringComparison.Ordinal);
-            Assert.Contains("inherited from defaults", e.Message, StringComparison.Ordinal);
-        });
-        Assert.Contains("path_beg", result.Errors[0].Message, StringComparison.Ordinal);
-        Assert.Contains(result.Warnings, w => w.Message.StartsWith("backend 'static' is 'mode http' but uses no layer-7 feature", StringComparison.Ordinal));
-        Assert.Contains(result.Warnings, w => w.Message.StartsWith("backend 'app' is 'mode http' but uses no layer-7 feature", StringComparison.Ordinal));
+
+        // defaults' 'mode http' (line 15) for each of the three sections, and frontend main's two layer-7 ACLs.
+        Assert.Equal(
+            [(15, "mode", "frontend 'main'"), (33, "acl", "frontend 'main'"), (34, "acl", "frontend 'main'"), (15, "mode", "backend 'static'"), (15, "mode", "backend 'app'")],
+            result.Errors.Select(e => (e.Location.Line, e.Directive!, e.Message[..(e.Message.IndexOf('\'', e.Message.IndexOf('\'', StringComparison.Ordinal) + 1) + 1)])));
+        Assert.All(result.Errors.Where(e => e.Directive == "mode"), e => Assert.Contains("'mode http' (inherited from defaults) is not supported", e.Message, StringComparison.Ordinal));
+        Assert.All(result.Errors.Where(e => e.Directive == "acl"), e => Assert.Contains("frontend 'main' (mode http at ", e.Message, StringComparison.Ordinal));
+        Assert.Contains("path_beg", result.Errors[1].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,14 +178,15 @@ public sealed class HaproxySeedTests
 
         Assert.Null(result.Config);
 
-        // horizon: TLS termination (41), httpclose (43), forwardfor (44), reqadd (45); its backend: cookie (51, 52, 53).
+        // horizon: TLS termination (41), mode http (42), httpclose (43), forwardfor (44), reqadd (45); its backend:
+        // mode http (49), cookie (51, 52, 53).
         var horizon = result.Errors.Where(e => e.Message.Contains("horizon_", StringComparison.Ordinal)).ToList();
-        Assert.Equal([41, 43, 44, 45, 51, 52, 53], horizon.Select(e => e.Location.Line));
+        Assert.Equal([41, 42, 43, 44, 45, 49, 51, 52, 53], horizon.Select(e => e.Location.Line));
         Assert.Contains("TLS termination", horizon[0].Message, StringComparison.Ordinal);
-        Assert.Equal(["bind", "option", "option", "reqadd", "cookie", "server", "server"], horizon.Select(e => e.Directive));
+        Assert.Equal(["bind", "mode", "option", "option", "reqadd", "mode", "cookie", "server", "server"], horizon.Select(e => e.Directive));
 
-        // 11 frontend/backend pairs, 7 errors each; nothing against 'listen stats'.
-        Assert.Equal(77, result.Errors.Count);
+        // 11 frontend/backend pairs, 9 errors each; nothing against 'listen stats' (a stats-only listen stays mode http).
+        Assert.Equal(99, result.Errors.Count);
         Assert.DoesNotContain(result.Errors, e => e.Message.Contains("listen 'stats'", StringComparison.Ordinal));
         Assert.Contains(result.Warnings, w => w.Directive == "contimeout" && w.Location.Line == 22);
         Assert.Contains(result.Warnings, w => w.Directive == "balance" && w.Location.Line == 29);
