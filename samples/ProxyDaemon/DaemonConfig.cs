@@ -11,7 +11,7 @@ internal sealed record StatsPageConfig(string Name, IReadOnlyList<IPEndPoint> Bi
     X509Certificate2? Certificate, bool AdminAllowedAnywhere, bool AdminLocalhostOnly);
 
 /// <summary>The runtime socket: a UNIX path or a TCP endpoint.</summary>
-internal sealed record RuntimeSocketConfig(string? UnixPath, IPEndPoint? TcpEndPoint, UnixFileMode? Mode, bool Admin, TimeSpan Timeout);
+internal sealed record RuntimeSocketConfig(string? UnixPath, IPEndPoint? TcpEndPoint, UnixFileMode? Mode, bool Admin, TimeSpan Timeout, int? Uid = null, int? Gid = null);
 
 /// <summary>Everything the daemon runs, read from one or more haproxy.cfg files.</summary>
 internal sealed class DaemonConfig
@@ -187,6 +187,9 @@ internal sealed class DaemonConfig
                 }
             }
 
+            // user/uid and group/gid: the UNIX socket's owner (HAProxy's bind options; a name must exist).
+            int? uid = socket.User is { } u ? AccountId(u, "/etc/passwd", "user", at, errors) : null;
+            int? gid = socket.Group is { } g ? AccountId(g, "/etc/group", "group", at, errors) : null;
             var timeout = result.Config.Global.StatsTimeout ?? TimeSpan.FromSeconds(10);
             var admin = socket.Level == "admin"; // HAProxy: "operator" is the default level (no server changes)
             if (socket.Path.StartsWith("ipv4@", StringComparison.Ordinal) || socket.Path.StartsWith("ipv6@", StringComparison.Ordinal))
@@ -203,7 +206,7 @@ internal sealed class DaemonConfig
             else
             {
                 var path = socket.Path.StartsWith("unix@", StringComparison.Ordinal) ? socket.Path[5..] : socket.Path;
-                sockets.Add(new RuntimeSocketConfig(path, null, mode, admin, timeout));
+                sockets.Add(new RuntimeSocketConfig(path, null, mode, admin, timeout, uid, gid));
             }
         }
 
@@ -353,6 +356,31 @@ internal sealed class DaemonConfig
 
         errors.Add($"{at}: error: stats page '{page}': 'bind ... ssl crt {string.Join(' ', paths)}': no PEM file with a certificate and its private key" +
             (reasons.Count > 0 ? $" ({string.Join("; ", reasons)})" : " (nothing found)"));
+        return null;
+    }
+
+    /// <summary>A user or group id from a number or a name (its line in <paramref name="database"/>); null and an
+    /// error in HAProxy's words ("unknown user name") when the name does not exist.</summary>
+    private static int? AccountId(string value, string database, string kind, HaproxySourceLine at, List<string> errors)
+    {
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+        {
+            return id;
+        }
+
+        if (File.Exists(database))
+        {
+            foreach (var line in File.ReadLines(database))
+            {
+                var fields = line.Split(':');
+                if (fields.Length > 2 && fields[0] == value && int.TryParse(fields[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id))
+                {
+                    return id;
+                }
+            }
+        }
+
+        errors.Add($"{at}: error: stats socket: '{kind}' : unknown {kind} name '{value}'");
         return null;
     }
 }

@@ -36,6 +36,13 @@ internal sealed partial class RuntimeSocket : IAsyncDisposable
             {
                 File.SetUnixFileMode(path, mode);
             }
+
+            if ((config.Uid ?? config.Gid) is not null && chown(path, config.Uid ?? -1, config.Gid ?? -1) != 0)
+            {
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                _listener.Dispose();
+                throw new SocketException(errno, $"cannot change UNIX socket ownership of {path} (errno {errno})");
+            }
         }
         else
         {
@@ -49,6 +56,9 @@ internal sealed partial class RuntimeSocket : IAsyncDisposable
     }
 
     public string Description => _config.UnixPath ?? _config.TcpEndPoint!.ToString();
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int chown(string path, int owner, int group);
 
     public EndPoint? LocalEndPoint => _listener.LocalEndPoint;
 
