@@ -344,6 +344,12 @@ public sealed class DaemonTests
         async Task<string[]> State(string server) =>
             (await setup.SocketCommandAsync("show servers state emailservice")).Split('\n').Select(l => l.Split(' ')).First(f => f.Length > 8 && f[3] == server);
         string Fields(string[] f, params int[] at) => string.Join(' ', at.Select(i => f[i]));
+        static async Task<bool> Delay()
+        {
+            await Task.Delay(100);
+            return true;
+        }
+
         int[] columns = [5, 6, 7, 8, 10, 11, 12, 13]; // op_state admin_state uweight iweight check_status check_result check_health check_state
 
         // smtpchk passed: L7OK is HCHK_STATUS_L7OKD = 15, CHK_RES_PASSED = 3, health rise+fall-1 = 3 (rise 1, fall 3), configured|enabled.
@@ -385,10 +391,18 @@ public sealed class DaemonTests
         Assert.Equal("\n", await setup.SocketCommandAsync("set server emailservice/dc1server02 weight 30000%"));
         Assert.Equal("256", (await State("dc1server02"))[7]);
 
-        // show stat: counters HAProxy prints as 0 in tcp mode are 0.
-        var csv = (await setup.SocketCommandAsync("show stat")).Split('\n');
-        var header = csv[0][2..].Split(',');
-        var s2 = csv.Select(l => l.Split(',')).First(f => f.Length > 40 && f[0] == "emailservice" && f[1] == "dc1server02");
+        // show stat: counters HAProxy prints as 0 in tcp mode are 0. (dc1server02's first check, drawn within
+        // one interval, may not have ended yet: wait for it, as for dc1server01's above.)
+        string[] csv;
+        string[] header;
+        string[] s2;
+        do
+        {
+            csv = (await setup.SocketCommandAsync("show stat")).Split('\n');
+            header = csv[0][2..].Split(',');
+            s2 = csv.Select(l => l.Split(',')).First(f => f.Length > 40 && f[0] == "emailservice" && f[1] == "dc1server02");
+        }
+        while (s2[Array.IndexOf(header, "check_status")] == "INI" && DateTime.UtcNow < deadline + TimeSpan.FromSeconds(20) && await Delay());
         Assert.Equal(("0", "0"), (s2[Array.IndexOf(header, "dresp")], s2[Array.IndexOf(header, "eresp")]));
 
         // The smtpchk's check_code is QUIT's 221: HAProxy reports the last reply it checked.
