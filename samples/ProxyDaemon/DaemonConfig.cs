@@ -41,7 +41,7 @@ internal sealed class DaemonConfig
         var line = 1;
         foreach (var file in files)
         {
-            if (ReadConfigFile(file, out var readError) is not { } content)
+            if (HaproxyConfigReader.ReadFile(file, out var readError) is not { } content)
             {
                 errors.Add($"{file}:0: error: cannot read configuration file: {readError}");
                 continue;
@@ -224,44 +224,6 @@ internal sealed class DaemonConfig
             StatsPages = pages,
             RuntimeSockets = sockets,
         };
-    }
-
-    /// <summary>The most one configuration file may hold, as the haproxy.cfg reader bounds it: 16 MiB.</summary>
-    internal const int MaxFileBytes = 16 * 1024 * 1024;
-
-    /// <summary>
-    /// Reads one file of at most <see cref="MaxFileBytes"/> (HaproxyConfigReader.Load's bound), decoded as
-    /// <see cref="File.ReadAllText(string)"/> does. Pipes and devices are read as HAProxy reads them
-    /// (<c>-f /dev/stdin</c> works); an endless one such as <c>/dev/zero</c> is refused at the bound.
-    /// </summary>
-    internal static string? ReadConfigFile(string path, out string? error)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-            var buffer = new byte[64 * 1024];
-            using var content = new MemoryStream();
-            int n;
-            while ((n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, MaxFileBytes + 1L - content.Length))) > 0)
-            {
-                content.Write(buffer, 0, n);
-                if (content.Length > MaxFileBytes)
-                {
-                    error = $"it holds more than {MaxFileBytes / (1024 * 1024)} MiB ({MaxFileBytes} bytes), the most Ha.Net reads from a configuration file";
-                    return null;
-                }
-            }
-
-            content.Position = 0;
-            using var reader = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            error = null;
-            return reader.ReadToEnd();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            error = ex.Message;
-            return null;
-        }
     }
 
     private static (bool Anywhere, bool LocalOnly) AdminCondition(HaproxyCondition? admin)

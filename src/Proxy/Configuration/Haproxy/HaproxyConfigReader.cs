@@ -26,15 +26,17 @@ public static class HaproxyConfigReader
 
     /// <summary>The most a configuration file may hold: 16 MiB. A larger file (or an endless one such as
     /// <c>/dev/zero</c>) is refused after reading that much, instead of filling the memory.</summary>
-    internal const int MaxFileBytes = 16 * 1024 * 1024;
+    public const int MaxFileBytes = 16 * 1024 * 1024;
 
     /// <summary>
     /// Reads a configuration file of at most <see cref="MaxFileBytes"/>, as <see cref="File.ReadAllText(string)"/>
     /// decodes it (UTF-8 unless a byte order mark says otherwise). Any readable file is accepted, as HAProxy
     /// accepts it, pipes and devices included (<c>-f /dev/stdin</c>); only the size is bounded.
     /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="error">Why it could not be read (when the result is <see langword="null"/>).</param>
     /// <returns>The text, or <see langword="null"/> with <paramref name="error"/> saying why.</returns>
-    internal static string? ReadFile(string path, out string? error)
+    public static string? ReadFile(string path, out string? error)
     {
         try
         {
