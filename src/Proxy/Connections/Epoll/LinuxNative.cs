@@ -45,7 +45,6 @@ internal static unsafe partial class LinuxNative
     public const int FGetPipeSize = 1032;
     public const uint SpliceFMove = 1;
     public const uint SpliceFNonblock = 2;
-    public const uint SpliceFMore = 4;
 
     public const int EIntr = 4;
     public const int EInval = 22;
