@@ -49,7 +49,10 @@ for proj in tests/*/*.Tests.csproj tests/Ha.Net.IntegrationTests/Ha.Net.Integrat
     --blame-hang-timeout 8m || status=$?
 done
 
-# 4. Count from the TRX files.
+# 4. What the in-suite fuzzers did (#15: the count and time of each run, from the test output).
+grep -ohE 'fuzz: [^<&]*' "$results"/*.trx 2>/dev/null | sort -u
+
+# 5. Count from the TRX files.
 passed=0; failed=0; skipped=0; files=0
 for f in "$results"/*.trx; do
   [ -e "$f" ] || continue
