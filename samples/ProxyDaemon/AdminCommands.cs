@@ -271,7 +271,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         sb.Append(CultureInfo.InvariantCulture, $"Pid: {Environment.ProcessId}\n");
         sb.Append(CultureInfo.InvariantCulture, $"Uptime: {(int)uptime.TotalDays}d {uptime.Hours}h{uptime.Minutes:00}m{uptime.Seconds:00}s\n");
         sb.Append(CultureInfo.InvariantCulture, $"Uptime_sec: {(long)uptime.TotalSeconds}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"Maxconn: {Config.Options.MaxConnections}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"Maxconn: {info.MaxConnections}\n");
         sb.Append(CultureInfo.InvariantCulture, $"CurrConns: {current}\n");
         sb.Append(CultureInfo.InvariantCulture, $"CumConns: {total}\n");
         sb.Append(CultureInfo.InvariantCulture, $"Maxpipes: {info.MaxPipes}\n");
@@ -307,7 +307,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 
             // srv_admin_state, HAProxy's SRV_ADMF_* flags: FMAINT 0x01 (maintenance), CMAINT 0x04 (configured
             // 'disabled', kept for good), FDRAIN 0x08 (drain, whatever the weight: a weight of 0 alone is not drain).
-            var drained = !maint && (row.Status == "DRAIN" && row.Weight > 0
+            var drained = !maint && (row.Status == "DRAIN"
                 || _adminSet.TryGetValue((row.ProxyName, row.ServiceName), out var set) && set == ServerAdminState.Drain);
             var adminState = (maint ? 0x01 : 0) | (configured?.InitialState == ServerAdminState.Maintenance ? 0x04 : 0) | (drained ? 0x08 : 0);
 

@@ -23,7 +23,7 @@ internal sealed class TcpProbe(TcpProbeOptions options, TimeProvider time) : IHe
                 await socket.SendAsync(ProbeIo.ProxyHeader(options.SendProxy, socket), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
 
-            return ProbeIo.Result(CheckStatus.L4Ok, null, "Layer4 check passed", time, started);
+            return ProbeIo.Result(CheckStatus.L4Ok, null, null, time, started); // HAProxy: no check info on a plain L4OK
         }
         catch (OperationCanceledException)
         {

@@ -66,10 +66,15 @@ internal sealed class Backend
     private volatile BackendOptions _options;
     private int _nextServerId = 1;
 
-    public Backend(BackendOptions options, Random random, long timestamp)
+    private readonly TimeProvider _time;
+    private bool _available = true; // HAProxy starts every server UP, so every backend too
+
+    public Backend(BackendOptions options, Random random, long timestamp, TimeProvider? time = null)
     {
         _options = options;
         _random = random;
+        _time = time ?? TimeProvider.System;
+        LastChangeTimestamp = timestamp;
         _balancer = LoadBalancer.Create(options, random);
         foreach (var server in options.Servers)
         {
@@ -84,6 +89,20 @@ internal sealed class Backend
     public BackendOptions Options => _options;
 
     public ProxyCounters Counters { get; } = new();
+
+    // ---- availability, HAProxy's px->last_change, down_trans and down_time (guarded by Lock) ----
+
+    /// <summary>When the backend last went from no usable server to some, or back (<c>lastchg</c>).</summary>
+    public long LastChangeTimestamp;
+
+    /// <summary>Times the backend lost its last usable server (<c>chkdown</c>).</summary>
+    public long DownTransitions;
+
+    /// <summary>Since when it has no usable server (-1: it has some), and the time spent so before (<c>downtime</c>).</summary>
+    public long DownSinceTimestamp = -1;
+
+    /// <summary>See <see cref="DownSinceTimestamp"/>.</summary>
+    public long DowntimeTicks;
 
     /// <summary>The servers in id order (a snapshot array, replaced on add/remove).</summary>
     public ServerState[] Servers => Volatile.Read(ref _servers);
@@ -206,8 +225,17 @@ internal sealed class Backend
     }
 
     /// <summary>Re-runs queue dispatch after an admin, health, weight or maxconn change.</summary>
-    public void OnServersChanged()
+    public void OnServersChanged() => OnServersChanged(null);
+
+    /// <summary>
+    /// Moves the waiters of servers that can no longer take connections back to the backend queue and
+    /// dispatches what can go now. Returns HAProxy's <c>xferred</c> for <paramref name="changed"/>: the
+    /// sessions taken off its queue when it became unusable (<c>pendconn_redistribute</c>), or the
+    /// sessions it took from the backend queue when it became usable (<c>pendconn_grab_from_px</c>).
+    /// </summary>
+    public int OnServersChanged(ServerState? changed)
     {
+        int transferred = 0;
         lock (Lock)
         {
             foreach (var server in _servers)
@@ -222,11 +250,14 @@ internal sealed class Backend
                         waiter.QueuedOn = null;
                         _queue.AddLast(waiter.Node);
                         Counters.Enqueued();
+                        transferred += server == changed ? 1 : 0;
                     }
                 }
             }
 
-            DispatchQueuedLocked();
+            int grabbed = DispatchQueuedLocked(changed);
+            NoteAvailabilityLocked();
+            return changed is { IsUsable: true } ? grabbed : transferred;
         }
     }
 
@@ -412,8 +443,40 @@ internal sealed class Backend
         return anyUsable;
     }
 
-    private void DispatchQueuedLocked()
+    private void NoteAvailabilityLocked()
     {
+        bool available = false;
+        foreach (var server in _servers)
+        {
+            available |= server.IsUsable;
+        }
+
+        if (available == _available)
+        {
+            return;
+        }
+
+        long now = _time.GetTimestamp();
+        _available = available;
+        LastChangeTimestamp = now;
+        if (!available)
+        {
+            DownTransitions++;
+            DownSinceTimestamp = now;
+        }
+        else if (DownSinceTimestamp >= 0)
+        {
+            DowntimeTicks += now - DownSinceTimestamp;
+            DownSinceTimestamp = -1;
+        }
+    }
+
+    private void DispatchQueuedLocked() => DispatchQueuedLocked(null);
+
+    /// <summary>Dispatches queued waiters; returns how many of the backend queue's went to <paramref name="counted"/>.</summary>
+    private int DispatchQueuedLocked(ServerState? counted)
+    {
+        int toCounted = 0;
         // Server queues first: those connections were promised to that server.
         foreach (var server in _servers)
         {
@@ -431,7 +494,7 @@ internal sealed class Backend
             CollectCandidates(avoid: null, allowServerQueue: false, out _);
             if (_candidates.Count == 0)
             {
-                return;
+                return toCounted;
             }
 
             var waiter = head.Value;
@@ -448,8 +511,11 @@ internal sealed class Backend
             }
 
             picked.Active++;
+            toCounted += picked == counted ? 1 : 0;
             waiter.TrySetResult(picked);
         }
+
+        return toCounted;
     }
 
     private int QueuedTotalLocked()

@@ -115,6 +115,10 @@ public sealed record FrontendOptions
     /// <summary>The frontend's connection limit (HAProxy <c>maxconn</c>); 0 = only the global limit.</summary>
     public int MaxConnections { get; init; }
 
+    /// <summary>HAProxy's proxy id, shown as <c>iid</c> by <c>show stat</c>; 0 = numbered in order after the
+    /// backends' and frontends' given ids. The haproxy.cfg mapper numbers proxies as HAProxy does.</summary>
+    public int Id { get; init; }
+
     /// <summary>The backend new connections go to (HAProxy <c>default_backend</c>).</summary>
     public required string Backend { get; init; }
 
@@ -203,6 +207,10 @@ public sealed record BackendOptions
 {
     /// <summary>The backend's name (<c>pxname</c> in the stats); unique.</summary>
     public required string Name { get; init; }
+
+    /// <summary>HAProxy's proxy id, shown as <c>iid</c> by <c>show stat</c> and <c>be_id</c> by <c>show servers
+    /// state</c>; 0 = numbered in order. The haproxy.cfg mapper numbers proxies as HAProxy does.</summary>
+    public int Id { get; init; }
 
     /// <summary>The balancing algorithm; default round-robin.</summary>
     public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;

@@ -38,7 +38,6 @@ internal sealed partial class ProxySession
         }
 
         string serverName = server?.Name ?? "<NOSRV>";
-        int serverConnections = server?.Active ?? 0;
         if (_waiter is { } waiter)
         {
             // Still in a queue: a kill from another thread came in between the backend queueing the
@@ -56,6 +55,11 @@ internal sealed partial class ProxySession
             _backend.Counters.SessionEnded(Math.Max(0, _machine.QueueMs), Math.Max(0, _machine.ConnectMs), totalMs);
         }
 
+        // tcplog's %ac and %fc count this connection (it is still open on the process and the frontend when
+        // HAProxy logs it); %bc and %sc do not (the stream has left the backend and the server by then).
+        long activeConnections = _runtime.ActiveConnections;
+        long frontendConnections = Volatile.Read(ref _frontend.Counters.CurrentSessions);
+        int serverConnections = server?.Active ?? 0;
         _frontend.OnSessionClosed(this, totalMs);
         string code = termination.Code;
         _runtime.Metrics.ConnectionClosed(_frontend.Name, _backend.Name, code, totalMs / 1000.0);
@@ -86,9 +90,9 @@ internal sealed partial class ProxySession
                 _bytesOut,
                 _bytesIn,
                 code,
-                _runtime.ActiveConnections,
-                _frontend.Counters.CurrentSessions,
-                _backend.Counters.CurrentSessions,
+                activeConnections,
+                frontendConnections,
+                Volatile.Read(ref _backend.Counters.CurrentSessions),
                 serverConnections,
                 _machine.Redispatched ? "+" + retries.ToString(CultureInfo.InvariantCulture) : retries.ToString(CultureInfo.InvariantCulture),
                 _serverQueuePosition,
@@ -99,29 +103,23 @@ internal sealed partial class ProxySession
     private static partial class Log
     {
         /// <summary>
-        /// One line per closed connection with HAProxy's <c>option tcplog</c> fields:
+        /// One line per closed connection, exactly HAProxy's <c>option tcplog</c>:
         /// <c>%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq</c>
-        /// (-1 for a timer whose phase was not reached; bytes_read is server→client).
+        /// (-1 for a timer whose phase was not reached; bytes_read is server→client). The fields, and the
+        /// client→server bytes (<c>BytesUploaded</c>, not on HAProxy's line), are the state's named values.
         /// </summary>
-        [LoggerMessage(EventId = 3001, EventName = "ConnectionClosed", Level = LogLevel.Information, SkipEnabledCheck = true,
-            Message = "{ClientAddress}:{ClientPort} [{AcceptDate:dd/MMM/yyyy:HH:mm:ss.fff}] {Frontend} {Backend}/{Server} " +
-            "{QueueMs}/{ConnectMs}/{TotalMs} {BytesRead} {TerminationState} " +
-            "{ActiveConnections}/{FrontendConnections}/{BackendConnections}/{ServerConnections}/{Retries} " +
-            "{ServerQueue}/{BackendQueue} (bytes_uploaded {BytesUploaded})")]
-        private static partial void ConnectionClosedCore(
-            ILogger logger, string clientAddress, int clientPort, DateTimeOffset acceptDate, string frontend, string backend,
-            string server, long queueMs, long connectMs, long totalMs, long bytesRead, string terminationState,
-            long activeConnections, long frontendConnections, long backendConnections, int serverConnections, string retries,
-            int serverQueue, int backendQueue, long bytesUploaded);
-
         public static void ConnectionClosed(
             ILogger logger, string clientAddress, int clientPort, DateTimeOffset acceptDate, string frontend, string backend,
             string server, long queueMs, long connectMs, long totalMs, long bytesRead, long bytesUploaded, string terminationState,
             long activeConnections, long frontendConnections, long backendConnections, int serverConnections, string retries,
             int serverQueue, int backendQueue)
-            => ConnectionClosedCore(logger, clientAddress, clientPort, acceptDate, frontend, backend, server, queueMs, connectMs,
-                totalMs, bytesRead, terminationState, activeConnections, frontendConnections, backendConnections, serverConnections,
-                retries, serverQueue, backendQueue, bytesUploaded);
+            => logger.Log(LogLevel.Information, ConnectionClosedEvent,
+                new TcpLogLine(clientAddress, clientPort, acceptDate, frontend, backend, server, queueMs, connectMs, totalMs, bytesRead,
+                    terminationState, activeConnections, frontendConnections, backendConnections, serverConnections, retries,
+                    serverQueue, backendQueue, bytesUploaded),
+                null, static (line, _) => line.ToString());
+
+        private static readonly EventId ConnectionClosedEvent = new(3001, "ConnectionClosed");
 
         /// <summary>An <c>accept-proxy</c> connection closed without a valid PROXY header, in
         /// HAProxy's words: <c>%ci:%cp [%t] %ft: reason</c>.</summary>
@@ -136,4 +134,59 @@ internal sealed partial class ProxySession
             Message = "Frontend {Frontend}: connection failed unexpectedly")]
         public static partial void SessionFailed(ILogger logger, string frontend, Exception exception);
     }
+}
+
+/// <summary>The state of a tcplog line: HAProxy's text from <see cref="ToString"/>, its fields by name.</summary>
+internal readonly struct TcpLogLine(
+    string clientAddress, int clientPort, DateTimeOffset acceptDate, string frontend, string backend, string server,
+    long queueMs, long connectMs, long totalMs, long bytesRead, string terminationState, long activeConnections,
+    long frontendConnections, long backendConnections, int serverConnections, string retries, int serverQueue,
+    int backendQueue, long bytesUploaded) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    private const string Format =
+        "{ClientAddress}:{ClientPort} [{AcceptDate:dd/MMM/yyyy:HH:mm:ss.fff}] {Frontend} {Backend}/{Server} " +
+        "{QueueMs}/{ConnectMs}/{TotalMs} {BytesRead} {TerminationState} " +
+        "{ActiveConnections}/{FrontendConnections}/{BackendConnections}/{ServerConnections}/{Retries} {ServerQueue}/{BackendQueue}";
+
+    public int Count => 20;
+
+    public KeyValuePair<string, object?> this[int index] => index switch
+    {
+        0 => new("ClientAddress", clientAddress),
+        1 => new("ClientPort", clientPort),
+        2 => new("AcceptDate", acceptDate),
+        3 => new("Frontend", frontend),
+        4 => new("Backend", backend),
+        5 => new("Server", server),
+        6 => new("QueueMs", queueMs),
+        7 => new("ConnectMs", connectMs),
+        8 => new("TotalMs", totalMs),
+        9 => new("BytesRead", bytesRead),
+        10 => new("TerminationState", terminationState),
+        11 => new("ActiveConnections", activeConnections),
+        12 => new("FrontendConnections", frontendConnections),
+        13 => new("BackendConnections", backendConnections),
+        14 => new("ServerConnections", serverConnections),
+        15 => new("Retries", retries),
+        16 => new("ServerQueue", serverQueue),
+        17 => new("BackendQueue", backendQueue),
+        18 => new("BytesUploaded", bytesUploaded),
+        19 => new("{OriginalFormat}", Format),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{clientAddress}:{clientPort} [{acceptDate:dd/MMM/yyyy:HH:mm:ss.fff}] {frontend} {backend}/{server} " +
+        $"{queueMs}/{connectMs}/{totalMs} {bytesRead} {terminationState} " +
+        $"{activeConnections}/{frontendConnections}/{backendConnections}/{serverConnections}/{retries} {serverQueue}/{backendQueue}");
 }

@@ -228,7 +228,9 @@ internal sealed partial class ProxySession : IEpollWork
 
                 break;
             case SessionActionKind.Connect:
-                _transport.Connect(_serverState!.Options.Address);
+                Interlocked.Increment(ref _serverState!.Counters.ConnectAttempts); // connect: every attempt, retries included
+                Interlocked.Increment(ref _backend.Counters.ConnectAttempts);
+                _transport.Connect(_serverState.Options.Address);
                 break;
             case SessionActionKind.AbortConnect:
                 _transport.AbortConnect();

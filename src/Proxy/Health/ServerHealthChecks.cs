@@ -141,14 +141,11 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
         Scheduler.Remove(name);
         var monitor = Scheduler.Add(name, probe, options);
         server.Monitor = monitor;
+        server.CheckHealth = monitor.Snapshot.Health;
         monitor.CheckCompleted += (_, e) =>
         {
             server.LastCheck = e.Result;
-            server.CheckHealth = e.Snapshot.Health;
-            if (!e.Result.Passed)
-            {
-                Interlocked.Increment(ref server.FailedChecks);
-            }
+            CountCheck(server, e.Result.Passed, e.Snapshot.Health);
         };
         monitor.StateChanged += (_, e) =>
         {
@@ -156,6 +153,21 @@ internal sealed class ServerHealthChecks : IAsyncDisposable
             _markHealth(server, e.Current == HealthState.Up, reason);
         };
         return monitor;
+    }
+
+    /// <summary>
+    /// Records a check's health counter and counts a failure in <c>chkfail</c> as HAProxy 2.6 does
+    /// (check.c, <c>check_notify_failure</c>): only while the counter was above 0, that is while the server
+    /// was up or rising; the failures of a server already fully down are not counted again.
+    /// </summary>
+    internal static void CountCheck(ServerState server, bool passed, int healthAfter)
+    {
+        if (!passed && server.CheckHealth > 0)
+        {
+            Interlocked.Increment(ref server.FailedChecks);
+        }
+
+        server.CheckHealth = healthAfter;
     }
 
     /// <summary>

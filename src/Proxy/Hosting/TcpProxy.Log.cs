@@ -10,13 +10,21 @@ internal sealed partial class TcpProxy
         // One line per health transition, HAProxy's: "Server be/s is DOWN, reason: Layer4 connection problem,
         // info: "Connection refused", check duration: 0ms. ..." ({Reason} is built by ServerHealthChecks.Reason;
         // the health monitors' own lines for the same transition are filtered out there).
+        // The tail is srv_append_status's (server.c): usable active and backup servers after the change,
+        // " Running on backup." when only backups are left, then the sessions on the server, the sessions
+        // requeued (taken off its queue when it went down, or taken from the backend queue when it came up)
+        // and its queue.
         [LoggerMessage(EventId = 3020, EventName = "ServerDown", Level = LogLevel.Warning,
-            Message = "Server {Backend}/{Server} is DOWN, reason: {Reason}. {Remaining} active servers left. {Active} sessions active")]
-        public static partial void ServerDown(ILogger logger, string backend, string server, string reason, int remaining, int active);
+            Message = "Server {Backend}/{Server} is DOWN, reason: {Reason}. {ActiveServers} active and {BackupServers} backup servers left.{RunningOnBackup} " +
+            "{Sessions} sessions active, {Requeued} requeued, {Queued} remaining in queue")]
+        public static partial void ServerDown(ILogger logger, string backend, string server, string reason, int activeServers, int backupServers,
+            string runningOnBackup, int sessions, int requeued, int queued);
 
         [LoggerMessage(EventId = 3021, EventName = "ServerUp", Level = LogLevel.Warning,
-            Message = "Server {Backend}/{Server} is UP, reason: {Reason}. {Remaining} active servers online")]
-        public static partial void ServerUp(ILogger logger, string backend, string server, string reason, int remaining);
+            Message = "Server {Backend}/{Server} is UP, reason: {Reason}. {ActiveServers} active and {BackupServers} backup servers online.{RunningOnBackup} " +
+            "{Requeued} sessions requeued, {Queued} total in queue")]
+        public static partial void ServerUp(ILogger logger, string backend, string server, string reason, int activeServers, int backupServers,
+            string runningOnBackup, int requeued, int queued);
 
         [LoggerMessage(EventId = 3022, EventName = "BackendHasNoServer", Level = LogLevel.Error,
             Message = "backend {Backend} has no server available!")]

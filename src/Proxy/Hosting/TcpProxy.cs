@@ -40,7 +40,7 @@ internal sealed partial class TcpProxy : ITcpProxy
         long now = time.GetTimestamp();
         foreach (var backend in options.Backends)
         {
-            _backends[backend.Name] = new Backend(backend, _random, now);
+            _backends[backend.Name] = new Backend(backend, _random, now, time);
         }
 
         foreach (var frontend in options.Frontends)
@@ -165,7 +165,7 @@ internal sealed partial class TcpProxy : ITcpProxy
                 }
                 else
                 {
-                    backend = new Backend(backendOptions, _random, now);
+                    backend = new Backend(backendOptions, _random, now, _runtime.Time);
                 }
 
                 backends[backendOptions.Name] = backend;
@@ -313,11 +313,7 @@ internal sealed partial class TcpProxy : ITcpProxy
     {
         var s = GetServer(backend, server);
         s.LastCheck = result;
-        s.CheckHealth = health;
-        if (!result.Passed)
-        {
-            Interlocked.Increment(ref s.FailedChecks);
-        }
+        ServerHealthChecks.CountCheck(s, result.Passed, health);
 
         if (markedUp is { } up)
         {
@@ -366,6 +362,7 @@ internal sealed partial class TcpProxy : ITcpProxy
 
     public ProxyInfo GetInfo() => new()
     {
+        MaxConnections = _runtime.Budget.MaxConnections,
         MaxPipes = _runtime.Pipes?.MaxPipes ?? 0,
         PipesUsed = _runtime.Pipes?.Used ?? 0,
         PipesFree = _runtime.Pipes?.Free ?? 0,
@@ -451,21 +448,23 @@ internal sealed partial class TcpProxy : ITcpProxy
         }
 
         var backend = server.Backend;
-        int remaining = backend.Servers.Count(s => s.IsUsable && !s.Options.Backup);
+        int transferred = backend.OnServersChanged(server);
+        int active = backend.Servers.Count(s => s.IsUsable && !s.Options.Backup);
+        int backup = backend.Servers.Count(s => s.IsUsable && s.Options.Backup);
+        string onBackup = backup > 0 && active == 0 ? " Running on backup." : "";
+        int queued = server.Queue.Count;
         if (up)
         {
-            Log.ServerUp(_runtime.Logger, backend.Name, server.Name, reason, remaining);
+            Log.ServerUp(_runtime.Logger, backend.Name, server.Name, reason, active, backup, onBackup, transferred, queued);
         }
         else
         {
-            Log.ServerDown(_runtime.Logger, backend.Name, server.Name, reason, remaining, server.Active);
-            if (remaining == 0)
+            Log.ServerDown(_runtime.Logger, backend.Name, server.Name, reason, active, backup, onBackup, server.Active, transferred, queued);
+            if (active + backup == 0)
             {
                 Log.BackendHasNoServer(_runtime.Logger, backend.Name);
             }
         }
-
-        backend.OnServersChanged();
         if (!up && server.Options.ShutdownSessionsOnMarkedDown)
         {
             foreach (var session in server.SnapshotSessions())

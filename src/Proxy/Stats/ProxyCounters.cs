@@ -24,6 +24,19 @@ internal sealed class ProxyCounters
     public long QueueMax;
     public long ClientAborts;
     public long ServerAborts;
+
+    /// <summary>Connection attempts to servers, retries included (<c>connect</c>).</summary>
+    public long ConnectAttempts;
+
+    /// <summary>The longest queue, connect and total times of an ended session, in ms (<c>qtime_max</c>,
+    /// <c>ctime_max</c>, <c>ttime_max</c>).</summary>
+    public long QueueTimeMax;
+
+    /// <summary>See <see cref="QueueTimeMax"/>.</summary>
+    public long ConnectTimeMax;
+
+    /// <summary>See <see cref="QueueTimeMax"/>.</summary>
+    public long TotalTimeMax;
     public long LastSessionTimestamp;
 
     /// <summary>New sessions per second (<c>rate</c>, <c>rate_max</c>).</summary>
@@ -96,6 +109,9 @@ internal sealed class ProxyCounters
         AddSample(ref _queueTimeSum, queueMs);
         AddSample(ref _connectTimeSum, connectMs);
         AddSample(ref _totalTimeSum, totalMs);
+        UpdateMax(ref QueueTimeMax, queueMs);
+        UpdateMax(ref ConnectTimeMax, connectMs);
+        UpdateMax(ref TotalTimeMax, totalMs);
     }
 
     public void Enqueued()

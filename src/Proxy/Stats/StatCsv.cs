@@ -11,7 +11,10 @@ namespace Ha.Net.Proxy.Stats;
 /// </summary>
 internal static class StatCsv
 {
-    /// <summary>HAProxy 2.6's columns 0–79 (<c>pxname</c> … <c>algo</c>, <c>conn_rate</c>, <c>conn_rate_max</c>, <c>conn_tot</c>).</summary>
+    /// <summary>
+    /// HAProxy 2.6's columns as Debian's 2.6.12 prints them: the 103 proxy fields (<c>pxname</c> …
+    /// <c>agg_check_status</c>), then <c>-</c> and the fields of the ssl, h2 and h1 stats modules.
+    /// </summary>
     public static readonly string[] Columns =
     [
         "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout",
@@ -22,8 +25,20 @@ internal static class StatCsv
         "srv_abrt", "comp_in", "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
         "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc", "check_rise", "check_fall", "check_health",
         "agent_rise", "agent_fall", "agent_health", "addr", "cookie", "mode", "algo",
-        "conn_rate", "conn_rate_max", "conn_tot",
+        "conn_rate", "conn_rate_max", "conn_tot", "intercepted", "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups",
+        "cache_hits", "srv_icur", "src_ilim", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint", "idle_conn_cur", "safe_conn_cur",
+        "used_conn_cur", "need_conn_est", "uweight", "agg_server_status", "agg_server_check_status", "agg_check_status",
+        "-",
+        "ssl_sess", "ssl_reused_sess", "ssl_failed_handshake",
+        "h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd", "h2_rst_stream_rcvd", "h2_goaway_rcvd",
+        "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors", "h2_rst_stream_resp", "h2_goaway_resp",
+        "h2_open_connections", "h2_backend_open_streams", "h2_total_connections", "h2_backend_total_streams",
+        "h1_open_connections", "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in", "h1_bytes_out",
+        "h1_spliced_bytes_in", "h1_spliced_bytes_out",
     ];
+
+    private const int ModuleStart = 104; // ssl_sess: the stats modules' fields follow the "-" column
+    private const int H2Start = 107;
 
     public static void Write(IEnumerable<StatsRow> rows, TextWriter writer)
     {
@@ -128,6 +143,45 @@ internal static class StatCsv
         f[77] = N(row.ConnectionRate);
         f[78] = N(row.ConnectionRateMax);
         f[79] = N(row.TotalConnections);
+
+        // 80–102 as HAProxy 2.6 fills them in tcp mode. Counters Ha.Net has no cause to increment (layer-7
+        // denials and rewrites, internal errors, connection reuse, idle pools) are 0 where HAProxy prints them.
+        f[83] = "0"; // wrew
+        f[94] = "0"; // eint
+        if (frontend)
+        {
+            f[81] = f[82] = "0"; // dcon, dses: no tcp-request rules
+        }
+        else
+        {
+            f[84] = N(row.ConnectAttempts);
+            f[85] = "0"; // reuse
+            f[90] = N(row.QueueTimeMaxMs);
+            f[91] = N(row.ConnectTimeMaxMs);
+            f[92] = "0"; // rtime_max: no response time in tcp mode
+            f[93] = N(row.TotalTimeMaxMs);
+            f[99] = N(row.UserWeight);
+        }
+
+        if (row.Type == StatsRowType.Server)
+        {
+            f[88] = "0"; // srv_icur
+            f[95] = f[96] = "0"; // idle_conn_cur, safe_conn_cur
+            f[97] = N(row.UsedConnections);
+            f[98] = N(row.NeededConnections);
+        }
+        else if (row.Type == StatsRowType.Backend)
+        {
+            f[100] = f[101] = f[102] = "0"; // agg_*: deprecated in 2.6, always 0
+        }
+
+        // The stats modules: "-" on every line, ssl on every line, h2 and h1 on frontends and backends.
+        f[ModuleStart - 1] = "-";
+        int end = row.Type == StatsRowType.Server ? H2Start : Columns.Length;
+        for (int i = ModuleStart; i < end; i++)
+        {
+            f[i] = "0";
+        }
     }
 
     private static string CheckDescription(string status) => status switch

@@ -168,6 +168,29 @@ public sealed record StatsRow
     /// <summary><c>conn_rate_max</c>: the highest <see cref="ConnectionRate"/> seen.</summary>
     public long? ConnectionRateMax { get; init; }
 
+    /// <summary><c>connect</c>: connection attempts to servers, retries included (backends and servers).</summary>
+    public long? ConnectAttempts { get; init; }
+
+    /// <summary><c>qtime_max</c>: the longest queue time of a session, in ms (backends and servers).</summary>
+    public long? QueueTimeMaxMs { get; init; }
+
+    /// <summary><c>ctime_max</c>: the longest connect time of a session, in ms (backends and servers).</summary>
+    public long? ConnectTimeMaxMs { get; init; }
+
+    /// <summary><c>ttime_max</c>: the longest session, in ms (backends and servers).</summary>
+    public long? TotalTimeMaxMs { get; init; }
+
+    /// <summary><c>used_conn_cur</c>: connections to the server in use now (servers).</summary>
+    public long? UsedConnections { get; init; }
+
+    /// <summary><c>need_conn_est</c>: HAProxy's estimate of the connections the server needs: the most used at
+    /// once, a checked server counting its check's (servers).</summary>
+    public long? NeededConnections { get; init; }
+
+    /// <summary><c>uweight</c>: the server's configured (user) weight; for a backend, the sum over the servers
+    /// that take traffic now.</summary>
+    public int? UserWeight { get; init; }
+
     /// <summary><c>conn_tot</c>: a frontend's accepted connections, including those that never became a
     /// session (a failed or missing PROXY header behind <c>accept-proxy</c>); <see cref="TotalSessions"/>
     /// counts only sessions.</summary>

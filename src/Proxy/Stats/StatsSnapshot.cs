@@ -15,6 +15,16 @@ internal static class StatsSnapshot
         long nowMs = ProxyCounters.Milliseconds(now, time);
         var rows = new List<StatsRow>();
         int proxyId = 1;
+        int globalLimit = proxy.Runtime.Budget.MaxConnections;
+
+        // A frontend without maxconn takes the global one; a backend's fullconn (slim) is a tenth of the
+        // maxconn of the frontends sending to it, at least 1 (HAProxy proxy.c, proxy_adjust_all_maxconn).
+        var feeding = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var frontend in proxy.Frontends.DistinctBy(f => f.Name.Split('#')[0]))
+        {
+            feeding[frontend.Options.Backend] = feeding.GetValueOrDefault(frontend.Options.Backend) + FrontendLimit(frontend.Options, globalLimit);
+        }
+
         foreach (var frontend in proxy.Frontends)
         {
             var c = frontend.Counters;
@@ -25,7 +35,7 @@ internal static class StatsSnapshot
                 Type = StatsRowType.Frontend,
                 CurrentSessions = Volatile.Read(ref c.CurrentSessions),
                 MaxSessions = Volatile.Read(ref c.MaxSessions),
-                SessionLimit = frontend.Options.MaxConnections > 0 ? frontend.Options.MaxConnections : null,
+                SessionLimit = FrontendLimit(frontend.Options, globalLimit) is > 0 and var limit ? limit : null,
                 TotalSessions = Volatile.Read(ref c.TotalSessions),
                 BytesIn = Volatile.Read(ref c.BytesIn),
                 BytesOut = Volatile.Read(ref c.BytesOut),
@@ -38,15 +48,15 @@ internal static class StatsSnapshot
                 ConnectionRate = c.ConnectionRate.Read(nowMs),
                 ConnectionRateMax = c.ConnectionRate.Max,
                 TotalConnections = Volatile.Read(ref c.TotalConnections),
-                ProxyId = proxyId++,
+                ProxyId = frontend.Options.Id > 0 ? frontend.Options.Id : proxyId++,
                 ClientAborts = null,
             });
         }
 
         foreach (var backend in proxy.Backends)
         {
-            int id = proxyId++;
-            int activeUp = 0, backupUp = 0, weight = 0;
+            int id = backend.Options.Id > 0 ? backend.Options.Id : proxyId++;
+            int activeUp = 0, backupUp = 0, weight = 0, userWeight = 0, firstBackupWeight = -1;
             foreach (var server in backend.Servers)
             {
                 rows.Add(ServerRow(backend, server, id, now, nowMs, time));
@@ -55,17 +65,28 @@ internal static class StatsSnapshot
                     if (server.Options.Backup)
                     {
                         backupUp++;
+                        firstBackupWeight = firstBackupWeight < 0 ? server.Weight : firstBackupWeight;
                     }
                     else
                     {
                         activeUp++;
                         weight += server.WeightNow;
+                        userWeight += server.Weight;
                     }
                 }
             }
 
             var c = backend.Counters;
             long lastSession = Volatile.Read(ref c.LastSessionTimestamp);
+            long fullConn = Math.Max(1, (feeding.GetValueOrDefault(backend.Name) + 9) / 10);
+            long backendDowntime, backendLastChange, backendDowns;
+            lock (backend.Lock)
+            {
+                backendDowntime = backend.DowntimeTicks + (backend.DownSinceTimestamp >= 0 ? now - backend.DownSinceTimestamp : 0);
+                backendLastChange = backend.LastChangeTimestamp;
+                backendDowns = backend.DownTransitions;
+            }
+
             rows.Add(new StatsRow
             {
                 ProxyName = backend.Name,
@@ -75,11 +96,20 @@ internal static class StatsSnapshot
                 QueueMax = Volatile.Read(ref c.QueueMax),
                 CurrentSessions = Volatile.Read(ref c.CurrentSessions),
                 MaxSessions = Volatile.Read(ref c.MaxSessions),
+                SessionLimit = fullConn,
                 TotalSessions = Volatile.Read(ref c.TotalSessions),
                 BytesIn = Volatile.Read(ref c.BytesIn),
                 BytesOut = Volatile.Read(ref c.BytesOut),
                 BytesSpliced = Volatile.Read(ref c.BytesSpliced),
                 DeniedRequests = Volatile.Read(ref c.DeniedConnections),
+                CheckDowns = backendDowns,
+                LastChangeSeconds = (long)time.GetElapsedTime(backendLastChange, now).TotalSeconds,
+                DowntimeSeconds = backend.Servers.Length == 0 ? null : (long)time.GetElapsedTime(0, backendDowntime).TotalSeconds,
+                ConnectAttempts = Volatile.Read(ref c.ConnectAttempts),
+                QueueTimeMaxMs = Volatile.Read(ref c.QueueTimeMax),
+                ConnectTimeMaxMs = Volatile.Read(ref c.ConnectTimeMax),
+                TotalTimeMaxMs = Volatile.Read(ref c.TotalTimeMax),
+                UserWeight = activeUp > 0 ? userWeight : Math.Max(0, firstBackupWeight),
                 ConnectErrors = Volatile.Read(ref c.ConnectErrors),
                 Retries = Volatile.Read(ref c.Retries),
                 Redispatches = Volatile.Read(ref c.Redispatches),
@@ -157,6 +187,13 @@ internal static class StatsSnapshot
             ServerAborts = Volatile.Read(ref c.ServerAborts),
             LastSessionSeconds = lastSession == 0 ? -1 : (long)time.GetElapsedTime(lastSession, now).TotalSeconds,
             LastCheck = server.LastCheck?.Description,
+            ConnectAttempts = Volatile.Read(ref c.ConnectAttempts),
+            QueueTimeMaxMs = Volatile.Read(ref c.QueueTimeMax),
+            ConnectTimeMaxMs = Volatile.Read(ref c.ConnectTimeMax),
+            TotalTimeMaxMs = Volatile.Read(ref c.TotalTimeMax),
+            UsedConnections = Volatile.Read(ref c.CurrentSessions),
+            NeededConnections = Math.Max(Volatile.Read(ref c.MaxSessions), check is null ? 0 : 1),
+            UserWeight = server.Weight,
             QueueTimeMs = c.AverageQueueTimeMs,
             ConnectTimeMs = c.AverageConnectTimeMs,
             TotalTimeMs = c.AverageTotalTimeMs,
@@ -166,6 +203,9 @@ internal static class StatsSnapshot
             Address = options.Address.ToString(),
         };
     }
+
+    private static long FrontendLimit(FrontendOptions options, int globalLimit) =>
+        options.MaxConnections > 0 ? options.MaxConnections : Math.Max(0, globalLimit);
 
     /// <summary>HAProxy's server status words: MAINT, DRAIN, DOWN, UP, "no check".</summary>
     private static string ServerStatus(ServerState server)
@@ -180,7 +220,8 @@ internal static class StatsSnapshot
             return "DOWN";
         }
 
-        if (server.AdminState == ServerAdminState.Drain || server.Weight == 0)
+        // HAProxy 2.6 (stats.c): DRAIN is the admin state only; a weight of 0 alone still shows UP.
+        if (server.AdminState == ServerAdminState.Drain)
         {
             return "DRAIN";
         }

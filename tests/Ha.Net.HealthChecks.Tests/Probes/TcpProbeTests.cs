@@ -19,7 +19,7 @@ public class TcpProbeTests
         await using var server = new ScriptedServer(async c => await c.WaitForClientCloseAsync(TimeSpan.FromSeconds(10)));
         var result = await Probe(new TcpProbeOptions { EndPoint = server.EndPoint });
         Assert.Equal(CheckStatus.L4Ok, result.Status);
-        Assert.Equal("Layer4 check passed", result.Description);
+        Assert.Null(result.Description); // HAProxy 2.6 leaves last_chk and the log's info empty on L4OK
         var c = (await server.WaitForConnectionsAsync()).Single();
         Assert.Equal("", c.Received);
         Assert.False(c.ClientClosed); // RST, not FIN: the read failed instead of returning 0

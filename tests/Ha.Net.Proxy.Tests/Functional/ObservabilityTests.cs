@@ -59,7 +59,7 @@ public class ObservabilityTests
         await ProxyTestClient.WaitUntilAsync(() => logs.Entries.Any(e => e.Id.Id == 3001), "tcplog line");
         var line = Assert.Single(logs.Entries, e => e.Id.Id == 3001);
         // Tw is 0: the connection was never queued (Tw counts only time in queues).
-        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line.Message, @"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 0/\d+/\d+ 6 -- \d+/\d+/\d+/\d+/0 0/0 "), line.Message);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line.Message, @"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 0/\d+/\d+ 6 -- 1/1/0/0/0 0/0$"), line.Message); // HAProxy's line: nothing after %sq/%bq; %ac and %fc count this connection, %bc and %sc do not
         var state = line.State.ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Equal("--", state["TerminationState"]);
         Assert.Equal(6L, state["BytesRead"]);

@@ -33,7 +33,9 @@ public class StatCsvTests
         proxy.WriteStatCsv(writer);
         var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,", lines[0]);
-        Assert.EndsWith("addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,", lines[0]);
+        Assert.Contains(",addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,", lines[0]);
+        Assert.EndsWith(",agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,", lines[0].Split("h2_data_rcvd")[0]);
+        Assert.EndsWith(",h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,", lines[0]); // Debian's HAProxy 2.6.12, field for field
         Assert.Equal(5, lines.Length);
         var header = lines[0][2..].Split(',');
         var fields = lines.Skip(1).Select(l => l.Split(',')).ToList();
@@ -60,6 +62,12 @@ public class StatCsvTests
         Assert.Equal("2", Field(3, "act"));
         Assert.Equal("roundrobin", Field(3, "algo"));
         Assert.Equal("tcp", Field(3, "mode"));
+
+        // HAProxy's fullconn default: a tenth of the feeding frontends' maxconn; uweight; "-" on every line.
+        Assert.Equal(("300", "2", "0", "0"), (Field(3, "slim"), Field(3, "uweight"), Field(3, "chkdown"), Field(3, "agg_check_status")));
+        Assert.All(fields, f => Assert.Equal("-", f[Array.IndexOf(header, "-")]));
+        Assert.Equal(("0", "1", "1"), (Field(1, "connect"), Field(1, "uweight"), Field(1, "need_conn_est"))); // a checked server needs its check's
+        Assert.Equal(("", ""), (Field(1, "h1_bytes_in"), Field(0, "connect"))); // h1/h2 modules: frontends and backends only
     }
 
     [Fact]

@@ -66,6 +66,15 @@ public static class HaproxyConfigMapper
         void Warn(HaproxySourceLine at, string directive, string message) => diagnostics.Add(new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Warning, at, directive, message));
 
         var backends = new List<BackendOptions>();
+        // HAProxy numbers its proxies (iid, be_id) in file order from 1; the CLI's GLOBAL proxy, made by a
+        // 'stats socket', takes 1. A stats page is a proxy too and takes its number.
+        var ids = new Dictionary<HaproxyProxy, int>();
+        var nextId = config.Global.StatsSockets.Count > 0 ? 2 : 1;
+        foreach (var p in config.Proxies)
+        {
+            ids[p] = nextId++;
+        }
+
         foreach (var p in config.Backends.Where(p => !p.Disabled))
         {
             if (p.Kind == HaproxySectionKind.Listen && p.Servers.Count == 0)
@@ -128,6 +137,7 @@ public static class HaproxyConfigMapper
             backends.Add(new BackendOptions
             {
                 Name = p.Name,
+                Id = ids[p],
                 Balance = balance,
                 RandomDraws = p.Balance.RandomDraws,
                 HashType = p.HashType == HaproxyHashType.Consistent ? HashType.Consistent : HashType.MapBased,
@@ -192,6 +202,7 @@ public static class HaproxyConfigMapper
                     frontends.Add(new FrontendOptions
                     {
                         Name = name,
+                        Id = ids[p],
                         Bind = new IPEndPoint(address, ep.Port),
                         Backlog = bind.Backlog ?? 1024,
                         MaxConnections = bind.MaxConn ?? p.MaxConn ?? 0,
