@@ -250,12 +250,44 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
     private int? InitialWeight(string backend, string server) =>
         Config.Options.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Weight;
 
-    public string ShowStat()
+    /// <summary>
+    /// The <c>show stat</c> CSV. <paramref name="legends"/>: HAProxy fills <c>addr</c>, <c>cookie</c> and
+    /// <c>algo</c> only on the CLI (operator and admin levels) or on a stats page with <c>stats show-legends</c>.
+    /// </summary>
+    public string ShowStat(bool legends = true)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         proxy.WriteStatCsv(writer);
         writer.Write('\n');
-        return writer.ToString();
+        var csv = writer.ToString();
+        if (legends)
+        {
+            return csv;
+        }
+
+        var lines = csv.Split('\n');
+        var header = lines[0].TrimStart('#', ' ').Split(',');
+        int[] hidden = [Array.IndexOf(header, "addr"), Array.IndexOf(header, "cookie"), Array.IndexOf(header, "algo")];
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0 || lines[i].Contains('"', StringComparison.Ordinal))
+            {
+                continue; // a quoted field (a comma in a description) would shift the columns: leave the line whole
+            }
+
+            var fields = lines[i].Split(',');
+            foreach (var at in hidden)
+            {
+                if (at >= 0 && at < fields.Length)
+                {
+                    fields[at] = "";
+                }
+            }
+
+            lines[i] = string.Join(',', fields);
+        }
+
+        return string.Join('\n', lines);
     }
 
     private string ShowInfo()

@@ -159,7 +159,7 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
         var refresh = !norefresh && stats.Refresh is { } r ? $"Refresh: {(long)r.TotalSeconds}\r\n" : "";
         if (csv)
         {
-            return Response(200, "OK", "text/plain", _commands.ShowStat(), refresh, request.Method == "HEAD");
+            return Response(200, "OK", "text/plain", _commands.ShowStat(legends: stats.ShowLegends), refresh, request.Method == "HEAD");
         }
 
         var html = StatsHtml.Render(_page, _commands, AdminAllowed(remote), status, norefresh);

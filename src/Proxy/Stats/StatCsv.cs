@@ -121,7 +121,7 @@ internal static class StatCsv
         f[33] = N(row.SessionRate);
         f[34] = N(row.SessionRateLimit);
         f[35] = N(row.SessionRateMax);
-        f[36] = row.CheckStatus;
+        f[36] = row.CheckInProgress && row.CheckStatus is not null ? "* " + row.CheckStatus : row.CheckStatus;
         f[37] = N(row.CheckCode);
         f[38] = N(row.CheckDurationMs);
         f[45] = N(row.ObservedErrorReports);

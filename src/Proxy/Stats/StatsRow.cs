@@ -116,6 +116,10 @@ public sealed record StatsRow
     /// <summary><c>check_status</c>: L4OK, L4CON, L7STS, ... (servers with checks).</summary>
     public string? CheckStatus { get; init; }
 
+    /// <summary>A check of the server is running now: <c>show stat</c> prefixes <c>check_status</c> with <c>* </c>
+    /// and leaves <c>last_chk</c> empty, as HAProxy does.</summary>
+    public bool CheckInProgress { get; init; }
+
     /// <summary><c>check_code</c>: the protocol code of the last check.</summary>
     public int? CheckCode { get; init; }
 

@@ -148,6 +148,7 @@ internal static class StatsSnapshot
         var check = options.Check;
         long lastSession = Volatile.Read(ref c.LastSessionTimestamp);
         long downtime = server.DowntimeTicks + (server.DownSinceTimestamp >= 0 ? now - server.DownSinceTimestamp : 0);
+        bool checking = check is not null && server.Monitor?.Snapshot.IsChecking == true;
         return new StatsRow
         {
             ProxyName = backend.Name,
@@ -181,12 +182,13 @@ internal static class StatsSnapshot
             ServerId = server.Id,
             LoadBalancedTotal = Volatile.Read(ref c.TotalSessions),
             CheckStatus = check is null ? null : server.LastCheck?.HaproxyStatusName ?? "INI",
+            CheckInProgress = checking,
             CheckCode = server.LastCheck?.Code,
             CheckDurationMs = server.LastCheck is { } last ? (long)last.Duration.TotalMilliseconds : null,
             ClientAborts = Volatile.Read(ref c.ClientAborts),
             ServerAborts = Volatile.Read(ref c.ServerAborts),
             LastSessionSeconds = lastSession == 0 ? -1 : (long)time.GetElapsedTime(lastSession, now).TotalSeconds,
-            LastCheck = server.LastCheck?.Description,
+            LastCheck = checking ? null : server.LastCheck?.Description,
             ConnectAttempts = Volatile.Read(ref c.ConnectAttempts),
             QueueTimeMaxMs = Volatile.Read(ref c.QueueTimeMax),
             ConnectTimeMaxMs = Volatile.Read(ref c.ConnectTimeMax),

@@ -47,6 +47,27 @@ internal sealed partial class HaproxyParser
                 "log-send-hostname", "hard-stop-after", "maxpipes", "nosplice", "tune.pipesize"]),
         StringComparer.Ordinal);
 
+    /// <summary>
+    /// Every keyword HAProxy 2.6 accepts in a proxy section (configuration.txt §4.1, its keywords matrix). One
+    /// outside this list is refused as HAProxy refuses it ("unknown keyword 'X' in 'backend' section"); one in
+    /// it that Ha.Net does not run is a warning.
+    /// </summary>
+    private static readonly HashSet<string> HaproxyProxyKeywords = new(StringComparer.Ordinal)
+    {
+        "acl", "backlog", "balance", "bind", "bind-process", "capture", "clitcpka-cnt", "clitcpka-idle",
+        "clitcpka-intvl", "compression", "cookie", "declare", "default-server", "default_backend", "description",
+        "disabled", "dispatch", "email-alert", "enabled", "error-log-format", "errorfile", "errorfiles", "errorloc",
+        "errorloc302", "errorloc303", "external-check", "filter", "force-persist", "fullconn", "hash-type",
+        "http-after-response", "http-check", "http-error", "http-request", "http-response", "http-reuse",
+        "http-send-name-header", "id", "ignore-persist", "load-server-state-from-file", "log", "log-format",
+        "log-format-sd", "log-tag", "max-keep-alive-queue", "maxconn", "mode", "monitor", "monitor-uri", "option",
+        "persist", "rate-limit", "redirect", "retries", "retry-on", "server", "server-state-file-name",
+        "server-template", "source", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "stats", "stick",
+        "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent", "unique-id-format",
+        "unique-id-header", "use-fcgi-app", "use-server", "use_backend",
+        "no", "dynamic-cookie-key", "hash-balance-factor", "max-session-srv-conns",
+    };
+
     private static readonly HashSet<string> L4Fetches = new(StringComparer.Ordinal) { "src", "dst", "src_port", "dst_port", "always_true", "always_false" };
 
     private void ParseProxyStatement(Statement st, ProxyDraft d)
@@ -251,9 +272,14 @@ internal sealed partial class HaproxyParser
                 {
                     Warn(st.Location, kw, $"{section}: '{kw}' is not supported by Ha.Net; ignored");
                 }
+                else if (HaproxyProxyKeywords.Contains(kw))
+                {
+                    Warn(st.Location, kw, $"{section}: '{kw}' is not supported by Ha.Net; ignored");
+                }
                 else
                 {
-                    Warn(st.Location, kw, $"{section}: unknown directive '{kw}'; ignored");
+                    // HAProxy: "parsing [file:line] : unknown keyword 'kw' in 'backend' section", a fatal error.
+                    Error(st.Location, kw, $"unknown keyword '{kw}' in '{(d.IsDefaults ? "defaults" : p.Kind.ToString().ToLowerInvariant())}' section");
                 }
 
                 break;

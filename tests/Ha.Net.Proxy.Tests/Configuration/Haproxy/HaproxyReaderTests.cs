@@ -576,14 +576,24 @@ public sealed class HaproxyReaderTests
     [Fact]
     public void UnknownAndUnsupportedDirectives_Warn_WithLine()
     {
-        var result = Parse(Base + "    fullconn 100\n    frobnicate yes\nglobal\n    tune.bufsize 16384\n    wibble 1\npeers p\n    peer a 127.0.0.1:1\n");
+        var result = Parse(Base + "    fullconn 100\n    hash-balance-factor 150\nglobal\n    tune.bufsize 16384\n    wibble 1\npeers p\n    peer a 127.0.0.1:1\n");
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(
-            [(13, "fullconn"), (14, "frobnicate"), (16, "tune.bufsize"), (17, "wibble"), (18, "peers")],
+            [(13, "fullconn"), (14, "hash-balance-factor"), (16, "tune.bufsize"), (17, "wibble"), (18, "peers")],
             result.Warnings.Select(w => (w.Location.Line, w.Directive!)));
-        Assert.Contains("unknown", result.Warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("not supported", result.Warnings[1].Message, StringComparison.Ordinal);
         Assert.Contains("not supported", result.Warnings[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKeywordHaproxyDoesNotKnow_InAProxySection_IsRefusedAtItsLine_InHaproxysWords()
+    {
+        // HAProxy 2.6: "parsing [haproxy.cfg:14] : unknown keyword 'frobnicate' in 'backend' section", fatal (-c exits 1).
+        var result = Parse(Base + "    frobnicate yes\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((13, "unknown keyword 'frobnicate' in 'backend' section"), (error.Location.Line, error.Message));
     }
 
     [Fact]
