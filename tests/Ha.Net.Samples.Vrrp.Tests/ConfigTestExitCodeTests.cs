@@ -1,3 +1,4 @@
+using Ha.Net.Testing.Environment;
 namespace Ha.Net.Samples.Vrrp.Tests;
 
 /// <summary>
@@ -52,6 +53,46 @@ public sealed class ConfigTestExitCodeTests : IDisposable
         if (expected == 6)
         {
             Assert.Contains("SECURITY VIOLATION - scripts are being executed but script_security not enabled.", stderr, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Where hanet-vrrpd's <c>-t</c> differs from keepalived's on purpose, with keepalived's code: keepalived
+    /// drops a notify script whose user does not exist without a word (the notification never runs);
+    /// hanet-vrrpd refuses the file so the operator learns it before a failover.</summary>
+    private static readonly Dictionary<string, int> DeliberateDifferences = new()
+    {
+        ["a notify script whose user does not exist"] = 0,
+    };
+
+    /// <summary>
+    /// #15 fidelity by diff: the real keepalived's <c>-t</c> on the same file. Both exit with the same code, and
+    /// when keepalived names a line for an error, hanet-vrrpd names the same one.
+    /// </summary>
+    [RequiresTheory("cmd:keepalived")]
+    [MemberData(nameof(Cases))]
+    public void Exit_code_matches_the_real_keepalived_on_the_same_file(string name, string text, int expected, bool accepted)
+    {
+        _ = accepted;
+        var path = Path.Combine(_dir, "keepalived.conf");
+        File.WriteAllText(path, text);
+
+        var real = ProcessRunner.TryRun("keepalived", ["-t", "-f", path], TimeSpan.FromSeconds(30));
+        var (code, stdout, stderr) = VrrpDaemon.Run("-t", "-f", path);
+
+        if (DeliberateDifferences.TryGetValue(name, out var keepalivedCode))
+        {
+            Assert.Equal((keepalivedCode, expected), (real.Code, code)); // still as documented on both sides
+            return;
+        }
+
+        Assert.True(real.Code == code, $"{name}: keepalived -t exited {real.Code}, hanet-vrrpd -t {code} (the table says {expected})\n" +
+            $"keepalived:\n{real.Stdout}{real.Stderr}\nhanet-vrrpd:\n{stdout}{stderr}");
+        foreach (System.Text.RegularExpressions.Match line in System.Text.RegularExpressions.Regex.Matches(real.Stdout + real.Stderr, @"\(" + System.Text.RegularExpressions.Regex.Escape(path) + @": Line (\d+)\)"))
+        {
+            if (code != 0)
+            {
+                Assert.Contains($"{path}:{line.Groups[1].Value}:", stdout + stderr, StringComparison.Ordinal);
+            }
         }
     }
 
