@@ -49,6 +49,9 @@ internal sealed class SystemdNotifier : IDisposable
     /// <summary>Datagrams that could not be sent.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
+    /// <summary>A notifier for an explicit socket (<c>@name</c> = abstract) and watchdog period, as the environment would give them.</summary>
+    public static SystemdNotifier ForSocket(string? socket, TimeSpan? watchdog = null) => new(socket, watchdog);
+
     /// <summary>A notifier that sends nothing (the daemon was not asked to speak the notify protocol).</summary>
     public static SystemdNotifier Disabled => new(null, null);
 
