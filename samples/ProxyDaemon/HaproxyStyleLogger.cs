@@ -41,6 +41,23 @@ internal sealed class HaproxyStyleLoggerProvider(TextWriter output, LogLevel min
     {
     }
 
+    /// <summary>A line for stdout only (the syslog writer's own drop reports must not go back into syslog).</summary>
+    public void WriteStdout(LogLevel level, string message)
+    {
+        lock (_gate)
+        {
+            output.WriteLine($"{Tag(level)}({_pid}) : {message}");
+            output.Flush();
+        }
+    }
+
+    private static string Tag(LogLevel level) => level switch
+    {
+        >= LogLevel.Error => "[ALERT]    ",
+        LogLevel.Warning => "[WARNING]  ",
+        _ => "[NOTICE]   ",
+    };
+
     public void Write(LogLevel level, string message)
     {
         if (level < _minimum)
@@ -48,15 +65,9 @@ internal sealed class HaproxyStyleLoggerProvider(TextWriter output, LogLevel min
             return;
         }
 
-        var tag = level switch
-        {
-            >= LogLevel.Error => "[ALERT]    ",
-            LogLevel.Warning => "[WARNING]  ",
-            _ => "[NOTICE]   ",
-        };
         lock (_gate)
         {
-            output.WriteLine($"{tag}({_pid}) : {message}");
+            output.WriteLine($"{Tag(level)}({_pid}) : {message}");
             output.Flush();
         }
 

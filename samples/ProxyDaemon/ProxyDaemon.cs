@@ -133,6 +133,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         // Syslog as HAProxy: the tag is HAProxy's default log-tag ("haproxy"), so existing rsyslog rules match.
         var syslog = config.Logs.Any ? new SyslogWriter("haproxy") : null;
         var log = new HaproxyStyleLoggerProvider(stdout, quiet ? LogLevel.Warning : LogLevel.Information, syslog) { Routing = config.Logs };
+        syslog?.ReportDrops(line => log.WriteStdout(LogLevel.Warning, line), TimeSpan.FromSeconds(60));
         using var systemd = systemdMode ? SystemdNotifier.FromEnvironment() : SystemdNotifier.Disabled;
         using var loggerFactory = new SingleProviderLoggerFactory(log);
         int code;

@@ -139,6 +139,9 @@ internal static class Program
         // -S: keepalived's VRRP process logs through openlog("Keepalived_vrrp", LOG_PID, facility).
         var syslog = cli.LogFacility is not null && !cli.NoSyslog ? new SyslogWriter("Keepalived_vrrp") : null;
         var syslogTarget = cli.LogFacility is { } facility && syslog is not null ? SyslogTarget.LocalSocket(facility, SyslogSocket) : null;
+        syslog?.ReportDrops(
+            line => Console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{DateTime.Now:ddd MMM d HH:mm:ss yyyy}: {line}")),
+            TimeSpan.FromSeconds(60));
         try
         {
             return await RunLoggedAsync(cli, version, syslog, syslogTarget);

@@ -329,6 +329,34 @@ public sealed class OpsTests
     }
 
     [Fact]
+    public async Task Syslog_AnUnreachableTcpCollector_DoesNotStopProxying_AndItsDropsAreReported()
+    {
+        var dir = Directory.CreateTempSubdirectory("hanet-proxyd-drops-");
+        await using var server = FakeSmtp.Start("s1");
+        try
+        {
+            var port = ProxyTestClient.FreePort();
+            var collector = ProxyTestClient.FreePort(); // nothing listens: every connect is refused
+            var cfg = Path.Combine(dir.FullName, "haproxy.cfg");
+            await File.WriteAllTextAsync(cfg, Config(port, server.EndPoint, global: $"    log tcp@127.0.0.1:{collector} local2\n"));
+            await using var daemon = await ProxyDaemon.StartAsync("-f", cfg);
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal("s1", await FakeSmtp.BannerThroughAsync(port));
+            }
+
+            daemon.Signal("TERM");
+            Assert.True(await daemon.WaitForExitAsync(Bound), daemon.Output);
+            Assert.Equal(0, daemon.ExitCode);
+            Assert.Matches(@"\[WARNING\]  \(\d+\) : syslog: \d+ line\(s\) dropped in all \(0 sent\)", daemon.Output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Check_RefusesAnUnusableLogTarget_AtItsLine()
     {
         var dir = Directory.CreateTempSubdirectory("hanet-proxyd-c-");

@@ -24,6 +24,8 @@ internal sealed class SyslogWriter : IAsyncDisposable
     private readonly int _pid = Environment.ProcessId;
     private long _dropped;
     private long _sent;
+    private long _reported;
+    private Timer? _reportTimer;
 
     /// <param name="tag">The program name in each message (HAProxy's <c>log-tag</c>, keepalived's ident).</param>
     /// <param name="hostName">The host name to send (HAProxy's <c>log-send-hostname</c>), or null for none.</param>
@@ -38,6 +40,30 @@ internal sealed class SyslogWriter : IAsyncDisposable
 
     /// <summary>Messages handed to the kernel.</summary>
     public long Sent => Interlocked.Read(ref _sent);
+
+    /// <summary>
+    /// Says, at most every <paramref name="period"/>, how many lines were dropped since the last report (never through
+    /// syslog itself: the daemon writes it to stdout), and once more at <see cref="CloseAsync"/>.
+    /// </summary>
+    public void ReportDrops(Action<string> report, TimeSpan period)
+    {
+        _dropReport = report;
+        _reportTimer = new Timer(_ => Report(final: false), null, period, period);
+    }
+
+    private Action<string>? _dropReport;
+
+    private void Report(bool final)
+    {
+        var dropped = Dropped;
+        var previous = Interlocked.Exchange(ref _reported, dropped);
+        if (_dropReport is { } report && dropped > previous)
+        {
+            report(final
+                ? $"syslog: {dropped} line(s) dropped in all ({Sent} sent): a log target was unreachable or too slow"
+                : $"syslog: {dropped - previous} line(s) dropped since the last report ({dropped} in all, {Sent} sent): a log target is unreachable or too slow");
+        }
+    }
 
     /// <summary>Formats <paramref name="message"/> for each target that takes <paramref name="severity"/> and queues it; never blocks.</summary>
     public void Write(int severity, string message, IReadOnlyList<SyslogTarget> targets, DateTimeOffset? now = null)
@@ -135,6 +161,13 @@ internal sealed class SyslogWriter : IAsyncDisposable
         {
             d.Dispose();
         }
+
+        if (_reportTimer is not null)
+        {
+            await _reportTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Report(final: true);
     }
 
     public ValueTask DisposeAsync() => new(CloseAsync(TimeSpan.FromSeconds(2)));
