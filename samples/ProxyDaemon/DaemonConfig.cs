@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Samples.Shared.Syslog;
 
 namespace Ha.Net.Samples.ProxyDaemon;
 
@@ -12,6 +13,24 @@ internal sealed record StatsPageConfig(string Name, IReadOnlyList<IPEndPoint> Bi
 
 /// <summary>The runtime socket: a UNIX path or a TCP endpoint.</summary>
 internal sealed record RuntimeSocketConfig(string? UnixPath, IPEndPoint? TcpEndPoint, UnixFileMode? Mode, bool Admin, TimeSpan Timeout, int? Uid = null, int? Gid = null);
+
+/// <summary>
+/// The syslog targets of a configuration: the global ones (process messages: start, stop, server state, reload) and
+/// each frontend's (its connection lines, HAProxy's <c>sess-&gt;fe-&gt;loggers</c>: its own <c>log</c> lines plus the
+/// global ones with <c>log global</c>).
+/// </summary>
+internal sealed record LogRouting(IReadOnlyList<SyslogTarget> Global, IReadOnlyDictionary<string, IReadOnlyList<SyslogTarget>> Frontends)
+{
+    public static LogRouting None { get; } = new([], new Dictionary<string, IReadOnlyList<SyslogTarget>>());
+
+    /// <summary>Whether any line goes to syslog.</summary>
+    public bool Any => Global.Count > 0 || Frontends.Values.Any(f => f.Count > 0);
+
+    /// <summary>Where process messages go: the global targets, or when there are none every frontend's.</summary>
+    public IReadOnlyList<SyslogTarget> Process { get; } = Global.Count > 0
+        ? Global
+        : [.. Frontends.Values.SelectMany(f => f).DistinctBy(t => (t.DestinationKey, t.Facility, t.Format))];
+}
 
 /// <summary>Everything the daemon runs, read from one or more haproxy.cfg files.</summary>
 internal sealed class DaemonConfig
@@ -27,6 +46,9 @@ internal sealed class DaemonConfig
     public required IReadOnlyList<StatsPageConfig> StatsPages { get; init; }
 
     public required IReadOnlyList<RuntimeSocketConfig> RuntimeSockets { get; init; }
+
+    /// <summary>Where log lines go besides stdout: the global <c>log</c> targets and each frontend's (its own plus <c>log global</c>).</summary>
+    public LogRouting Logs { get; init; } = LogRouting.None;
 
     /// <summary>
     /// Reads the files as HAProxy does with several <c>-f</c>: one configuration, the files read in order.
@@ -103,7 +125,6 @@ internal sealed class DaemonConfig
                      ("group", "run hanet-proxyd with that group instead (systemd Group=)"),
                      ("chroot", "use systemd's RootDirectory= / ProtectSystem= instead"),
                      ("daemon", "hanet-proxyd stays in the foreground (systemd Type=exec)"),
-                     ("log", "logs go to stdout (journald); syslog targets are not used"),
                  })
         {
             if (global.DirectiveLines.TryGetValue(key, out var at))
@@ -170,6 +191,56 @@ internal sealed class DaemonConfig
             pages.Add(new StatsPageConfig(page.Name, binds, stats, certificate, anywhere, localOnly));
         }
 
+        // log: each target read as HAProxy reads it; an unusable one is an error at its line.
+        List<SyslogTarget> Targets(IEnumerable<HaproxyLogTarget> logs)
+        {
+            var list = new List<SyslogTarget>();
+            foreach (var log in logs)
+            {
+                var args = new List<string> { log.Address };
+                if (log.Length is { } len)
+                {
+                    args.AddRange(["len", len.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                }
+
+                if (log.Format is { } format)
+                {
+                    args.AddRange(["format", format]);
+                }
+
+                args.Add(log.Facility);
+                if (log.Level is { } level)
+                {
+                    args.Add(level);
+                }
+
+                if (log.MinLevel is { } min)
+                {
+                    args.Add(min);
+                }
+
+                if (SyslogTarget.Parse(args, out var error) is { } target)
+                {
+                    list.Add(target);
+                }
+                else
+                {
+                    var at = Locate(new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Error, log.Location, "log", "")).Location;
+                    errors.Add($"{at}: error: {error}");
+                }
+            }
+
+            return list;
+        }
+
+        var globalLogs = Targets(global.Logs);
+        var frontendLogs = new Dictionary<string, IReadOnlyList<SyslogTarget>>(StringComparer.Ordinal);
+        foreach (var frontend in result.Config.Frontends)
+        {
+            var own = Targets(frontend.Logs);
+            frontendLogs[frontend.Name] = frontend.LogGlobal ? [.. globalLogs, .. own] : own;
+        }
+
         var sockets = new List<RuntimeSocketConfig>();
         foreach (var socket in result.Config.Global.StatsSockets)
         {
@@ -223,6 +294,7 @@ internal sealed class DaemonConfig
             Options = mapping.Options,
             StatsPages = pages,
             RuntimeSockets = sockets,
+            Logs = new LogRouting(globalLogs, frontendLogs),
         };
     }
 

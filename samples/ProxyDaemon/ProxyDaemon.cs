@@ -1,37 +1,40 @@
-using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Ha.Net.HealthChecks;
 using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Stats;
+using Ha.Net.Samples.Shared.Signals;
+using Ha.Net.Samples.Shared.Syslog;
+using Ha.Net.Samples.Shared.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.ProxyDaemon;
 
 /// <summary>
 /// <c>hanet-proxyd</c>: HAProxy's tcp mode run from haproxy.cfg, with the statistics page and the stats socket.
-/// Signals as HAProxy: SIGTERM/SIGINT stop (listeners closed, live connections drained, killed after
-/// <c>hard-stop-after</c>, 30 s), SIGUSR1 soft stop (the same drain), SIGHUP/SIGUSR2 reload in place.
+/// Signals as HAProxy's master-worker (<c>-W</c>/<c>-Ws</c>): SIGTERM/SIGINT stop (listeners closed, live connections
+/// drained, killed after <c>hard-stop-after</c>, 30 s), SIGUSR1 soft stop (the same drain), SIGHUP/SIGUSR2 reload in
+/// place, SIGQUIT a memory report in the log; SIGTTOU/SIGTTIN (pause/resume listeners) are refused with a warning;
+/// every other signal that would terminate the process is logged and ignored.
 /// </summary>
 internal sealed partial class ProxyDaemon : IAsyncDisposable
 {
-    private const int SigUsr1 = 10;
-    private const int SigUsr2 = 12;
-
     private readonly IReadOnlyList<string> _files;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly HaproxyStyleLoggerProvider _log;
-    private readonly Channel<string> _signals = Channel.CreateUnbounded<string>();
+    private readonly SystemdNotifier _systemd;
     private readonly List<StatsPageServer> _statsPages = [];
     private readonly List<RuntimeSocket> _runtimeSockets = [];
     private DaemonConfig _config;
     private ITcpProxy? _proxy;
     private AdminCommands? _commands;
 
-    private ProxyDaemon(IReadOnlyList<string> files, DaemonConfig config, HaproxyStyleLoggerProvider log, ILoggerFactory loggerFactory)
+    private ProxyDaemon(IReadOnlyList<string> files, DaemonConfig config, HaproxyStyleLoggerProvider log, ILoggerFactory loggerFactory,
+        string? pidFileOption, SystemdNotifier systemd)
     {
         _files = files;
+        _pidFileOption = pidFileOption;
+        _systemd = systemd;
         _config = config;
         _log = log;
         _loggerFactory = loggerFactory;
@@ -43,6 +46,8 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         var files = new List<string>();
         var check = false;
         var quiet = false;
+        var systemdMode = false;
+        string? pidFile = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -66,8 +71,15 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
                 case "-q":
                     quiet = true;
                     break;
-                case "-db" or "-Ws" or "-W":
-                    break; // foreground / master-worker: we always run in the foreground (systemd Type=exec).
+                case "-Ws":
+                    // HAProxy's master-worker mode with systemd support: sd_notify READY/RELOADING/STOPPING (Type=notify).
+                    systemdMode = true;
+                    break;
+                case "-db" or "-W" or "-D":
+                    break; // foreground / master-worker / daemon: hanet-proxyd is always one foreground process.
+                case "-p" when i + 1 < args.Length:
+                    pidFile = args[++i]; // HAProxy: -p <pidfile> overrides the global 'pidfile'
+                    break;
                 case "-v" or "-vv":
                     stdout.WriteLine($"hanet-proxyd version {AdminCommands.Version} (Ha.Net, HAProxy-compatible tcp mode)");
                     return 0;
@@ -118,28 +130,41 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             return 0;
         }
 
-        var log = new HaproxyStyleLoggerProvider(stdout, quiet ? LogLevel.Warning : LogLevel.Information);
+        // Syslog as HAProxy: the tag is HAProxy's default log-tag ("haproxy"), so existing rsyslog rules match.
+        var syslog = config.Logs.Any ? new SyslogWriter("haproxy") : null;
+        var log = new HaproxyStyleLoggerProvider(stdout, quiet ? LogLevel.Warning : LogLevel.Information, syslog) { Routing = config.Logs };
+        syslog?.ReportDrops(line => log.WriteStdout(LogLevel.Warning, line), TimeSpan.FromSeconds(60));
+        using var systemd = systemdMode ? SystemdNotifier.FromEnvironment() : SystemdNotifier.Disabled;
         using var loggerFactory = new SingleProviderLoggerFactory(log);
-        await using var daemon = new ProxyDaemon(files, config, log, loggerFactory);
-        return await daemon.RunAsync();
+        int code;
+        await using (var daemon = new ProxyDaemon(files, config, log, loggerFactory, pidFile, systemd))
+        {
+            code = await daemon.RunAsync();
+        }
+
+        if (syslog is not null)
+        {
+            await syslog.CloseAsync(TimeSpan.FromSeconds(2));
+        }
+
+        return code;
     }
 
     private const string Usage =
-        "Usage : hanet-proxyd -f <cfgfile|cfgdir> [-f ...] [-c] [-q] [-v]\n" +
+        "Usage : hanet-proxyd -f <cfgfile|cfgdir> [-f ...] [-c] [-q] [-v] [-p <pidfile>] [-Ws|-W|-db]\n" +
         "        -f : configuration file or directory (several allowed, read in order)\n" +
         "        -c : check the configuration and exit (0 valid, 1 errors listed on stderr)\n" +
         "        -q : quiet (warnings and alerts only; with -c only errors)\n" +
         "        -v : version\n" +
-        "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload.";
+        "        -p : write the process id to <pidfile> (overrides the global 'pidfile')\n" +
+        "        -Ws : master-worker mode with systemd notify support (Type=notify: READY, RELOADING, STOPPING, WATCHDOG)\n" +
+        "        -W, -db, -D : accepted (hanet-proxyd is always one foreground process)\n" +
+        "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload, SIGQUIT memory report.";
 
     private async Task<int> RunAsync()
     {
         var started = DateTimeOffset.UtcNow;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, "SIGTERM"));
-        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, "SIGINT"));
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => OnSignal(c, "SIGHUP"));
-        using var usr1 = PosixSignalRegistration.Create((PosixSignal)SigUsr1, c => OnSignal(c, "SIGUSR1"));
-        using var usr2 = PosixSignalRegistration.Create((PosixSignal)SigUsr2, c => OnSignal(c, "SIGUSR2"));
+        using var signals = new SignalListener([.. SignalListener.Terminating, SignalListener.SIGTTIN, SignalListener.SIGTTOU]);
 
         _proxy = TcpProxyFactory.Create(_config.Options, _loggerFactory, probeFactory: Probe);
         _commands = new AdminCommands(_proxy, () => _config, _logger, started);
@@ -157,15 +182,37 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
         WritePidFile();
         LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
-        await foreach (var signal in _signals.Reader.ReadAllAsync())
+        _systemd.Ready(ReadyStatus());
+        _systemd.StartWatchdog(Alive);
+        await foreach (var signo in signals.Reader.ReadAllAsync())
         {
-            if (signal is "SIGHUP" or "SIGUSR2")
+            var signal = SignalListener.Name(signo);
+            switch (signo)
             {
-                await ReloadAsync(signal);
-                continue;
+                case SignalListener.SIGHUP or SignalListener.SIGUSR2:
+                    // HAProxy's master (-W/-Ws) reloads on both.
+                    _systemd.Reloading($"Reloading on {signal}");
+                    await ReloadAsync(signal);
+                    _systemd.Ready(ReadyStatus());
+                    continue;
+                case SignalListener.SIGQUIT:
+                    // HAProxy dumps its memory pools; the .NET equivalent is the GC's view of the heap.
+                    var gc = GC.GetGCMemoryInfo();
+                    LogMemory(_logger, signal, GC.GetTotalMemory(false), gc.HeapSizeBytes, gc.TotalCommittedBytes, Environment.WorkingSet, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                    continue;
+                case SignalListener.SIGTTOU or SignalListener.SIGTTIN:
+                    LogPauseRefused(_logger, signal, signo == SignalListener.SIGTTOU ? "pausing" : "resuming");
+                    continue;
+                case SignalListener.SIGTERM or SignalListener.SIGINT or SignalListener.SIGUSR1:
+                    break;
+                default:
+                    LogSignalIgnored(_logger, signal);
+                    continue;
             }
 
-            LogStopping(_logger, signal, signal == "SIGUSR1" ? "soft-stop" : "stop", (_config.Options.HardStopAfter ?? TimeSpan.FromSeconds(30)).TotalSeconds);
+            _stopping = true;
+            _systemd.Stopping($"Stopping on {signal}");
+            LogStopping(_logger, signal, signo == SignalListener.SIGUSR1 ? "soft-stop" : "stop", (_config.Options.HardStopAfter ?? TimeSpan.FromSeconds(30)).TotalSeconds);
             break;
         }
 
@@ -184,11 +231,35 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         return 0;
     }
 
+    private readonly string? _pidFileOption;
     private string? _pidFile;
+    private volatile bool _stopping;
+
+    private string ReadyStatus() =>
+        $"{_config.Options.Frontends.Count} frontend(s), {_config.Options.Backends.Count} backend(s) from {string.Join(", ", _files)}";
+
+    /// <summary>The watchdog's question: does the proxy still answer (its state is readable, it is not stopping)?</summary>
+    private bool Alive()
+    {
+        if (_stopping || _proxy is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            _ = _proxy.GetInfo();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     private void WritePidFile()
     {
-        if (_config.PidFile is not { } path)
+        if ((_pidFileOption ?? _config.PidFile) is not { } path)
         {
             return;
         }
@@ -216,12 +287,6 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
     }
 
     private IHealthProbe Probe(string backend, ServerOptions server) => _config.Mapping.CreateProbeFactory()(backend, server);
-
-    private void OnSignal(PosixSignalContext context, string name)
-    {
-        context.Cancel = true; // we stop ourselves, after draining
-        _signals.Writer.TryWrite(name);
-    }
 
     /// <summary>
     /// Reload in place: the new configuration is read and validated first (a bad one is refused and the old
@@ -257,6 +322,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         {
             _config = next;
             await _proxy!.ApplyAsync(next.Options);
+            _log.Routing = next.Logs; // a reload can change log targets (new writer destinations open on first use)
         }
         catch (Exception ex) when (ex is ArgumentException or System.Net.Sockets.SocketException or InvalidOperationException or KeyNotFoundException)
         {
@@ -359,6 +425,15 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
     [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Cannot write pid file {Path}: {Reason} (continuing; systemd tracks the main pid).")]
     private static partial void LogPidFile(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Information, Message = "{Signal} received: memory report (HAProxy dumps its pools here): managed heap in use {Managed} bytes, GC heap {Heap} bytes, committed {Committed} bytes, working set {WorkingSet} bytes, collections gen0 {Gen0} gen1 {Gen1} gen2 {Gen2}.")]
+    private static partial void LogMemory(ILogger logger, string signal, long managed, long heap, long committed, long workingSet, int gen0, int gen1, int gen2);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "{Signal} received: {Action} listeners is not supported by hanet-proxyd; the listeners stay as they are.")]
+    private static partial void LogPauseRefused(ILogger logger, string signal, string action);
+
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "{Signal} received and ignored (HAProxy does not handle it; hanet-proxyd keeps running).")]
+    private static partial void LogSignalIgnored(ILogger logger, string signal);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Stats socket listening on {Socket} (level {Level}).")]
     private static partial void LogStatsSocket(ILogger logger, string socket, string level);

@@ -1,3 +1,5 @@
+using Ha.Net.Samples.Shared.Syslog;
+
 namespace Ha.Net.Samples.VrrpDaemon;
 
 /// <summary>hanet-vrrpd's command line: keepalived's option names for what a VRRP-only daemon does.</summary>
@@ -18,6 +20,24 @@ internal sealed class CommandLine
     public bool Help { get; private set; }
 
     public bool Version { get; private set; }
+
+    /// <summary><c>-S</c>: the syslog facility code (keepalived: 0–7 = local0–local7, or a facility name); null without <c>-S</c>.</summary>
+    public int? LogFacility { get; private set; }
+
+    /// <summary><c>-G</c>, <c>--no-syslog</c>.</summary>
+    public bool NoSyslog { get; private set; }
+
+    /// <summary><c>-p</c>, <c>--pid</c>: keepalived's main pid file.</summary>
+    public string? PidFile { get; private set; }
+
+    /// <summary><c>-r</c>, <c>--vrrp_pid</c>: the VRRP child's pid file (hanet-vrrpd is both: its own pid).</summary>
+    public string? VrrpPidFile { get; private set; }
+
+    /// <summary><c>-c</c>, <c>--checkers_pid</c>: accepted; there is no checker process, so nothing is written.</summary>
+    public string? CheckersPidFile { get; private set; }
+
+    /// <summary>Messages for stderr about accepted-but-odd options (keepalived's <c>Invalid log facility '…'</c>).</summary>
+    public List<string> Notes { get; } = [];
 
     /// <summary>Accepted keepalived options that change nothing here, for the start-up warning.</summary>
     public List<string> Ignored { get; } = [];
@@ -63,12 +83,34 @@ internal sealed class CommandLine
                     break;
                 case "-S":
                 case "--log-facility":
-                    c.Ignored.Add(a);
-                    if (inline is null)
+                    var facility = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a facility (0-7, local0-local7 or a name)"));
+                    var code = SyslogNames.KeepalivedFacility(facility);
+                    if (code < 0)
                     {
-                        i++;
+                        // keepalived 2.2.7 (core/main.c): prints this and keeps its default facility.
+                        c.Notes.Add($"Invalid log facility '{facility}'");
+                    }
+                    else
+                    {
+                        c.LogFacility = code;
                     }
 
+                    break;
+                case "-G":
+                case "--no-syslog":
+                    c.NoSyslog = true;
+                    break;
+                case "-p":
+                case "--pid":
+                    c.PidFile = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a file name"));
+                    break;
+                case "-r":
+                case "--vrrp_pid":
+                    c.VrrpPidFile = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a file name"));
+                    break;
+                case "-c":
+                case "--checkers_pid":
+                    c.CheckersPidFile = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a file name"));
                     break;
                 case "-h":
                 case "--help":
@@ -80,7 +122,7 @@ internal sealed class CommandLine
                     break;
                 default:
                     // Combined short flags as keepalived's getopt accepts them: -lnD, -lD, ...
-                    if (a.Length > 2 && a[0] == '-' && a[1] != '-' && a[1..].All(ch => "tlDnP".Contains(ch, StringComparison.Ordinal)))
+                    if (a.Length > 2 && a[0] == '-' && a[1] != '-' && a[1..].All(ch => "tlDnPG".Contains(ch, StringComparison.Ordinal)))
                     {
                         foreach (var ch in a[1..])
                         {
@@ -90,6 +132,7 @@ internal sealed class CommandLine
                                 case 'l': c.LogConsole = true; break;
                                 case 'D': c.LogDetail = true; break;
                                 case 'n': c.DontFork = true; break;
+                                case 'G': c.NoSyslog = true; break;
                             }
                         }
 
@@ -113,8 +156,14 @@ internal sealed class CommandLine
           -D, --log-detail         Detailed log messages (debug level: priority-0 adverts sent, discarded adverts ...)
           -n, --dont-fork          Don't fork the daemon process (hanet-vrrpd never forks; accepted for keepalived units)
           -P, --vrrp               Only run with VRRP subsystem (the only subsystem hanet-vrrpd has)
+          -S, --log-facility=N     Also log to the local syslog socket (/dev/log) with facility local0-local7 (0-7) or a name
+          -G, --no-syslog          Don't log via syslog
+          -p, --pid=FILE           Write the process id to FILE (keepalived's main pid file)
+          -r, --vrrp_pid=FILE      Write the process id to FILE (keepalived's VRRP child pid file: hanet-vrrpd is one process)
+          -c, --checkers_pid=FILE  Accepted: there is no checkers process, nothing is written
           -v, --version            Display the version number
           -h, --help               Display this help message
-        Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration.
+        Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration,
+                 SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 $TMPDIR/keepalived.stats (SIGRTMAX-1: and clears the counters).
         """;
 }

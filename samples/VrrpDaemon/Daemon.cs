@@ -21,7 +21,7 @@ namespace Ha.Net.Samples.VrrpDaemon;
 /// <c>vrrp_script</c>, link tracking for each instance's interface and <c>track_interface</c>, notify scripts and SMTP
 /// alerts on transitions, reload that keeps unchanged instances running untouched, and keepalived's SIGTERM shutdown.
 /// </summary>
-internal sealed class Daemon : IAsyncDisposable
+internal sealed partial class Daemon : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
@@ -267,6 +267,7 @@ internal sealed class Daemon : IAsyncDisposable
     private void OnStateChanged(Instance instance, VirtualRouterStateChangedEventArgs e)
     {
         var (vi, loaded) = instance.Current;
+        RecordTransition(instance, e);
         _notifier.Notify(vi, loaded.Policy, e.KeepalivedState, e.EffectivePriority);
         _smtp.Alert(loaded.Config.Global, vi, e.KeepalivedState);
     }

@@ -1,6 +1,7 @@
 using System.Reflection;
-using System.Runtime.InteropServices;
-using System.Threading.Channels;
+using Ha.Net.Samples.Shared.Signals;
+using Ha.Net.Samples.Shared.Syslog;
+using Ha.Net.Samples.Shared.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.VrrpDaemon;
@@ -88,22 +89,93 @@ internal static class Program
         return result.CheckExitCode;
     }
 
+    /// <summary>
+    /// The local syslog socket: <c>/dev/log</c> as glibc's syslog(3) uses, or <c>$HANET_SYSLOG_SOCKET</c> when a
+    /// container or a test puts it elsewhere.
+    /// </summary>
+    private static string SyslogSocket =>
+        Environment.GetEnvironmentVariable("HANET_SYSLOG_SOCKET") is { Length: > 0 } path ? path : "/dev/log";
+
+    private static void TryDump(ILogger log, Func<string> write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // keepalived: "Can't open dump file %s (%d: %s)".
+            log.LogInformation("Can't open dump file in {Directory} ({Error})", Daemon.DumpDirectory, ex.Message);
+        }
+    }
+
+    /// <summary>keepalived's <c>-p</c> (main) and <c>-r</c> (VRRP child) pid files, both this process here.</summary>
+    private static List<string> WritePidFiles(CommandLine cli, ILogger log)
+    {
+        var written = new List<string>();
+        foreach (var file in new[] { cli.PidFile, cli.VrrpPidFile }.OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                File.WriteAllText(file, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
+                written.Add(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("Cannot write pid file {File}: {Error}", file, ex.Message);
+            }
+        }
+
+        return written;
+    }
+
     private static async Task<int> RunAsync(CommandLine cli, string version)
+    {
+        foreach (var note in cli.Notes)
+        {
+            await Console.Error.WriteLineAsync(note);
+        }
+
+        // -S: keepalived's VRRP process logs through openlog("Keepalived_vrrp", LOG_PID, facility).
+        var syslog = cli.LogFacility is not null && !cli.NoSyslog ? new SyslogWriter("Keepalived_vrrp") : null;
+        var syslogTarget = cli.LogFacility is { } facility && syslog is not null ? SyslogTarget.LocalSocket(facility, SyslogSocket) : null;
+        syslog?.ReportDrops(
+            line => Console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{DateTime.Now:ddd MMM d HH:mm:ss yyyy}: {line}")),
+            TimeSpan.FromSeconds(60));
+        try
+        {
+            return await RunLoggedAsync(cli, version, syslog, syslogTarget);
+        }
+        finally
+        {
+            if (syslog is not null)
+            {
+                await syslog.CloseAsync(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    private static async Task<int> RunLoggedAsync(CommandLine cli, string version, SyslogWriter? syslog, SyslogTarget? syslogTarget)
     {
         using var loggers = LoggerFactory.Create(b => b
             .ClearProviders()
             .SetMinimumLevel(cli.LogDetail ? LogLevel.Debug : LogLevel.Information)
-            .AddProvider(new KeepalivedLogProvider(Console.Out)));
+            .AddProvider(new KeepalivedLogProvider(Console.Out, syslog, syslogTarget)));
         var log = loggers.CreateLogger("hanet-vrrpd");
         log.LogInformation("Starting hanet-vrrpd {Version} (Ha.Net VRRP, keepalived.conf compatible), pid {Pid}", version, Environment.ProcessId);
         if (!cli.DontFork)
         {
-            log.LogInformation("hanet-vrrpd never forks: it runs in the foreground (as keepalived -n); use systemd Type=exec or simple");
+            log.LogInformation("hanet-vrrpd never forks: it runs in the foreground (as keepalived -n); use systemd Type=notify (or exec)");
         }
 
         foreach (var option in cli.Ignored)
         {
-            log.LogInformation("Option {Option} accepted and ignored (hanet-vrrpd logs to stdout)", option);
+            log.LogInformation("Option {Option} accepted and ignored", option);
+        }
+
+        if (syslogTarget is not null)
+        {
+            log.LogInformation("Logging to syslog socket {Socket} with facility {Facility}", syslogTarget.Path, SyslogNames.FacilityName(syslogTarget.Facility));
         }
 
         log.LogInformation("Opening file '{Path}'.", cli.ConfigFile);
@@ -125,16 +197,11 @@ internal static class Program
             return 1;
         }
 
-        var signals = Channel.CreateUnbounded<PosixSignal>();
-        PosixSignalRegistration Register(PosixSignal s) => PosixSignalRegistration.Create(s, c =>
-        {
-            c.Cancel = true;
-            signals.Writer.TryWrite(s);
-        });
-        using var term = Register(PosixSignal.SIGTERM);
-        using var interrupt = Register(PosixSignal.SIGINT);
-        using var hangup = Register(PosixSignal.SIGHUP);
-
+        // keepalived 2.2.7's VRRP process: HUP reload, INT/TERM stop, USR1 data, USR2 stats, SIGRTMAX-1 stats and clear,
+        // SIGRTMIN+2 JSON (when built with it), SIGRTMAX thread dump (debug builds); every other signal that would
+        // terminate the process is caught too, logged and ignored, so none can drop the VIP without the priority-0 advert.
+        using var signals = new SignalListener(SignalListener.Terminating);
+        using var systemd = SystemdNotifier.FromEnvironment();
         await using var daemon = new Daemon(loggers);
         try
         {
@@ -153,18 +220,57 @@ internal static class Program
             return 1;
         }
 
-        await foreach (var signal in signals.Reader.ReadAllAsync())
+        var pidFiles = WritePidFiles(cli, log);
+        systemd.Ready($"{daemon.InstanceNames.Count} VRRP instance(s) started from {cli.ConfigFile}");
+        var stopping = false;
+        systemd.StartWatchdog(() => !stopping);
+        var pid = Environment.ProcessId;
+        await foreach (var signo in signals.Reader.ReadAllAsync())
         {
-            if (signal == PosixSignal.SIGHUP)
+            var name = SignalListener.Name(signo);
+            switch (signo)
             {
-                await daemon.ReloadAsync(cli.ConfigFile);
-                continue;
+                case SignalListener.SIGHUP:
+                    systemd.Reloading($"Reloading {cli.ConfigFile}");
+                    await daemon.ReloadAsync(cli.ConfigFile);
+                    systemd.Ready($"{daemon.InstanceNames.Count} VRRP instance(s) running from {cli.ConfigFile}");
+                    continue;
+                case SignalListener.SIGUSR1:
+                    log.LogInformation("Printing VRRP data for process({Pid}) on signal", pid);
+                    TryDump(log, daemon.WriteData);
+                    continue;
+                case SignalListener.SIGUSR2 or SignalListener.SIGRTMAX - 1:
+                    var clear = signo != SignalListener.SIGUSR2;
+                    log.LogInformation("Printing {Clearing}VRRP stats for process({Pid}) on signal", clear ? "and clearing " : "", pid);
+                    TryDump(log, () => daemon.WriteStats(clear));
+                    continue;
+                case SignalListener.SIGRTMIN + 2:
+                    log.LogWarning("{Signal} (keepalived's SIGJSON) received: hanet-vrrpd has no JSON dump (use SIGUSR1/SIGUSR2); ignored", name);
+                    continue;
+                case SignalListener.SIGTERM or SignalListener.SIGINT:
+                    break;
+                default:
+                    log.LogWarning("{Signal} received and ignored (keepalived does not handle it; hanet-vrrpd keeps running)", name);
+                    continue;
             }
 
             break;
         }
 
+        stopping = true;
+        systemd.Stopping("Stopping: priority-0 adverts, VIPs released");
         await daemon.StopAsync();
+        foreach (var file in pidFiles)
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
         return 0;
     }
 }

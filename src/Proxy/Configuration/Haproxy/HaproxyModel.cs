@@ -53,13 +53,20 @@ public abstract class HaproxyBlock
     }
 }
 
-/// <summary>A <c>log</c> target: <c>log &lt;address&gt; [len N] &lt;facility&gt; [level [minlevel]]</c>.</summary>
+/// <summary>A <c>log</c> target: <c>log &lt;address&gt; [len N] [format F] &lt;facility&gt; [level [minlevel]]</c>.</summary>
 /// <param name="Address">The address (<c>127.0.0.1</c>, <c>10.0.0.1:514</c>, <c>/dev/log</c>).</param>
 /// <param name="Facility">The syslog facility (<c>local2</c>).</param>
 /// <param name="Level">The maximum level, or <see langword="null"/>.</param>
 /// <param name="MinLevel">The minimum level, or <see langword="null"/>.</param>
 /// <param name="Location">Where it was read.</param>
-public sealed record HaproxyLogTarget(string Address, string Facility, string? Level, string? MinLevel, HaproxySourceLine Location);
+public sealed record HaproxyLogTarget(string Address, string Facility, string? Level, string? MinLevel, HaproxySourceLine Location)
+{
+    /// <summary><c>len N</c>: the longest line sent (80–65535), or <see langword="null"/> (HAProxy's default, 1024).</summary>
+    public int? Length { get; init; }
+
+    /// <summary><c>format F</c> (<c>rfc3164</c>, <c>rfc5424</c>, <c>local</c>, <c>priority</c>, <c>short</c>, <c>raw</c>, <c>timed</c>, <c>iso</c>), or <see langword="null"/> (rfc3164).</summary>
+    public string? Format { get; init; }
+}
 
 /// <summary>The global <c>stats socket</c>: <c>stats socket &lt;path&gt; [level L] [mode M] ...</c>.</summary>
 /// <param name="Path">The UNIX socket path (or <c>ipv4@addr:port</c>).</param>

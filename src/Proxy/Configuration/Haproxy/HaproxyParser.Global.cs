@@ -215,9 +215,46 @@ internal sealed partial class HaproxyParser
             return null;
         }
 
+        // HAProxy 2.6 (src/log.c parse_logger): log <address> [len <length>] [format <format>] [sample <ranges>:<size>]
+        // <facility> [<level> [<minlevel>]]; each word checked, refused with HAProxy's words.
         var i = 1;
+        int? length = null;
+        string? format = null;
         while (i < st.ArgCount && st.Arg(i) is "len" or "format" or "sample")
         {
+            if (i + 1 >= st.ArgCount)
+            {
+                Error(st.Location, "log", $"'log {st.Arg(0)}': '{st.Arg(i)}' expects a value");
+                return null;
+            }
+
+            var value = st.Arg(i + 1);
+            switch (st.Arg(i))
+            {
+                case "len":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var len) || len is < 80 or > 65535)
+                    {
+                        Error(st.Location, "log", $"'log {st.Arg(0)}': len must be between 80 and 65535, got '{value}'");
+                        return null;
+                    }
+
+                    length = len;
+                    break;
+                case "format":
+                    if (value is not ("rfc3164" or "rfc5424" or "local" or "priority" or "short" or "raw" or "timed" or "iso"))
+                    {
+                        Error(st.Location, "log", $"'log {st.Arg(0)}': unknown log format '{value}'");
+                        return null;
+                    }
+
+                    format = value;
+                    break;
+                default:
+                    // Parsed by HAProxy; not run here. Refused rather than silently logging every message.
+                    Error(st.Location, "log", $"'log {st.Arg(0)}': 'sample' (log sampling) is not supported by Ha.Net");
+                    return null;
+            }
+
             i += 2;
         }
 
@@ -227,8 +264,46 @@ internal sealed partial class HaproxyParser
             return null;
         }
 
-        return new HaproxyLogTarget(st.Arg(0), st.Arg(i), i + 1 < st.ArgCount ? st.Arg(i + 1) : null, i + 2 < st.ArgCount ? st.Arg(i + 2) : null, st.Location);
+        if (Array.IndexOf(LogFacilities, st.Arg(i)) < 0)
+        {
+            Error(st.Location, "log", $"unknown log facility '{st.Arg(i)}'");
+            return null;
+        }
+
+        if (i + 1 < st.ArgCount && Array.IndexOf(LogLevels, st.Arg(i + 1)) < 0)
+        {
+            Error(st.Location, "log", $"unknown optional log level '{st.Arg(i + 1)}'");
+            return null;
+        }
+
+        if (i + 2 < st.ArgCount && Array.IndexOf(LogLevels, st.Arg(i + 2)) < 0)
+        {
+            Error(st.Location, "log", $"unknown optional minimum log level '{st.Arg(i + 2)}'");
+            return null;
+        }
+
+        if (i + 3 < st.ArgCount)
+        {
+            Error(st.Location, "log", $"'log' cannot handle unexpected argument '{st.Arg(i + 3)}'");
+            return null;
+        }
+
+        return new HaproxyLogTarget(st.Arg(0), st.Arg(i), i + 1 < st.ArgCount ? st.Arg(i + 1) : null, i + 2 < st.ArgCount ? st.Arg(i + 2) : null, st.Location)
+        {
+            Length = length,
+            Format = format,
+        };
     }
+
+    /// <summary>HAProxy's syslog facility names (src/log.c), codes 0–23.</summary>
+    private static readonly string[] LogFacilities =
+    [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
+        "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    ];
+
+    /// <summary>HAProxy's syslog level names, severities 0–7.</summary>
+    private static readonly string[] LogLevels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
     private void ParseStatsSocket(Statement st)
     {
