@@ -94,15 +94,8 @@ internal sealed class HaproxyStyleLoggerProvider(TextWriter output, LogLevel min
 
         if (syslog is not null && frontend is not null && _routing.Frontends.TryGetValue(frontend, out var targets) && targets.Count > 0)
         {
-            syslog.Write(SeverityInfo, TcpLogLine(message), targets);
+            syslog.Write(SeverityInfo, message, targets); // Ha.Net.Proxy's tcplog event text is HAProxy's line
         }
-    }
-
-    /// <summary>HAProxy's tcplog line: Ha.Net's event appends <c> (bytes_uploaded N)</c>, which HAProxy's format has not.</summary>
-    internal static string TcpLogLine(string message)
-    {
-        var extra = message.LastIndexOf(" (bytes_uploaded ", StringComparison.Ordinal);
-        return extra > 0 && message.EndsWith(')') ? message[..extra] : message;
     }
 
     private static string? StateValue<TState>(TState state, string key)

@@ -111,11 +111,11 @@ public sealed class OpsTests
             await using var daemon = await ProxyDaemon.StartAsync("-f", cfg);
             Assert.Equal("s1", await FakeSmtp.BannerThroughAsync(port));
 
-            // The connection's line on stdout, and the same tcplog line (without Ha.Net's "(bytes_uploaded N)") in
+            // The connection's line on stdout, and the same tcplog line in
             // rsyslog's info file, under the tag "haproxy[pid]:".
             await daemon.ExpectOutputAsync(" fe be/s1 ", Bound);
             var stdoutLine = daemon.Output.Split('\n').Single(l => l.Contains(" fe be/s1 ", StringComparison.Ordinal)).Trim();
-            var tcplog = HaproxyStyleLoggerProvider.TcpLogLine(stdoutLine[(stdoutLine.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            var tcplog = stdoutLine[(stdoutLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
             Assert.Matches(@"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe be/s1 \d+/\d+/\d+ \d+ \S\S \d+/\d+/\d+/\d+/\d+ \d+/\d+$", tcplog);
             var deadline2 = DateTime.UtcNow + Bound;
             while (!ReadShared(haproxyLog).Contains(tcplog, StringComparison.Ordinal))
