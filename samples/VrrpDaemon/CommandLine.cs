@@ -19,6 +19,9 @@ internal sealed class CommandLine
 
     public bool Version { get; private set; }
 
+    /// <summary><c>--metrics-address ADDR:PORT</c>: where to serve Prometheus metrics at /metrics (none by default).</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; private set; }
+
     /// <summary>Accepted keepalived options that change nothing here, for the start-up warning.</summary>
     public List<string> Ignored { get; } = [];
 
@@ -70,6 +73,11 @@ internal sealed class CommandLine
                     }
 
                     break;
+                case "--metrics-address":
+                    var metrics = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs ADDRESS:PORT"));
+                    c.MetricsAddress = System.Net.IPEndPoint.TryParse(metrics, out var ep) && ep.Port != 0 ? ep
+                        : throw new ArgumentException($"{a} '{metrics}': expected ADDRESS:PORT (e.g. 127.0.0.1:9650 or [::]:9650)");
+                    break;
                 case "-h":
                 case "--help":
                     c.Help = true;
@@ -113,6 +121,7 @@ internal sealed class CommandLine
           -D, --log-detail         Detailed log messages (debug level: priority-0 adverts sent, discarded adverts ...)
           -n, --dont-fork          Don't fork the daemon process (hanet-vrrpd never forks; accepted for keepalived units)
           -P, --vrrp               Only run with VRRP subsystem (the only subsystem hanet-vrrpd has)
+          --metrics-address=A:P    Serve Prometheus metrics at http://A:P/metrics (keepalived-exporter's names and hanet_vrrp_*)
           -v, --version            Display the version number
           -h, --help               Display this help message
         Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration.
