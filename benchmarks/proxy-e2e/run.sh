@@ -137,7 +137,12 @@ $PROXYCPU haproxy -f "$WORK/hapsplice.cfg" -D
 if [ "$NATIVE" = 1 ]; then
   # The shipped daemon on the same configuration as "haproxy" (its own ports; hanet-proxyd ignores
   # nbthread and runs one epoll loop per CPU it may use: one here, pinned like HAProxy).
-  hap_cfg hanetd "$HANETD_HTTP" "$HANETD_IPERF" "" "" | grep -v 'stats socket' > "$WORK/hanetd.cfg"
+  # Ha.Net splices by default (splice-auto) and, like HAProxy with splicing on, counts 2 descriptors per
+  # pipe against RLIMIT_NOFILE, with a reserve of 100 (HAProxy's is ~14): maxpipes is what is left, as for
+  # the splice instance, or maxconn/4 would not fit.
+  HANETD_MAXPIPES=$(( ($(ulimit -Hn) - 2 * 9900 - 110) / 2 ))
+  [ "$HANETD_MAXPIPES" -le "$HAPS_MAXPIPES" ] || HANETD_MAXPIPES=$HAPS_MAXPIPES
+  hap_cfg hanetd "$HANETD_HTTP" "$HANETD_IPERF" "maxpipes $HANETD_MAXPIPES" "" | grep -v 'stats socket' > "$WORK/hanetd.cfg"
   env ${HANETD_ENV:-} $PROXYCPU "$HANETD_BIN" -f "$WORK/hanetd.cfg" -q > "$WORK/hanetd.log" 2>&1 &
   PIDS+=($!)
   HANETD_PID=$!
@@ -154,7 +159,8 @@ HAPS_PID=$(cat "$WORK/hapsplice.pid")
 echo "   haproxy pid $HAP_PID, haproxy splice pid $HAPS_PID (maxpipes $HAPS_MAXPIPES), ha.net pid $HANET_PID ($(head -1 "$WORK/hanet.log"))"
 if [ "$NATIVE" = 1 ]; then
   for i in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$HANETD_HTTP) 2>/dev/null && break; sleep 0.1; done
-  echo "   hanet-proxyd (Native AOT, $HANETD_BIN) pid $HANETD_PID, RSS after start $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$HANETD_PID/status)"
+  kill -0 "$HANETD_PID" 2>/dev/null || { echo "hanet-proxyd exited:"; cat "$WORK/hanetd.log"; exit 1; }
+  echo "   hanet-proxyd (Native AOT, $HANETD_BIN, maxpipes $HANETD_MAXPIPES) pid $HANETD_PID, RSS after start $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$HANETD_PID/status)"
 fi
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }

@@ -136,8 +136,8 @@ internal static class Program
         using var hangup = Register(PosixSignal.SIGHUP);
 
         await using var daemon = new Daemon(loggers);
-        using var counters = new VrrpCounters();
-        await using var metrics = cli.MetricsAddress is { } metricsAt ? StartMetrics(metricsAt, daemon, counters, log) : null;
+        using var counters = cli.MetricsAddress is null ? null : new VrrpCounters(); // counts only when metrics are served
+        await using var metrics = cli.MetricsAddress is { } metricsAt ? StartMetrics(metricsAt, daemon, counters!, log) : null;
         try
         {
             await daemon.StartAsync(result.Loaded);
