@@ -3,7 +3,8 @@
 
   rss_profile.py PID
 
-Groups: the GC heap (the runtime's large reserved range for its regions: any anonymous mapping of 1 GiB or more),
+Groups: the GC heap (the runtime's reserved range for its regions, 1 GiB or more of PROT_NONE, and the regions
+committed inside it, which split out of it as rw mappings next to it),
 glibc malloc (the [heap] of the main arena and the 64 MiB-aligned per-thread arenas), thread stacks ([stack] and
 anonymous mappings of 1-16 MiB that end in a guard page), the executable and shared libraries (file-backed), and
 other anonymous memory (GC bookkeeping, pipes' user-space buffers, pinned pools...). Prints RSS per group in KiB,
@@ -34,7 +35,9 @@ for i, m in enumerate(maps):
         add("executable" if "hanet" in p or "haproxy" in p else "shared libraries", m)
     elif p.startswith("["):
         add("kernel ([vdso], [vvar])", m)
-    elif size >= 1 << 30:
+    elif size >= 1 << 30 or any(0 <= j < len(maps) and maps[j]["perm"].startswith("---") and maps[j]["end"] - maps[j]["start"] >= 1 << 30
+                                and (maps[j]["end"] == m["start"] or maps[j]["start"] == m["end"]) for j in (i - 1, i + 1)):
+        # the GC's reservation (PROT_NONE) and the regions committed inside it (rw, split out of it)
         add("GC heap (regions)", m)
     elif size <= 64 << 20 and m["start"] % (64 << 20) == 0:
         add("glibc malloc (thread arenas)", m)
