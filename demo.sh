@@ -53,7 +53,7 @@ daemons=()
 if ((want_netns)) && [ "$(id -u)" = 0 ] && [ "${HANET_DEMO_JIT:-0}" != 1 ]; then
   for d in proxyd:ProxyDaemon vrrpd:VrrpDaemon; do
     name=hanet-${d%%:*}; bin="artifacts/native/$name/$name"
-    if [ ! -x "$bin" ] || [ -n "$(find src "samples/${d#*:}" -name '*.cs' -newer "$bin" -print -quit)" ]; then
+    if [ ! -x "$bin" ] || [ -n "$(find src "samples/${d#*:}" \( -path '*/obj' -o -path '*/bin' \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -newer "$bin" -print -quit)" ]; then
       echo "demo.sh: publishing $name as a Native AOT binary (log: $logs/publish-$name.log)"
       eng/publish-native.sh "${d%%:*}" >"$logs/publish-$name.log" 2>&1 || { echo "demo.sh: the native publish failed (see the log); running the JIT build"; continue; }
     fi
