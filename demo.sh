@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one-command demo: builds the demo and the two sample daemons (Release) and runs seed 000's SMTP
+# The one-command demo: builds the demo and the two sample daemons (Release; in namespaces the daemons run as
+# their Native AOT binaries, published into artifacts/native/ when missing) and runs seed 000's SMTP
 # cluster story — two nodes running hanet-vrrpd and hanet-proxyd with the seed's own keepalived.conf and
 # haproxy.cfg, two Postfix backends, a client mailing the VIP every 250 ms — kills the master and reports
 # the failover and the outage the client saw. Network namespaces when run as root; otherwise (or with
@@ -46,8 +47,22 @@ if ! dotnet build samples/Demo -c Release -nologo -v:q >"$logs/build.log" 2>&1; 
   exit 1
 fi
 
+# The daemons the story runs are the ones to ship: the Native AOT binaries (eng/publish-native.sh), published
+# here when missing or older than their sources (a few minutes on a small machine), the JIT builds otherwise.
+daemons=()
+if ((want_netns)) && [ "$(id -u)" = 0 ] && [ "${HANET_DEMO_JIT:-0}" != 1 ]; then
+  for d in proxyd:ProxyDaemon vrrpd:VrrpDaemon; do
+    name=hanet-${d%%:*}; bin="artifacts/native/$name/$name"
+    if [ ! -x "$bin" ] || [ -n "$(find src "samples/${d#*:}" \( -path '*/obj' -o -path '*/bin' \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -newer "$bin" -print -quit)" ]; then
+      echo "demo.sh: publishing $name as a Native AOT binary (log: $logs/publish-$name.log)"
+      eng/publish-native.sh "${d%%:*}" >"$logs/publish-$name.log" 2>&1 || { echo "demo.sh: the native publish failed (see the log); running the JIT build"; continue; }
+    fi
+    daemons+=("--${d%%:*}" "$root/$bin")
+  done
+fi
+
 demo="samples/Demo/bin/Release/net10.0/hanet-demo"
-"$demo" --logs "$logs" "$@"
+"$demo" --logs "$logs" "${daemons[@]}" "$@"
 status=$?
 echo "demo.sh: exit $status; transcript and every daemon's log: $logs"
 exit $status

@@ -10,6 +10,12 @@
 #
 #   sudo benchmarks/proxy-e2e/run.sh            # DURATION=10 ROUNDS=4 IDLE=9500 CONNS=50 PIN=1 by default
 #
+# A fourth proxy, "hanetd", is the shipped daemon: hanet-proxyd published as a Native AOT binary
+# (NATIVE=1, the default; NATIVE=0 leaves it out), run on the same haproxy.cfg as HAProxy. Its peak
+# RSS is reported per load (keep-alive, new connections, bulk) next to HAProxy's: each phase starts
+# by resetting every proxy's VmHWM (echo 5 > /proc/PID/clear_refs) and ends by reading it.
+# HANETD_ENV: extra VAR=value settings for hanet-proxyd only (GC knobs: DOTNET_GCgen0size=...).
+#
 # IDLE defaults to 9,500, not 10,000: each idle connection costs a proxy two descriptors and this
 # machine's hard RLIMIT_NOFILE is 20,000 with no CAP_SYS_RESOURCE to raise it. Set IDLE=10000 where
 # the limit allows.
@@ -39,11 +45,12 @@ WORK=$(mktemp -d /tmp/proxy-e2e.XXXXXX)
 BASE=${BASE:-$((20000 + (RANDOM % 120) * 100))}
 NGINX_PORT=$BASE; HAP_HTTP=$((BASE+1)); HANET_HTTP=$((BASE+2)); HAPS_HTTP=$((BASE+3))
 IPERF_PORT=$((BASE+10)); HAP_IPERF=$((BASE+11)); HANET_IPERF=$((BASE+12)); HAPS_IPERF=$((BASE+13))
+HANETD_HTTP=$((BASE+4)); HANETD_IPERF=$((BASE+14))
 PIDS=()
 cleanup() {
   local f
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for f in nginx haproxy hapsplice iperf3; do
+  for f in nginx haproxy hapsplice hanetd iperf3; do
     [ -f "$WORK/$f.pid" ] && kill "$(cat "$WORK/$f.pid")" 2>/dev/null || true
   done
   sleep 0.5; rm -rf "$WORK"
@@ -58,6 +65,12 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then GEN="taskset -c 0"; PROXYCPU="ta
 
 echo "== build"
 dotnet publish ProxyHost/ProxyHost.csproj -c Release -o "$WORK/host" -v q -nologo >/dev/null
+NATIVE=${NATIVE:-1}
+HANETD_BIN=${HANETD_BIN:-$HERE/../../artifacts/native/hanet-proxyd/hanet-proxyd}
+if [ "$NATIVE" = 1 ] && [ ! -x "$HANETD_BIN" ]; then
+  echo "   publishing hanet-proxyd as a Native AOT binary (eng/publish-native.sh proxyd)"
+  "$HERE/../../eng/publish-native.sh" proxyd >/dev/null
+fi
 
 echo "== backends: nginx :$NGINX_PORT, iperf3 :$IPERF_PORT"
 mkdir -p "$WORK/nginx"
@@ -121,6 +134,19 @@ hap_cfg hapsplice "$HAPS_HTTP" "$HAPS_IPERF" "maxpipes $HAPS_MAXPIPES" "option s
 option splice-response" > "$WORK/hapsplice.cfg"
 $PROXYCPU haproxy -f "$WORK/haproxy.cfg" -D
 $PROXYCPU haproxy -f "$WORK/hapsplice.cfg" -D
+if [ "$NATIVE" = 1 ]; then
+  # The shipped daemon on the same configuration as "haproxy" (its own ports; hanet-proxyd ignores
+  # nbthread and runs one epoll loop per CPU it may use: one here, pinned like HAProxy).
+  # Ha.Net splices by default (splice-auto) and, like HAProxy with splicing on, counts 2 descriptors per
+  # pipe against RLIMIT_NOFILE, with a reserve of 100 (HAProxy's is ~14): maxpipes is what is left, as for
+  # the splice instance, or maxconn/4 would not fit.
+  HANETD_MAXPIPES=$(( ($(ulimit -Hn) - 2 * 9900 - 110) / 2 ))
+  [ "$HANETD_MAXPIPES" -le "$HAPS_MAXPIPES" ] || HANETD_MAXPIPES=$HAPS_MAXPIPES
+  hap_cfg hanetd "$HANETD_HTTP" "$HANETD_IPERF" "maxpipes $HANETD_MAXPIPES" "" | grep -v 'stats socket' > "$WORK/hanetd.cfg"
+  env ${HANETD_ENV:-} $PROXYCPU "$HANETD_BIN" -f "$WORK/hanetd.cfg" -q > "$WORK/hanetd.log" 2>&1 &
+  PIDS+=($!)
+  HANETD_PID=$!
+fi
 # Socket completions run their (non-blocking) continuations on the epoll thread instead of
 # hopping to the thread pool: measured here at ~16 vs ~25 us of CPU per keep-alive request.
 # HANET_ENV: extra VAR=value settings for the Ha.Net process only (A/B of runtime knobs).
@@ -131,6 +157,11 @@ for i in $(seq 1 100); do grep -q ready "$WORK/hanet.log" 2>/dev/null && break; 
 HAP_PID=$(cat "$WORK/haproxy.pid")
 HAPS_PID=$(cat "$WORK/hapsplice.pid")
 echo "   haproxy pid $HAP_PID, haproxy splice pid $HAPS_PID (maxpipes $HAPS_MAXPIPES), ha.net pid $HANET_PID ($(head -1 "$WORK/hanet.log"))"
+if [ "$NATIVE" = 1 ]; then
+  for i in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$HANETD_HTTP) 2>/dev/null && break; sleep 0.1; done
+  kill -0 "$HANETD_PID" 2>/dev/null || { echo "hanet-proxyd exited:"; cat "$WORK/hanetd.log"; exit 1; }
+  echo "   hanet-proxyd (Native AOT, $HANETD_BIN, maxpipes $HANETD_MAXPIPES) pid $HANETD_PID, RSS after start $(awk '/VmRSS/{printf "%.1f MiB", $2/1024}' /proc/$HANETD_PID/status)"
+fi
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -182,10 +213,20 @@ median() { # name.metric: median over the rounds
 
 # The targets: port of the HTTP and iperf3 listeners, and the proxy process (0: no proxy).
 PROXIES=(haproxy hapsplice hanet)
+[ "$NATIVE" = 1 ] && PROXIES+=(hanetd)
 TARGETS=(direct "${PROXIES[@]}")
-declare -A HTTP=([direct]=$NGINX_PORT [haproxy]=$HAP_HTTP [hapsplice]=$HAPS_HTTP [hanet]=$HANET_HTTP)
-declare -A IPERF=([direct]=$IPERF_PORT [haproxy]=$HAP_IPERF [hapsplice]=$HAPS_IPERF [hanet]=$HANET_IPERF)
-declare -A PROC=([direct]=0 [haproxy]=$HAP_PID [hapsplice]=$HAPS_PID [hanet]=$HANET_PID)
+declare -A HTTP=([direct]=$NGINX_PORT [haproxy]=$HAP_HTTP [hapsplice]=$HAPS_HTTP [hanet]=$HANET_HTTP [hanetd]=$HANETD_HTTP)
+declare -A IPERF=([direct]=$IPERF_PORT [haproxy]=$HAP_IPERF [hapsplice]=$HAPS_IPERF [hanet]=$HANET_IPERF [hanetd]=$HANETD_IPERF)
+declare -A PROC=([direct]=0 [haproxy]=$HAP_PID [hapsplice]=$HAPS_PID [hanet]=$HANET_PID [hanetd]=${HANETD_PID:-0})
+
+hwm_reset() { # clear every proxy's VmHWM (peak RSS := current RSS), so a phase's peak is its own
+  local t; for t in "${PROXIES[@]}"; do echo 5 > "/proc/${PROC[$t]}/clear_refs" 2>/dev/null || true; done
+}
+hwm_read() { # suffix: R[TARGETsuffix.peak_rss_mb] = each proxy's VmHWM now, in MiB
+  local t; for t in "${PROXIES[@]}"; do
+    R[$t$1.peak_rss_mb]=$(awk -v k="$(hwm "${PROC[$t]}")" 'BEGIN{printf "%.1f", k/1024}')
+  done
+}
 
 interleave() { # fn args...: ROUNDS rounds of "fn TARGET ROUND args..." for direct, then the proxies
   local fn=$1; shift
@@ -304,43 +345,50 @@ idle_run() { # name port pid
 echo "== load: $(uptime)"
 if has ka; then
 echo "== keep-alive HTTP through nginx (wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds)"
+hwm_reset
 wrk_phase ""
+hwm_read _ka
 fi
 if has close; then
 echo "== new connection per request (wrk -H 'Connection: close', $ROUNDS interleaved rounds)"
+hwm_reset
 wrk_phase _close -H "Connection: close"
+hwm_read _close
 fi
 if has bulk; then
 echo "== bulk (iperf3 -t $DURATION, $ROUNDS interleaved rounds)"
+hwm_reset
 for p in 1 4; do
   interleave iperf_target $p
   medians "_p$p" gbps cpu_s_per_gb alloc
 done
+hwm_read _bulk
 hanet_splice "$HANET_PID"
 echo "   haproxy splice: $(hap_pipes hapsplice)"
 fi
-for t in "${PROXIES[@]}"; do
-  R[$t.peak_rss_mb]=$(awk -v k="$(hwm "${PROC[$t]}")" 'BEGIN{printf "%.1f", k/1024}')
+for s in _ka _close _bulk; do
+  [ -n "${R[haproxy$s.peak_rss_mb]:-}" ] || continue
+  echo "== peak RSS ($s): haproxy ${R[haproxy$s.peak_rss_mb]} MiB, haproxy splice ${R[hapsplice$s.peak_rss_mb]} MiB, ha.net ${R[hanet$s.peak_rss_mb]} MiB${R[hanetd$s.peak_rss_mb]:+, hanet-proxyd (native) ${R[hanetd$s.peak_rss_mb]} MiB}"
 done
-echo "== peak RSS: haproxy ${R[haproxy.peak_rss_mb]} MiB, haproxy splice ${R[hapsplice.peak_rss_mb]} MiB, ha.net ${R[hanet.peak_rss_mb]} MiB"
 if has idle; then
 echo "== $IDLE idle connections"
 for t in "${PROXIES[@]}"; do idle_run "$t" "${HTTP[$t]}" "${PROC[$t]}"; done
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || a == "-" || b+0==0) print "-"; else printf "%.2f", a/b }'; }
-fmt='%-28s %12s %12s %14s %12s %8s %9s %s\n'
+fmt='%-28s %12s %12s %14s %12s %8s %9s %14s %8s %s\n'
 row() { # label suffix metric target [direct]: one summary row from R[TARGETsuffix.metric], with
-  # Ha.Net/HAProxy and Ha.Net/HAProxy-splice; direct: "-" where the figure has no no-proxy value
+  # Ha.Net/HAProxy and Ha.Net/HAProxy-splice, then hanet-proxyd (native) and hanet-proxyd/HAProxy;
+  # direct: "-" where the figure has no no-proxy value
   local label=$1 s=$2 m=$3 target=$4 d=${5:-}
-  local hn=${R[hanet$s.$m]:-}
+  local hn=${R[hanet$s.$m]:-} hd=${R[hanetd$s.$m]:-}
   [ -n "$d" ] || d=${R[direct$s.$m]:-}
   printf "$fmt" "$label" "$d" "${R[haproxy$s.$m]:-}" "${R[hapsplice$s.$m]:-}" "$hn" \
-    "$(ratio "$hn" "${R[haproxy$s.$m]:-}")" "$(ratio "$hn" "${R[hapsplice$s.$m]:-}")" "$target"
+    "$(ratio "$hn" "${R[haproxy$s.$m]:-}")" "$(ratio "$hn" "${R[hapsplice$s.$m]:-}")" "$hd" "$(ratio "$hd" "${R[haproxy$s.$m]:-}")" "$target"
 }
 echo
 echo "== summary (medians of $ROUNDS rounds for keep-alive, new connections and bulk; ratio = Ha.Net / HAProxy, vs splice = Ha.Net / HAProxy splice; direct = no proxy, the limit)"
-printf "$fmt" metric direct haproxy "HAProxy splice" ha.net ratio "vs splice" target
+printf "$fmt" metric direct haproxy "HAProxy splice" ha.net ratio "vs splice" "hanet-proxyd" "÷ hap" target
 if has ka; then
 row "keep-alive req/s" "" rps ">=1.0"
 row "keep-alive p50 (ms)" "" p50 ""
@@ -349,23 +397,25 @@ row "cpu per request (us)" "" cpu_us_per_req "<=1.0" -
 row "CPU 0 (wrk+nginx) us/req" "" gen_us ""
 row "resched IPIs to CPU 0 /req" "" res0 ""
 row "wake-up IPIs to CPU 1 /req" "" cal1 ""
-printf "$fmt" "ha.net allocated B/request" - - - "${R[hanet.alloc]:-}" - - "0"
+printf "$fmt" "ha.net allocated B/request" - - - "${R[hanet.alloc]:-}" - - - - "0"
 fi
 if has close; then
 row "new conn/s" _close rps ">=1.0"
 row "cpu per new conn (us)" _close cpu_us_per_req "<=1.0" -
-printf "$fmt" "ha.net allocated B/connection" - - - "${R[hanet_close.alloc]:-}" - - ""
+printf "$fmt" "ha.net allocated B/connection" - - - "${R[hanet_close.alloc]:-}" - - - - ""
 fi
 if has bulk; then
 for p in 1 4; do
 row "bulk Gbit/s, $p stream(s)" "_p$p" gbps ">=1.0 vs splice"
 row "cpu s per GB, $p stream(s)" "_p$p" cpu_s_per_gb "<=1.0 vs splice" -
-printf "$fmt" "ha.net alloc B/48 KiB, ${p}x" - - - "${R[hanet_p$p.alloc]:-}" - - "0"
+printf "$fmt" "ha.net alloc B/48 KiB, ${p}x" - - - "${R[hanet_p$p.alloc]:-}" - - - - "0"
 done
 fi
-row "peak RSS (MiB)" "" peak_rss_mb "" -
+has ka && row "peak RSS keep-alive (MiB)" _ka peak_rss_mb "<=1.0 (hanet-proxyd)" -
+has close && row "peak RSS new conns (MiB)" _close peak_rss_mb "<=1.0 (hanet-proxyd)" -
+has bulk && row "peak RSS bulk (MiB)" _bulk peak_rss_mb "<=1.0 (hanet-proxyd)" -
 if has idle; then
 row "RSS +$IDLE idle (MiB)" "" idle_rss_mb "" -
-printf "$fmt" "managed heap per idle conn" - - - "${R[hanet.heap_per_idle]:-} B" - - "<=4096 B"
+printf "$fmt" "managed heap per idle conn" - - - "${R[hanet.heap_per_idle]:-} B" - - - - "<=4096 B"
 fi
 echo "== load after: $(uptime)"

@@ -9,7 +9,11 @@ namespace Ha.Net.Samples.ProxyDaemon;
 
 /// <summary>A stats page to serve: where it listens, its settings, and its TLS certificate if any.</summary>
 internal sealed record StatsPageConfig(string Name, IReadOnlyList<IPEndPoint> Binds, HaproxyStats Stats,
-    X509Certificate2? Certificate, bool AdminAllowedAnywhere, bool AdminLocalhostOnly);
+    X509Certificate2? Certificate, bool AdminAllowedAnywhere, bool AdminLocalhostOnly, IReadOnlyList<HaproxyPrometheusRule>? Prometheus = null)
+{
+    /// <summary>The <c>http-request use-service prometheus-exporter</c> rules served on this section's binds.</summary>
+    public IReadOnlyList<HaproxyPrometheusRule> PrometheusRules => Prometheus ?? [];
+}
 
 /// <summary>The runtime socket: a UNIX path or a TCP endpoint.</summary>
 internal sealed record RuntimeSocketConfig(string? UnixPath, IPEndPoint? TcpEndPoint, UnixFileMode? Mode, bool Admin, TimeSpan Timeout, int? Uid = null, int? Gid = null);
@@ -137,9 +141,10 @@ internal sealed class DaemonConfig
         var pages = new List<StatsPageConfig>();
         foreach (var page in result.Config.StatsPages)
         {
-            var stats = page.Stats!;
+            // A frontend that only serves the Prometheus exporter has no (enabled) stats page of its own.
+            var stats = page.Stats is { Enabled: true } s ? s : new HaproxyStats();
             var where = Locate(new HaproxyDiagnostic(HaproxyDiagnosticSeverity.Error, page.Location, null, "")).Location;
-            if (!stats.Enabled)
+            if (!stats.Enabled && page.PrometheusExporter.Count == 0)
             {
                 continue;
             }
@@ -188,7 +193,7 @@ internal sealed class DaemonConfig
             }
 
             var (anywhere, localOnly) = AdminCondition(stats.Admin);
-            pages.Add(new StatsPageConfig(page.Name, binds, stats, certificate, anywhere, localOnly));
+            pages.Add(new StatsPageConfig(page.Name, binds, stats, certificate, anywhere, localOnly, page.PrometheusExporter));
         }
 
         // log: each target read as HAProxy reads it; an unusable one is an error at its line.

@@ -124,7 +124,17 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
     private byte[] Handle(HttpRequest request, IPEndPoint remote)
     {
         var stats = _page.Stats;
-        if (!request.Target.StartsWith(stats.Uri, StringComparison.Ordinal))
+        var path = PrometheusExporter.PathOf(request.Target);
+        if (_page.PrometheusRules.FirstOrDefault(r => r.Matches(path)) is not null)
+        {
+            // http-request use-service prometheus-exporter: evaluated before the stats page, no stats auth.
+            var (code, body) = PrometheusExporter.Render(_commands.Proxy.GetStats(), request.Target);
+            return code == 200
+                ? Response(200, "OK", "text/plain; version=0.0.4", body, "", request.Method == "HEAD")
+                : Response(code, "Bad Request", "text/html", body);
+        }
+
+        if (!stats.Enabled || !request.Target.StartsWith(stats.Uri, StringComparison.Ordinal))
         {
             return Response(503, "Service Unavailable", "text/html",
                 ErrorBody(503, "Service Unavailable", "No server is available to handle this request."));

@@ -39,6 +39,9 @@ internal sealed class CommandLine
     /// <summary>Messages for stderr about accepted-but-odd options (keepalived's <c>Invalid log facility '…'</c>).</summary>
     public List<string> Notes { get; } = [];
 
+    /// <summary><c>--metrics-address ADDR:PORT</c>: where to serve Prometheus metrics at /metrics (none by default).</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; private set; }
+
     /// <summary>Accepted keepalived options that change nothing here, for the start-up warning.</summary>
     public List<string> Ignored { get; } = [];
 
@@ -112,6 +115,11 @@ internal sealed class CommandLine
                 case "--checkers_pid":
                     c.CheckersPidFile = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a file name"));
                     break;
+                case "--metrics-address":
+                    var metrics = inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs ADDRESS:PORT"));
+                    c.MetricsAddress = System.Net.IPEndPoint.TryParse(metrics, out var ep) && ep.Port != 0 ? ep
+                        : throw new ArgumentException($"{a} '{metrics}': expected ADDRESS:PORT (e.g. 127.0.0.1:9650 or [::]:9650)");
+                    break;
                 case "-h":
                 case "--help":
                     c.Help = true;
@@ -161,6 +169,7 @@ internal sealed class CommandLine
           -p, --pid=FILE           Write the process id to FILE (keepalived's main pid file)
           -r, --vrrp_pid=FILE      Write the process id to FILE (keepalived's VRRP child pid file: hanet-vrrpd is one process)
           -c, --checkers_pid=FILE  Accepted: there is no checkers process, nothing is written
+          --metrics-address=A:P    Serve Prometheus metrics at http://A:P/metrics (keepalived-exporter's names and hanet_vrrp_*)
           -v, --version            Display the version number
           -h, --help               Display this help message
         Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration,

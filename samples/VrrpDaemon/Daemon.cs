@@ -1,9 +1,8 @@
-using System.Collections;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Text;
 using Ha.Net.HealthChecks;
 using Ha.Net.HealthChecks.Probes;
+using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Configuration.Keepalived;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux;
@@ -45,6 +44,11 @@ internal sealed partial class Daemon : IAsyncDisposable
 
     /// <summary>The instance names running now (for tests and logs).</summary>
     public IReadOnlyList<string> InstanceNames => [.. _instances.Select(i => i.Name)];
+
+    /// <summary>The running instances as the metrics endpoint shows them.</summary>
+    public IReadOnlyList<InstanceStatus> Snapshot() =>
+        [.. _instances.Select(i => new InstanceStatus(i.Name, i.Mapping.Options.InterfaceName, i.Mapping.Options.VirtualRouterId,
+            [.. i.Mapping.Options.VirtualAddresses.Select(a => a.Address)], i.Router.State, i.Mapping.Options.Priority, i.Router.EffectivePriority))];
 
     /// <summary>Opens the Linux backend, removes VIPs a killed predecessor left behind, and starts every instance.</summary>
     public async Task StartAsync(LoadedConfig loaded)
@@ -387,11 +391,15 @@ internal sealed partial class Daemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Everything that, if changed, needs the router restarted: every engine option (by reflection, so new options count), the transport's TTL and the tracked scripts.</summary>
+    /// <summary>
+    /// Everything that, if changed, needs the router restarted: every engine option, the transport's TTL and the tracked
+    /// scripts. Each option is written out by name (no reflection, so Native AOT and trimming keep it exact); a test
+    /// walks <see cref="VirtualRouterOptions"/>' properties by reflection and fails when one is missing here.
+    /// </summary>
     internal static string InstanceFingerprint(KeepalivedRouterMapping r, ScriptPolicy policy)
     {
         var sb = new StringBuilder();
-        Append(sb, r.Options);
+        AppendOptions(sb, r.Options);
         sb.Append("unicast_ttl=").Append(r.Instance.UnicastTtl).Append(';');
         foreach (var (name, script) in r.TrackedScripts.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
@@ -404,26 +412,65 @@ internal sealed partial class Daemon : IAsyncDisposable
     private static string ScriptFingerprint(KeepalivedVrrpScript s, ScriptPolicy policy) =>
         Users.Invariant($"{s.Script}|{s.Interval}|{s.Timeout}|{s.Weight}|{s.WeightReverse}|{s.Rise}|{s.Fall}|{s.User}|{s.Group}|{s.InitFail}|{policy.User}|{policy.Group}");
 
-    private static void Append(StringBuilder sb, object options)
+    /// <summary>Every public property of <see cref="VirtualRouterOptions"/>, in name order, as <c>Name=value;</c>.</summary>
+    internal static void AppendOptions(StringBuilder sb, VirtualRouterOptions o)
     {
-        foreach (var p in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.Name, StringComparer.Ordinal))
+        Field(sb, nameof(o.AddressFailureRetryDelay), o.AddressFailureRetryDelay.Ticks);
+        Field(sb, nameof(o.AdvertisementInterval), o.AdvertisementInterval.Ticks);
+        Field(sb, nameof(o.AuthenticationPassword), o.AuthenticationPassword);
+        Field(sb, nameof(o.AuthenticationType), (int)o.AuthenticationType);
+        Field(sb, nameof(o.CheckUnicastSource), o.CheckUnicastSource);
+        Field(sb, nameof(o.DownTimerAdverts), o.DownTimerAdverts);
+        Field(sb, nameof(o.DropOnAddressListMismatch), o.DropOnAddressListMismatch);
+        Addresses(sb, nameof(o.ExcludedVirtualAddresses), o.ExcludedVirtualAddresses);
+        Field(sb, nameof(o.GarpLowerPriorityDelay), o.GarpLowerPriorityDelay?.Ticks);
+        Field(sb, nameof(o.GarpLowerPriorityRepeat), o.GarpLowerPriorityRepeat);
+        Field(sb, nameof(o.GarpMasterDelay), o.GarpMasterDelay.Ticks);
+        Field(sb, nameof(o.GarpMasterRefresh), o.GarpMasterRefresh.Ticks);
+        Field(sb, nameof(o.GarpMasterRefreshRepeat), o.GarpMasterRefreshRepeat);
+        Field(sb, nameof(o.GarpMasterRepeat), o.GarpMasterRepeat);
+        Field(sb, nameof(o.HigherPrioritySendAdvert), o.HigherPrioritySendAdvert);
+        Field(sb, nameof(o.InstanceName), o.InstanceName);
+        Field(sb, nameof(o.InterfaceName), o.InterfaceName);
+        Field(sb, nameof(o.LowerPriorityNoAdvert), o.LowerPriorityNoAdvert);
+        Field(sb, nameof(o.MulticastGroup), o.MulticastGroup?.ToString());
+        Field(sb, nameof(o.Preempt), o.Preempt);
+        Field(sb, nameof(o.PreemptDelay), o.PreemptDelay.Ticks);
+        Field(sb, nameof(o.Priority), o.Priority);
+        Field(sb, nameof(o.SourceAddress), o.SourceAddress?.ToString());
+        sb.Append(nameof(o.TrackedObjects)).Append('=');
+        foreach (var t in o.TrackedObjects)
         {
-            var value = p.GetValue(options);
-            sb.Append(p.Name).Append('=');
-            if (value is IEnumerable items and not string)
-            {
-                foreach (var item in items)
-                {
-                    sb.Append(Convert.ToString(item, System.Globalization.CultureInfo.InvariantCulture)).Append(',');
-                }
-            }
-            else
-            {
-                sb.Append(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            sb.Append(';');
+            sb.Append(t.Name).Append('/').Append(t.Weight).Append('/').Append(t.Reverse).Append('/').Append(t.InitiallyUp).Append(',');
         }
+
+        sb.Append(';');
+        sb.Append(nameof(o.UnicastPeers)).Append('=');
+        foreach (var peer in o.UnicastPeers)
+        {
+            sb.Append(peer).Append(',');
+        }
+
+        sb.Append(';');
+        Field(sb, nameof(o.V3ChecksumMode), (int)o.V3ChecksumMode);
+        Field(sb, nameof(o.Version), (int)o.Version);
+        Addresses(sb, nameof(o.VirtualAddresses), o.VirtualAddresses);
+        Field(sb, nameof(o.VirtualRouterId), o.VirtualRouterId);
+    }
+
+    private static void Field<T>(StringBuilder sb, string name, T value) =>
+        sb.Append(name).Append('=').Append(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)).Append(';');
+
+    private static void Addresses(StringBuilder sb, string name, IEnumerable<Ha.Net.Vrrp.Addresses.VirtualAddress> addresses)
+    {
+        sb.Append(name).Append('=');
+        foreach (var a in addresses)
+        {
+            sb.Append(a.Address).Append('/').Append(a.PrefixLength).Append('/').Append(a.InterfaceName).Append('/')
+              .Append(a.Broadcast).Append('/').Append((int)a.Scope).Append('/').Append(a.Label).Append(',');
+        }
+
+        sb.Append(';');
     }
 
     private sealed class Instance(string name, string fingerprint, KeepalivedRouterMapping mapping, IVirtualRouter router, LoadedConfig loaded)

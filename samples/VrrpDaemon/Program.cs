@@ -203,6 +203,8 @@ internal static class Program
         using var signals = new SignalListener(SignalListener.Terminating);
         using var systemd = SystemdNotifier.FromEnvironment();
         await using var daemon = new Daemon(loggers);
+        using var counters = cli.MetricsAddress is null ? null : new VrrpCounters(); // counts only when metrics are served
+        await using var metrics = cli.MetricsAddress is { } metricsAt ? StartMetrics(metricsAt, daemon, counters!, log) : null;
         try
         {
             await daemon.StartAsync(result.Loaded);
@@ -272,5 +274,21 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    private static MetricsEndpoint? StartMetrics(System.Net.IPEndPoint at, Daemon daemon, VrrpCounters counters, ILogger log)
+    {
+        try
+        {
+            var endpoint = new MetricsEndpoint(at, daemon.Snapshot, counters, log);
+            endpoint.Start();
+            log.LogInformation("Prometheus metrics on http://{EndPoint}/metrics", endpoint.LocalEndPoint);
+            return endpoint;
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            log.LogError("Cannot serve metrics on {EndPoint}: {Error}; continuing without them", at, ex.Message);
+            return null;
+        }
     }
 }

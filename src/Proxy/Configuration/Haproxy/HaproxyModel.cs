@@ -494,7 +494,8 @@ public sealed class HaproxyProxy : HaproxyBlock
     /// <c>mode</c> line (it used to run in tcp terms with a warning when it used no layer-7 feature of its own).</summary>
     public bool HttpMappedToTcp { get; internal set; }
 
-    /// <summary>Whether the section serves the statistics page (stats enabled, no servers, no backend).</summary>
+    /// <summary>Whether the section serves the statistics page or the Prometheus exporter (stats enabled or
+    /// <see cref="PrometheusExporter"/> rules, no servers, no backend).</summary>
     public bool IsStatsPage { get; internal set; }
 
     /// <summary><c>description</c>, or <see langword="null"/>.</summary>
@@ -588,4 +589,36 @@ public sealed class HaproxyProxy : HaproxyBlock
 
     /// <summary>The statistics page settings, or <see langword="null"/> when no <c>stats</c> directive applies.</summary>
     public HaproxyStats? Stats { get; internal set; }
+
+    /// <summary>
+    /// <c>http-request use-service prometheus-exporter [if|unless { path|path_beg &lt;p&gt; }]</c> lines, in order (a
+    /// <c>mode http</c> frontend or listen that serves nothing else, as <see cref="IsStatsPage"/> sections do).
+    /// </summary>
+    public IReadOnlyList<HaproxyPrometheusRule> PrometheusExporter { get; internal set; } = [];
+}
+
+/// <summary>
+/// An <c>http-request use-service prometheus-exporter</c> rule: HAProxy's Prometheus exporter serves the requests whose
+/// path matches (every request when there is no condition).
+/// </summary>
+/// <param name="Path">The path of the condition (<c>{ path /metrics }</c>), or <see langword="null"/> for no condition.</param>
+/// <param name="Prefix">Whether the condition matches a prefix (<c>path_beg</c>, <c>path -m beg</c>).</param>
+/// <param name="Negated">Whether the condition is <c>unless</c>.</param>
+/// <param name="Location">Where the rule was read.</param>
+public sealed record HaproxyPrometheusRule(string? Path, bool Prefix, bool Negated, HaproxySourceLine Location)
+{
+    /// <summary>Whether a request for <paramref name="path"/> (the target without its query string) is the exporter's.</summary>
+    /// <param name="path">The request path.</param>
+    /// <returns><see langword="true"/> when the rule sends it to the exporter.</returns>
+    public bool Matches(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Path is null)
+        {
+            return true;
+        }
+
+        var match = Prefix ? path.StartsWith(Path, StringComparison.Ordinal) : string.Equals(path, Path, StringComparison.Ordinal);
+        return match != Negated;
+    }
 }

@@ -24,6 +24,12 @@ internal sealed partial class HaproxyParser
         public List<HaproxyLogTarget> Logs { get; private set; } = [];
         public List<(List<HaproxyToken> Options, HaproxySourceLine Location)> DefaultServer { get; private set; } = [];
         public List<L7Feature> L7 { get; private set; } = [];
+
+        /// <summary><c>http-request use-service prometheus-exporter</c> rules (never inherited: a section's own).</summary>
+        public List<HaproxyPrometheusRule> Prometheus { get; } = [];
+
+        /// <summary>A use-service prometheus-exporter line was refused (its error is the section's only one).</summary>
+        public bool PrometheusRefused { get; set; }
         public HaproxyStats? Stats { get; set; }
         public List<KeyValuePair<string, string>> StatsUsers { get; private set; } = [];
 

@@ -32,7 +32,15 @@ internal sealed partial class HaproxyParser
                 id = server.Id.Value + 1;
             }
 
-            p.IsStatsPage = p.Stats is { Enabled: true } && d.Servers.Count == 0 && p.DefaultBackend is null && d.UseBackends.Count == 0
+            if (d.Prometheus.Count > 0 && p.Mode != HaproxyMode.Http)
+            {
+                // HAProxy: "'http-request' rules ignored for proxy 'x' as they require HTTP mode".
+                Warn(d.Prometheus[0].Location, "http-request", $"{p.Kind.ToString().ToLowerInvariant()} '{p.Name}': 'http-request use-service prometheus-exporter' requires mode http and is ignored in tcp mode");
+                d.Prometheus.Clear();
+            }
+
+            p.PrometheusExporter = [.. d.Prometheus];
+            p.IsStatsPage = (p.Stats is { Enabled: true } || d.Prometheus.Count > 0 || (d.PrometheusRefused && p.Mode == HaproxyMode.Http)) && d.Servers.Count == 0 && p.DefaultBackend is null && d.UseBackends.Count == 0
                             && p.Kind != HaproxySectionKind.Backend;
         }
 
@@ -130,6 +138,15 @@ internal sealed partial class HaproxyParser
             {
                 Warn(p.Location, "mode", $"{section} serves the statistics page but is 'mode tcp'; HAProxy serves stats only in mode http, Ha.Net serves it anyway");
             }
+            else if (p.PrometheusExporter.Count > 0)
+            {
+                // A Prometheus frontend serves the exporter (and the stats page) only: any other layer-7 rule it
+                // writes itself would be ignored, so it is refused at its line as on a proxying section.
+                foreach (var f in d.L7.Where(f => !f.Inherited && f.Fatal))
+                {
+                    Error(f.Location, f.Name.Split(' ')[0], $"{section} serves the Prometheus exporter; '{f.Name}' needs layer-7 processing, which Ha.Net does not provide (only 'http-request use-service prometheus-exporter' and 'stats' lines are served here)");
+                }
+            }
 
             return;
         }
@@ -174,6 +191,11 @@ internal sealed partial class HaproxyParser
             var inherited = d.ModeInherited ? " (inherited from defaults)" : "";
             Error(at, "mode", $"{section}: 'mode http'{inherited} is not supported: Ha.Net has no HTTP mode and would forward this section's connections as tcp, without X-Forwarded-For, httplog or layer-7 rules; write 'mode tcp'{(d.ModeInherited ? " in the section or in its defaults" : "")} to forward them unchanged (only a 'listen' section that serves nothing but the statistics page may stay 'mode http')");
             var modeWhere = $" (mode http at {at}{(d.ModeInherited ? ", inherited from defaults" : "")})";
+            foreach (var rule in p.PrometheusExporter)
+            {
+                Error(rule.Location, "http-request", $"{section}{modeWhere} proxies traffic too; 'http-request use-service prometheus-exporter' is served only by a frontend or listen without servers or backends (put it in its own section, e.g. 'frontend prometheus')");
+            }
+
             foreach (var f in d.L7.Where(f => !f.Inherited && f.Fatal))
             {
                 Error(f.Location, f.Name.Split(' ')[0], $"{section}{modeWhere} needs layer-7 processing for '{f.Name}', which Ha.Net does not provide (it proxies tcp only)");

@@ -263,6 +263,9 @@ internal sealed partial class HaproxyParser
             case "tcp-check":
                 ParseTcpCheck(st, d, section);
                 break;
+            case "http-request" when !d.IsDefaults && st.ArgCount >= 2 && st.Arg(0) == "use-service" && st.Arg(1) == "prometheus-exporter":
+                ParsePrometheusService(st, d, section);
+                break;
             default:
                 if (L7Directives.Contains(kw))
                 {
@@ -297,6 +300,46 @@ internal sealed partial class HaproxyParser
         }
 
         return ok;
+    }
+
+    /// <summary>
+    /// <c>http-request use-service prometheus-exporter [if|unless { path|path_beg [-m str|beg] &lt;path&gt; }]</c>: the
+    /// conditions HAProxy's documentation and users write for the exporter. Any other condition is refused at its line.
+    /// </summary>
+    private void ParsePrometheusService(Statement st, ProxyDraft d, string section)
+    {
+        const string directive = "http-request";
+        if (st.ArgCount == 2)
+        {
+            d.Prometheus.Add(new HaproxyPrometheusRule(null, false, false, st.Location));
+            return;
+        }
+
+        var words = st.Words.Skip(3).Select(w => w.Text).ToList();
+        var negated = words[0] == "unless";
+        string? path = null;
+        var prefix = false;
+        if (words[0] is "if" or "unless" && words.Count >= 5 && words[1] == "{" && words[^1] == "}")
+        {
+            var inner = words.Skip(2).Take(words.Count - 3).ToList();
+            if (inner.Count == 2 && inner[0] is "path" or "path_beg")
+            {
+                (path, prefix) = (inner[1], inner[0] == "path_beg");
+            }
+            else if (inner.Count == 4 && inner[0] == "path" && inner[1] == "-m" && inner[2] is "str" or "beg")
+            {
+                (path, prefix) = (inner[3], inner[2] == "beg");
+            }
+        }
+
+        if (path is null)
+        {
+            Error(st.Location, directive, $"{section}: 'http-request use-service prometheus-exporter {string.Join(' ', words)}': Ha.Net evaluates only no condition or 'if|unless {{ path <p> }}', '{{ path_beg <p> }}', '{{ path -m str|beg <p> }}' here (it has no HTTP mode for other conditions)");
+            d.PrometheusRefused = true;
+            return;
+        }
+
+        d.Prometheus.Add(new HaproxyPrometheusRule(path, prefix, negated, st.Location));
     }
 
     private HaproxyCondition? ParseCondition(Statement st, int from, string directive)
