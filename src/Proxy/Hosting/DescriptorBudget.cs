@@ -8,7 +8,8 @@ namespace Ha.Net.Proxy.Hosting;
 /// sizes them: two descriptors per connection, two per pipe, and a reserve for the rest (listeners,
 /// health checks, the runtime's own). Without a configured <c>maxconn</c> the limit is derived from
 /// <c>ulimit -n</c> (raised to its hard value first), so the proxy stops accepting before it runs out of
-/// descriptors; a configured one that does not fit is refused at start with HAProxy's message.
+/// descriptors; a configured one that does not fit is refused at start with HAProxy's message. The default
+/// splice pipes (Ha.Net splices by default, HAProxy does not) take only what a configured maxconn leaves.
 /// </summary>
 internal readonly record struct DescriptorBudget(int MaxConnections, int MaxPipes, long Needed, long Limit)
 {
@@ -41,6 +42,15 @@ internal readonly record struct DescriptorBudget(int MaxConnections, int MaxPipe
             : options.MaxPipes > 0 ? options.MaxPipes
             : connections > 0 ? Math.Max(1, connections / 4)
             : 4096;
+        if (splices && options.MaxPipes == 0 && connections > 0 && limit != long.MaxValue)
+        {
+            // Splicing by default is Ha.Net's, not HAProxy's (which reserves no pipe without 'option splice-*'):
+            // its default pipes shrink to the descriptors a configured maxconn leaves, down to none (copying),
+            // so that a maxconn HAProxy accepts is never refused for them.
+            long left = limit - reserve - (2L * connections);
+            pipes = (int)Math.Clamp(left / 2, 0, pipes);
+        }
+
         long needed = connections == 0 ? 0 : reserve + (2L * connections) + (2L * pipes);
         return new DescriptorBudget(connections, pipes, needed, limit);
     }

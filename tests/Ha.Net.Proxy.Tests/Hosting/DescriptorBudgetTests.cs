@@ -41,13 +41,28 @@ public class DescriptorBudgetTests
     [Fact]
     public void ConfiguredMaxconn_BeyondTheLimit_DoesNotFit()
     {
-        // HAProxy: "Cannot raise FD limit to 24852, limit is 20000." (maxconn 9900, maxpipes 2475 by default).
-        var budget = DescriptorBudget.For(Options(maxConnections: 9_900), splices: true, limit: 20_000);
-        Assert.Equal((9_900, 2_475, 24_852L), (budget.MaxConnections, budget.MaxPipes, budget.Needed));
+        // HAProxy: "Cannot raise FD limit to 20102, limit is 20000." (maxconn 10000: two descriptors each).
+        var budget = DescriptorBudget.For(Options(maxConnections: 10_000), splices: true, limit: 20_000);
+        Assert.Equal((10_000, 0, 20_102L), (budget.MaxConnections, budget.MaxPipes, budget.Needed));
         Assert.False(budget.Fits);
 
-        Assert.True(DescriptorBudget.For(Options(maxConnections: 9_900), splices: false, limit: 20_000).Fits);
+        // An explicit maxpipes counts in full, as HAProxy counts it.
+        Assert.False(DescriptorBudget.For(Options(maxConnections: 9_900, maxPipes: 2_475), splices: true, limit: 20_000).Fits);
         Assert.True(DescriptorBudget.For(Options(maxConnections: 9_800, maxPipes: 64), splices: true, limit: 20_000).Fits);
+    }
+
+    [Fact]
+    public void ConfiguredMaxconn_HaproxyAccepts_IsNeverRefusedForTheDefaultPipes_TheyShrinkToWhatIsLeft()
+    {
+        // HAProxy's benchmark settings: maxconn 9900 under ulimit -n 20000 (HAProxy reserves no pipe without
+        // 'option splice-*'). Ha.Net's default maxconn/4 pipes would need 24,852 descriptors: they shrink to
+        // the 49 that the 98 spare descriptors hold, and the configuration starts.
+        var budget = DescriptorBudget.For(Options(maxConnections: 9_900), splices: true, limit: 20_000);
+        Assert.Equal((9_900, 49, 20_000L), (budget.MaxConnections, budget.MaxPipes, budget.Needed));
+        Assert.True(budget.Fits);
+
+        // With room to spare, the default stays a pipe for four connections.
+        Assert.Equal(250, DescriptorBudget.For(Options(maxConnections: 1_000), splices: true, limit: 20_000).MaxPipes);
     }
 
     [Fact]
