@@ -97,9 +97,15 @@ internal sealed class Daemon : IAsyncDisposable
         return true;
     }
 
-    /// <summary>keepalived's SIGTERM: stop scripts, then each master sends priority 0 and removes its VIPs, notify STOP, exit.</summary>
+    /// <summary>
+    /// keepalived's SIGTERM: each master sends priority 0 and removes its VIPs first (the routers' own threads do it the
+    /// moment they are told), then running scripts are stopped, notify STOP, exit.
+    /// </summary>
     public async Task StopAsync()
     {
+        var instances = _instances;
+        _instances = [];
+        var stopping = Task.WhenAll(instances.Select(StopInstanceAsync));
         _log.LogInformation("Stopping");
         if (_health is not null)
         {
@@ -107,9 +113,7 @@ internal sealed class Daemon : IAsyncDisposable
             _health = null;
         }
 
-        var instances = _instances;
-        _instances = [];
-        await Task.WhenAll(instances.Select(StopInstanceAsync));
+        await stopping;
         await _notifier.DrainAsync(TimeSpan.FromSeconds(3));
         await _smtp.DrainAsync(TimeSpan.FromSeconds(15));
         _log.LogInformation("Stopped");

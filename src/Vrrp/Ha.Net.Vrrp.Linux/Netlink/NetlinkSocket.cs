@@ -5,6 +5,9 @@ using Ha.Net.Vrrp.Linux.Interop;
 
 namespace Ha.Net.Vrrp.Linux.Netlink;
 
+/// <summary>Writes one request into <paramref name="buffer"/> with <paramref name="sequence"/>; returns its length.</summary>
+internal delegate int NetlinkRequestWriter<TState>(Span<byte> buffer, uint sequence, TState state);
+
 /// <summary>Turns one reply message of a request into a value, or skips it (returns <see langword="false"/>).</summary>
 internal delegate bool NetlinkReplyParser<T>(NetlinkMessage message, out T value);
 
@@ -132,6 +135,61 @@ internal sealed class NetlinkSocket : IDisposable
                 if (Consume(received, sequence, parse, results, description))
                 {
                     return results;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A blocking request answered by an ack only (RTM_NEWADDR, RTM_DELADDR), without allocating: the request is
+    /// written into the socket's buffer, and <paramref name="describe"/> runs only to name it in an error.
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered with an error.</exception>
+    public void RequestAck<TState>(TState state, NetlinkRequestWriter<TState> build, Func<TState, string> describe)
+    {
+        _gate.Wait();
+        try
+        {
+            var sequence = unchecked(++_sequence);
+            var length = build(_send, sequence, state);
+            _socket.Send(_send.AsSpan(0, length), SocketFlags.None);
+            var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
+            while (true)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
+                {
+                    throw new TimeoutException($"{describe(state)}: no netlink reply within {RequestTimeout.TotalSeconds:0.#} s.");
+                }
+
+                var received = _socket.Receive(_receive.AsSpan(), SocketFlags.None);
+                var reader = new NetlinkMessageReader(_receive.AsSpan(0, received));
+                while (reader.TryRead(out var message))
+                {
+                    if (message.Sequence != sequence)
+                    {
+                        continue; // a late reply to an earlier request that timed out
+                    }
+
+                    if (message.Type is Rtnl.NLMSG_DONE)
+                    {
+                        return;
+                    }
+
+                    if (message.Type is Rtnl.NLMSG_ERROR)
+                    {
+                        var error = message.Payload.Length >= 4 ? MemoryMarshal.Read<int>(message.Payload) : -LibC.EAGAIN;
+                        if (error == 0)
+                        {
+                            return;
+                        }
+
+                        throw new NetlinkException(-error, describe(state), ReadExtendedAck(message));
+                    }
                 }
             }
         }

@@ -61,6 +61,16 @@ internal sealed class RouteClient : IDisposable
             (add ? "RTM_NEWADDR " : "RTM_DELADDR ") + address,
             cancellationToken);
 
+    /// <summary>
+    /// The blocking twin of <see cref="ChangeAddressAsync"/>, allocation-free: rtnetlink handles the request inside
+    /// sendmsg, so the ack is already queued when the receive starts.
+    /// </summary>
+    public void ChangeAddress(bool add, VirtualAddress address, int interfaceIndex) =>
+        _socket.RequestAck(
+            (Add: add, Address: address, Index: interfaceIndex),
+            static (buffer, sequence, s) => RouteNetlink.WriteAddress(buffer, sequence, s.Add, s.Address, s.Index),
+            static s => (s.Add ? "RTM_NEWADDR " : "RTM_DELADDR ") + s.Address);
+
     public void Dispose() => _socket.Dispose();
 
     private static bool ParseLink(NetlinkMessage message, out LinkInfo value)
