@@ -62,6 +62,7 @@ internal sealed class Daemon : IAsyncDisposable
         _health = HealthCheckScheduler.Create(loggerFactory: _loggers);
         _binder.RemovedExternally += OnAddressRemovedExternally;
         _links.LinkStateChanged += OnLinkStateChanged;
+        _ = Task.Run(() => HotPath.PrepareType(typeof(Daemon))); // the SIGTERM path runs compiled, not JIT-compiled (#18)
         await ApplyAsync(loaded);
     }
 

@@ -138,6 +138,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
     {
         HotPath.PrepareType(typeof(PacketAddressAnnouncer));
         HotPath.PrepareType(typeof(AnnouncementFrames));
+        HotPath.PrepareType(typeof(LibC));
         foreach (var address in addresses)
         {
             try

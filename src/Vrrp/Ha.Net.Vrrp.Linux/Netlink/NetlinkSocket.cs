@@ -5,9 +5,6 @@ using Ha.Net.Vrrp.Linux.Interop;
 
 namespace Ha.Net.Vrrp.Linux.Netlink;
 
-/// <summary>Writes one request into <paramref name="buffer"/> with <paramref name="sequence"/>; returns its length.</summary>
-internal delegate int NetlinkRequestWriter<TState>(Span<byte> buffer, uint sequence, TState state);
-
 /// <summary>Turns one reply message of a request into a value, or skips it (returns <see langword="false"/>).</summary>
 internal delegate bool NetlinkReplyParser<T>(NetlinkMessage message, out T value);
 
@@ -82,7 +79,7 @@ internal sealed class NetlinkSocket : IDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            var sequence = unchecked(++_sequence);
+            var sequence = NextSequence();
             var length = build(_send, sequence);
             await _socket.SendAsync(_send.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
             while (true)
@@ -119,7 +116,7 @@ internal sealed class NetlinkSocket : IDisposable
         _gate.Wait();
         try
         {
-            var sequence = unchecked(++_sequence);
+            var sequence = NextSequence();
             var length = build(_send, sequence);
             _socket.Send(_send, 0, length, SocketFlags.None);
             var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
@@ -144,26 +141,28 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>The sequence number for a request built by the caller (<see cref="RequestAck"/>).</summary>
+    public uint NextSequence() => Interlocked.Increment(ref _sequence);
+
     /// <summary>
-    /// A blocking request answered by an ack only (RTM_NEWADDR, RTM_DELADDR), without allocating: the request is
-    /// written into the socket's buffer, and <paramref name="describe"/> runs only to name it in an error.
+    /// A blocking request answered by an ack only (RTM_NEWADDR, RTM_DELADDR), built by the caller with
+    /// <see cref="NextSequence"/>, without allocating: <paramref name="operation"/> and <paramref name="subject"/> are
+    /// only formatted to name the request in an error.
     /// </summary>
     /// <exception cref="NetlinkException">The kernel answered with an error.</exception>
-    public void RequestAck<TState>(TState state, NetlinkRequestWriter<TState> build, Func<TState, string> describe)
+    public void RequestAck(ReadOnlySpan<byte> request, uint sequence, string operation, object subject)
     {
         _gate.Wait();
         try
         {
-            var sequence = unchecked(++_sequence);
-            var length = build(_send, sequence, state);
-            _socket.Send(_send.AsSpan(0, length), SocketFlags.None);
+            _socket.Send(request, SocketFlags.None);
             var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
             while (true)
             {
                 var left = deadline - Environment.TickCount64;
                 if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
                 {
-                    throw new TimeoutException($"{describe(state)}: no netlink reply within {RequestTimeout.TotalSeconds:0.#} s.");
+                    throw new TimeoutException($"{operation} {subject}: no netlink reply within {RequestTimeout.TotalSeconds:0.#} s.");
                 }
 
                 var received = _socket.Receive(_receive.AsSpan(), SocketFlags.None);
@@ -188,7 +187,7 @@ internal sealed class NetlinkSocket : IDisposable
                             return;
                         }
 
-                        throw new NetlinkException(-error, describe(state), ReadExtendedAck(message));
+                        throw new NetlinkException(-error, $"{operation} {subject}", ReadExtendedAck(message));
                     }
                 }
             }

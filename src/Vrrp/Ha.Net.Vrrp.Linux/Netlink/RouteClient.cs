@@ -65,11 +65,13 @@ internal sealed class RouteClient : IDisposable
     /// The blocking twin of <see cref="ChangeAddressAsync"/>, allocation-free: rtnetlink handles the request inside
     /// sendmsg, so the ack is already queued when the receive starts.
     /// </summary>
-    public void ChangeAddress(bool add, VirtualAddress address, int interfaceIndex) =>
-        _socket.RequestAck(
-            (Add: add, Address: address, Index: interfaceIndex),
-            static (buffer, sequence, s) => RouteNetlink.WriteAddress(buffer, sequence, s.Add, s.Address, s.Index),
-            static s => (s.Add ? "RTM_NEWADDR " : "RTM_DELADDR ") + s.Address);
+    public void ChangeAddress(bool add, VirtualAddress address, int interfaceIndex)
+    {
+        Span<byte> request = stackalloc byte[256];
+        var sequence = _socket.NextSequence();
+        var length = RouteNetlink.WriteAddress(request, sequence, add, address, interfaceIndex);
+        _socket.RequestAck(request[..length], sequence, add ? "RTM_NEWADDR" : "RTM_DELADDR", address);
+    }
 
     public void Dispose() => _socket.Dispose();
 

@@ -19,7 +19,7 @@ namespace Ha.Net.Vrrp.Linux.Transport;
 /// mode — 224.0.0.18 joined on the interface. A raw IPv4 socket delivers the IP header, so TTL,
 /// source and destination of each received packet are read from it.
 /// </summary>
-internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPreparable
+internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPreparable, ISynchronousVrrpReceiver
 {
     private const int IP_MULTICAST_IF = 32;
     private const int IP_ADD_MEMBERSHIP = 35;
@@ -155,6 +155,38 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
             }
 
             _receive.AsSpan(offset, length).CopyTo(buffer.Span);
+            _metrics.Received.Add(1, _interfaceTag);
+            return new VrrpReceiveResult(length, Intern(source), Intern(destination), ttl);
+        }
+    }
+
+    /// <summary>The blocking receive the host runs on a thread of its own (poll(2) with the timeout, then recvfrom(2)).</summary>
+    public VrrpReceiveResult? Receive(Span<byte> buffer, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
+            {
+                return null;
+            }
+
+            var received = _socket.Receive(_receive, SocketFlags.None);
+            var reason = Accept(received, out var offset, out var length, out var ttl, out var source, out var destination);
+            if (reason == EnvelopeDropReason.None && length > buffer.Length)
+            {
+                reason = EnvelopeDropReason.TooLarge;
+            }
+
+            if (reason != EnvelopeDropReason.None)
+            {
+                _metrics.Dropped.Add(1, _interfaceTag, new("reason", ReasonName(reason)));
+                Log.Dropped(_logger, _options.InterfaceName, reason, received);
+                continue;
+            }
+
+            _receive.AsSpan(offset, length).CopyTo(buffer);
             _metrics.Received.Add(1, _interfaceTag);
             return new VrrpReceiveResult(length, Intern(source), Intern(destination), ttl);
         }

@@ -23,6 +23,18 @@ internal interface IHotPathPreparable
 }
 
 /// <summary>
+/// Implemented by a transport that can receive on a thread of its own (a blocking receive): the host then reads
+/// adverts on a dedicated thread instead of through thread-pool continuations, so a busy pool does not delay them.
+/// </summary>
+internal interface ISynchronousVrrpReceiver
+{
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the next VRRP message; <see langword="null"/> when none came.
+    /// </summary>
+    VrrpReceiveResult? Receive(Span<byte> buffer, TimeSpan timeout);
+}
+
+/// <summary>
 /// Compiles the methods between a VRRP decision and its syscalls before the first transition needs them.
 /// </summary>
 /// <remarks>
