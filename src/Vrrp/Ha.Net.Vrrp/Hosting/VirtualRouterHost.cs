@@ -70,6 +70,8 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     private long _announcements;
     private IPAddress? _lastMismatchSource;
     private bool _intervalNoted;
+    private TimeSpan? _carpLoggedAt;
+    private long _carpSuppressed;
 
     public VirtualRouterHost(
         VirtualRouterSettings settings,
@@ -968,7 +970,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                 Log.InvalidTtl(_logger, _s.Name, source, envelope.TimeToLive);
                 break;
             case VrrpDropReason.CarpAdvertisement:
-                Log.CarpReceived(_logger, _s.Name, source);
+                LogCarp(source);
                 break;
             default:
                 Log.Dropped(_logger, _s.Name, source, reason.ToString());
@@ -979,7 +981,37 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     /// <summary>A deadline closer than this is spun for rather than waited for.</summary>
     private static readonly TimeSpan SpinBelow = TimeSpan.FromMicroseconds(50);
 
+    /// <summary>At most one CARP line per this long (every CARP advert is still counted).</summary>
+    private static readonly TimeSpan CarpLogInterval = TimeSpan.FromSeconds(60);
+
     private static readonly string[] StateNames = Enum.GetValues<VirtualRouterState>().Select(v => v.ToString()).ToArray();
+
+    /// <summary>
+    /// A CARP/ucarp advert (protocol 112 too) is counted every time but logged at most once per
+    /// <see cref="CarpLogInterval"/>: the first at once, later ones with how many were dropped unlogged since
+    /// (a CARP host on the segment sends one a second, forever).
+    /// </summary>
+    private void LogCarp(IPAddress source)
+    {
+        var now = Now;
+        if (_carpLoggedAt is { } last && now - last < CarpLogInterval)
+        {
+            _carpSuppressed++;
+            return;
+        }
+
+        if (_carpSuppressed == 0)
+        {
+            Log.CarpReceived(_logger, _s.Name, source);
+        }
+        else
+        {
+            Log.CarpReceivedAgain(_logger, _s.Name, source, _carpSuppressed, (int)CarpLogInterval.TotalSeconds);
+        }
+
+        _carpLoggedAt = now;
+        _carpSuppressed = 0;
+    }
 
     private readonly record struct Work(VrrpInput Input, TaskCompletionSource? Done = null, bool IsFlush = false);
 
