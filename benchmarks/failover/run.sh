@@ -67,7 +67,7 @@ cleanup() {
     for p in $(ip netns pids $ns 2>/dev/null); do kill -9 $p 2>/dev/null || true; done
   done
   for ns in $NA $NB $NC $SW; do ip netns del $ns 2>/dev/null || true; done
-  [[ -n "${KEEP_LOGS:-}" ]] || rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -21,9 +21,10 @@ public interface ILinuxAddressAnnouncer : IAddressAnnouncer, IAsyncDisposable
 /// <c>use_vmac</c>. Each call sends one packet; bursts, delays and refreshes are the caller's schedule.
 /// </summary>
 /// <remarks>
-/// A gratuitous ARP is one sendto(2) of a frame built ahead: the interface's index and MAC are looked up once and
-/// kept for <see cref="LinkLifetime"/> (a MAC changed by a bond failover is seen within that time; a send that fails
-/// with ENXIO/ENODEV looks the interface up again at once), the frame per address is built once per MAC.
+/// A gratuitous ARP is one sendto(2) of a frame built ahead: the interface's index and MAC are looked up once, used
+/// as they are, and looked up again in the background once older than <see cref="LinkLifetime"/> (a MAC changed by a
+/// bond failover reaches the frames after that look-up; a send that fails with ENXIO/ENODEV looks the interface up
+/// again at once); the frame per address is built once per MAC.
 /// </remarks>
 internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, IHotPathPreparable
 {
@@ -41,6 +42,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _icmpGate = new(1, 1);
     private int _disposed;
+    private int _refreshing;
 
     private PacketAddressAnnouncer(Socket packet, Socket? icmp6, RouteClient route, LinuxVrrpMetrics metrics, ILogger logger)
     {
@@ -164,12 +166,39 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
         Log.Sent(_logger, address.Address, link.Info.Name);
     }
 
-    /// <summary>The interface's index and MAC: cached for <see cref="LinkLifetime"/>, looked up again when older or asked to.</summary>
+    /// <summary>
+    /// The interface's index and MAC. A cached entry is used as it is (the frame goes out now); one older than
+    /// <see cref="LinkLifetime"/> is looked up again in the background for the frames after it. Nothing cached, or
+    /// <paramref name="refresh"/>: looked up here.
+    /// </summary>
     private CachedLink Link(string interfaceName, bool refresh)
     {
         var now = Environment.TickCount64;
-        if (!refresh && _links.TryGetValue(interfaceName, out var cached) && now - cached.LookedUpAt < (long)LinkLifetime.TotalMilliseconds)
+        if (!refresh && _links.TryGetValue(interfaceName, out var cached))
         {
+            if (now - cached.LookedUpAt >= (long)LinkLifetime.TotalMilliseconds && Interlocked.Exchange(ref _refreshing, 1) == 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(
+                    static state =>
+                    {
+                        var (announcer, name) = state;
+                        try
+                        {
+                            announcer.Link(name, refresh: true);
+                        }
+                        catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or SocketException or TimeoutException or ObjectDisposedException)
+                        {
+                            // The next announcement looks it up again (or fails and says why).
+                        }
+                        finally
+                        {
+                            Volatile.Write(ref announcer._refreshing, 0);
+                        }
+                    },
+                    (this, interfaceName),
+                    preferLocal: false);
+            }
+
             return cached;
         }
 

@@ -302,7 +302,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
                 if (_ownTimer && _machine.NextDeadline is { } due && due <= Now)
                 {
-                    HandleSafely(VrrpInput.DeadlineReached(), cancellationToken);
+                    HandleSafely(VrrpInput.DeadlineReached(), null, cancellationToken);
                     continue;
                 }
 
@@ -335,7 +335,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
             return true;
         }
 
-        HandleSafely(work.Input, cancellationToken);
+        HandleSafely(work.Input, work.ReceivedAt, cancellationToken);
         work.Done?.TrySetResult();
         if (work.Input.Kind == VrrpInputKind.Shutdown)
         {
@@ -394,11 +394,11 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         }
     }
 
-    private void HandleSafely(in VrrpInput input, CancellationToken cancellationToken)
+    private void HandleSafely(in VrrpInput input, TimeSpan? receivedAt, CancellationToken cancellationToken)
     {
         try
         {
-            Handle(input, cancellationToken);
+            Handle(input, receivedAt, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -412,7 +412,12 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         }
     }
 
-    private void Handle(in VrrpInput input, CancellationToken cancellationToken)
+    /// <param name="input">The input.</param>
+    /// <param name="receivedAt">For an advert, when the receive loop read it: the machine's timers count from its
+    /// arrival, not from when this thread got to it (keepalived reads and handles in one thread; here the hand-over
+    /// between the two threads would otherwise push a backup's Master_Down_Timer back by its latency).</param>
+    /// <param name="cancellationToken">Stops the effects.</param>
+    private void Handle(in VrrpInput input, TimeSpan? receivedAt, CancellationToken cancellationToken)
     {
         switch (input.Kind)
         {
@@ -427,7 +432,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                 break;
         }
 
-        var now = Now;
+        var now = receivedAt ?? Now;
         if (input.Kind == VrrpInputKind.DeadlineReached && _machine.NextDeadline is { } due && due <= now)
         {
             _metrics.TimerLateness.Record((now - due).TotalSeconds, _instanceTag);
@@ -928,7 +933,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
             Log.IntervalMismatch(_logger, _s.Name, envelope.Source, Interval(_s.RawInterval), Interval(advert.RawInterval));
         }
 
-        Post(new Work(VrrpInput.Advertisement(advert.Priority, advert.Interval, envelope.Source)));
+        Post(new Work(VrrpInput.Advertisement(advert.Priority, advert.Interval, envelope.Source), ReceivedAt: Now));
     }
 
     private string Interval(int raw) => _s.Version == VrrpVersion.V2
@@ -1013,7 +1018,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         _carpSuppressed = 0;
     }
 
-    private readonly record struct Work(VrrpInput Input, TaskCompletionSource? Done = null, bool IsFlush = false);
+    private readonly record struct Work(VrrpInput Input, TaskCompletionSource? Done = null, bool IsFlush = false, TimeSpan? ReceivedAt = null);
 
     private enum PendingLogKind
     {
