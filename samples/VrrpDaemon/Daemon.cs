@@ -99,6 +99,19 @@ internal sealed class Daemon : IAsyncDisposable
     }
 
     /// <summary>
+    /// Tells every router to stop now (each master's priority-0 advert and VIP removal run on its own thread at once);
+    /// called from the SIGTERM handler, so nothing queued before the signal's processing delays them.
+    /// <see cref="StopAsync"/> then waits for them.
+    /// </summary>
+    public void BeginStop()
+    {
+        foreach (var instance in _instances)
+        {
+            _ = instance.Router.StopAsync();
+        }
+    }
+
+    /// <summary>
     /// keepalived's SIGTERM: each master sends priority 0 and removes its VIPs first (the routers' own threads do it the
     /// moment they are told), then running scripts are stopped, notify STOP, exit.
     /// </summary>

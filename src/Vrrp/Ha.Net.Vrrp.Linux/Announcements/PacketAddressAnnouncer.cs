@@ -141,6 +141,14 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
         HotPath.PrepareType(typeof(PacketAddressAnnouncer));
         HotPath.PrepareType(typeof(AnnouncementFrames));
         HotPath.PrepareType(typeof(LibC));
+        unsafe
+        {
+            // The P/Invoke's stub is built on its first call, not by preparing the wrapper: call it once with nothing
+            // to send and no address. The socket is bound to no interface, so the kernel refuses it (ENXIO) and no
+            // frame leaves.
+            _ = LibC.sendto(_packet.SafeHandle, null, 0, 0, null, 0);
+        }
+
         foreach (var address in addresses)
         {
             try
