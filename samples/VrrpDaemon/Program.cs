@@ -126,15 +126,9 @@ internal static class Program
         }
 
         var signals = Channel.CreateUnbounded<PosixSignal>();
-        Daemon? running = null;
         PosixSignalRegistration Register(PosixSignal s) => PosixSignalRegistration.Create(s, c =>
         {
             c.Cancel = true;
-            if (s != PosixSignal.SIGHUP)
-            {
-                running?.BeginStop(); // priority 0 and VIPs removed from the signal's own thread, before anything else (#18)
-            }
-
             signals.Writer.TryWrite(s);
         });
         using var term = Register(PosixSignal.SIGTERM);
@@ -142,7 +136,6 @@ internal static class Program
         using var hangup = Register(PosixSignal.SIGHUP);
 
         await using var daemon = new Daemon(loggers);
-        running = daemon;
         try
         {
             await daemon.StartAsync(result.Loaded);
