@@ -66,6 +66,7 @@ internal sealed partial class Daemon : IAsyncDisposable
         _health = HealthCheckScheduler.Create(loggerFactory: _loggers);
         _binder.RemovedExternally += OnAddressRemovedExternally;
         _links.LinkStateChanged += OnLinkStateChanged;
+        _ = Task.Run(() => HotPath.PrepareType(typeof(Daemon))); // the SIGTERM path runs compiled, not JIT-compiled (#18)
         await ApplyAsync(loaded);
     }
 
@@ -101,9 +102,28 @@ internal sealed partial class Daemon : IAsyncDisposable
         return true;
     }
 
-    /// <summary>keepalived's SIGTERM: stop scripts, then each master sends priority 0 and removes its VIPs, notify STOP, exit.</summary>
+    /// <summary>
+    /// Tells every router to stop now (each master's priority-0 advert and VIP removal run on its own thread at once);
+    /// called from the SIGTERM handler, so nothing queued before the signal's processing delays them.
+    /// <see cref="StopAsync"/> then waits for them.
+    /// </summary>
+    public void BeginStop()
+    {
+        foreach (var instance in _instances)
+        {
+            _ = instance.Router.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// keepalived's SIGTERM: each master sends priority 0 and removes its VIPs first (the routers' own threads do it the
+    /// moment they are told), then running scripts are stopped, notify STOP, exit.
+    /// </summary>
     public async Task StopAsync()
     {
+        var instances = _instances;
+        _instances = [];
+        var stopping = Task.WhenAll(instances.Select(StopInstanceAsync));
         _log.LogInformation("Stopping");
         if (_health is not null)
         {
@@ -111,9 +131,7 @@ internal sealed partial class Daemon : IAsyncDisposable
             _health = null;
         }
 
-        var instances = _instances;
-        _instances = [];
-        await Task.WhenAll(instances.Select(StopInstanceAsync));
+        await stopping;
         await _notifier.DrainAsync(TimeSpan.FromSeconds(3));
         await _smtp.DrainAsync(TimeSpan.FromSeconds(15));
         _log.LogInformation("Stopped");

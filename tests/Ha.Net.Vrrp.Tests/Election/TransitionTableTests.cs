@@ -121,8 +121,8 @@ public class TransitionTableTests
         r.Started();
         Assert.Equal("", r.Feed(Advert(100, Lower, 0.5), TimeSpan.FromSeconds(2)));
         Assert.Equal(TimeSpan.FromSeconds(0.5), r.Machine.MasterAdvertisementInterval);
-        // v3: 3 × 0.5 + (156 × 0.5)/256 = 1.8046875 s.
-        Assert.Equal(TimeSpan.FromSeconds(2 + 1.8046875), r.Machine.NextDeadline);
+        // v3: 3 × 0.5 + (156 × 0.5)/256 = 1.8046875 s, in keepalived's whole microseconds 1.804687 s.
+        Assert.Equal(TimeSpan.FromSeconds(2) + TimeSpan.FromMicroseconds(1_804_687), r.Machine.NextDeadline);
     }
 
     [Fact]
@@ -210,6 +210,47 @@ public class TransitionTableTests
         var due = r.Machine.NextDeadline!.Value;
         Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due));
         Assert.Equal(due + S, r.Machine.NextDeadline);
+    }
+
+    [Fact]
+    public void M1_LateWakeUps_DoNotDrift_TheNextDeadlineIsThePreviousPlusTheInterval()
+    {
+        var r = new Rig(o => o.GarpMasterDelay = TimeSpan.Zero).AsMaster();
+        var first = r.Machine.NextDeadline!.Value;
+
+        // Each wake-up 7 ms late: the deadlines stay on first + k × interval, not on wake-up + interval.
+        for (var k = 0; k < 10; k++)
+        {
+            var due = first + (S * k);
+            Assert.Equal(due, r.Machine.NextDeadline);
+            Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromMilliseconds(7)));
+        }
+
+        Assert.Equal(first + (S * 10), r.Machine.NextDeadline);
+    }
+
+    [Fact]
+    public void M1_AWakeUpLaterThanAnInterval_SendsOnce_AndSkipsTheMissedSlots()
+    {
+        var r = new Rig().AsMaster();
+        var due = r.Machine.NextDeadline!.Value;
+        Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromSeconds(2.5)));
+        Assert.Equal(due + TimeSpan.FromSeconds(3), r.Machine.NextDeadline);
+    }
+
+    [Theory]
+    [InlineData(2, 100, 1.0, 609_375, 3_609_375)]  // RFC 3768: 156/256 s
+    [InlineData(2, 101, 1.0, 605_468, 3_605_468)]  // 605 468.75 µs truncated, as keepalived's TIMER_HZ arithmetic
+    [InlineData(2, 254, 1.0, 7_812, 3_007_812)]
+    [InlineData(3, 100, 1.0, 609_375, 3_609_375)]
+    [InlineData(3, 100, 0.1, 60_937, 360_937)]     // ((156 × 10 cs × 625) / 16) µs
+    [InlineData(3, 150, 0.01, 4_140, 34_140)]      // 106 × 1 × 625 / 16 = 4 140.6 µs
+    [InlineData(3, 254, 0.01, 78, 30_078)]
+    public void Timers_AreKeepalivedsWholeMicroseconds(int version, int priority, double interval, long skewMicroseconds, long masterDownMicroseconds)
+    {
+        var v = version == 2 ? VrrpVersion.V2 : VrrpVersion.V3;
+        Assert.Equal(TimeSpan.FromMicroseconds(skewMicroseconds), ElectionTiming.Skew(v, priority, TimeSpan.FromSeconds(interval)));
+        Assert.Equal(TimeSpan.FromMicroseconds(masterDownMicroseconds), ElectionTiming.MasterDown(v, priority, TimeSpan.FromSeconds(interval)));
     }
 
     [Fact]
@@ -385,7 +426,8 @@ public class TransitionTableTests
         Assert.Equal("Priority(115->85)", r.Feed(VrrpInput.TrackedObject("chk_haproxy", false), TimeSpan.FromSeconds(1)));
         Assert.Equal("Priority(85->65)", r.Feed(VrrpInput.TrackedObject("bonus", false), TimeSpan.FromSeconds(1)));
         Assert.Equal("Priority(65->70)", r.Feed(VrrpInput.TrackedObject("rev", false), TimeSpan.FromSeconds(1)));
-        Assert.Equal(TimeSpan.FromTicks(TimeSpan.TicksPerSecond * (256 - 70) / 256), r.Machine.Skew);
+        // keepalived's whole microseconds: 186 × 1 000 000 / 256 = 726 562 µs (726 562.5 truncated).
+        Assert.Equal(TimeSpan.FromMicroseconds(726_562), r.Machine.Skew);
         Assert.Equal("", r.Feed(VrrpInput.TrackedObject("unknown", false), TimeSpan.FromSeconds(1)));
     }
 

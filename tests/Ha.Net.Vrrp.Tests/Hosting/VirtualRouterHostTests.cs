@@ -399,4 +399,39 @@ public class VirtualRouterHostTests
         await a.Router.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(VirtualRouterState.Initialize, a.State);
     }
+
+    [Fact]
+    public async Task CarpAdverts_AreAllCounted_ButLoggedOncePerMinute_WithTheCountLeftUnlogged()
+    {
+        await using var rig = new HostRig();
+        var a = rig.Add("198.18.0.1", 100);
+        await a.Router.StartAsync();
+        var peer = IPAddress.Parse("198.18.0.11");
+        var group = IPAddress.Parse("224.0.0.18");
+        var carp = new byte[36];
+        carp[0] = 0x21; carp[1] = 51; carp[3] = 7; carp[5] = 1; // ucarp: vhid 51, authlen 7, advbase 1
+        for (var i = 0; i < 100; i++)
+        {
+            a.Transport.Deliver(carp, peer, group, 255);
+        }
+
+        await rig.SettleAsync();
+        Assert.Equal(100, a.Router.GetStatistics().AdvertisementsDropped[VrrpDropReason.CarpAdvertisement]);
+        Assert.Equal(
+            ["(VI_1) received a CARP advertisement from 198.18.0.11 (ucarp/CARP share protocol 112) - dropping"],
+            a.Logs.Messages.Where(m => m.Contains("CARP", StringComparison.Ordinal)).ToArray());
+
+        rig.Clock.Advance(TimeSpan.FromSeconds(59));
+        a.Transport.Deliver(carp, peer, group, 255);
+        await rig.SettleAsync();
+        Assert.Single(a.Logs.Messages, m => m.Contains("CARP", StringComparison.Ordinal));
+
+        rig.Clock.Advance(TimeSpan.FromSeconds(2));
+        a.Transport.Deliver(carp, peer, group, 255);
+        await rig.SettleAsync();
+        Assert.Equal(102, a.Router.GetStatistics().AdvertisementsDropped[VrrpDropReason.CarpAdvertisement]);
+        Assert.Equal(
+            "(VI_1) received a CARP advertisement from 198.18.0.11 (ucarp/CARP share protocol 112) - dropping; 100 more dropped without a line in the last 60 s",
+            a.Logs.Messages.Where(m => m.Contains("CARP", StringComparison.Ordinal)).Last());
+    }
 }

@@ -99,7 +99,8 @@ public class ElectionScenarioTests
             var b = sim.AddNode(IPAddress.Parse("198.18.0.2"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 100, true));
             sim.At(TimeSpan.Zero, () => { sim.Start(a); sim.Start(b); });
             sim.RunUntil(TimeSpan.FromSeconds(10));
-            Assert.Equal(TimeSpan.FromSeconds(3.4140625), sim.Transitions.First(t => t.To == VirtualRouterState.Master).Time);
+            // 3 s + 106 × 1 000 000 / 256 µs = 3.414062 s (keepalived truncates to the microsecond).
+            Assert.Equal(TimeSpan.FromMicroseconds(3_414_062), sim.Transitions.First(t => t.To == VirtualRouterState.Master).Time);
             var lastAdvert = sim.Sent.Last(s => s.Node == a).Time;
             sim.At(TimeSpan.FromSeconds(10), () => { if (graceful) { sim.Shutdown(a); } else { sim.Crash(a); } });
             sim.RunUntil(TimeSpan.FromSeconds(20));
@@ -116,11 +117,11 @@ public class ElectionScenarioTests
         var b = sim.AddNode(IPAddress.Parse("198.18.0.2"), ElectionScenario.Options(VrrpVersion.V3, TimeSpan.FromMilliseconds(100), 100, true));
         sim.At(TimeSpan.Zero, () => { sim.Start(a); sim.Start(b); });
         sim.RunUntil(TimeSpan.FromSeconds(2));
-        Assert.Equal(TimeSpan.FromTicks(609375), sim.Skew(b)); // (156 × 0.1 s) / 256
+        Assert.Equal(TimeSpan.FromMicroseconds(60_937), sim.Skew(b)); // (156 × 0.1 s) / 256, in keepalived's whole microseconds
         var lastAdvert = sim.Sent.Last(s => s.Node == a).Time;
         sim.At(TimeSpan.FromSeconds(2), () => sim.Crash(a));
         sim.RunUntil(TimeSpan.FromSeconds(3));
-        Assert.Equal(lastAdvert + TimeSpan.FromTicks(3_609_375), sim.Transitions.Last(t => t.To == VirtualRouterState.Master).Time);
+        Assert.Equal(lastAdvert + TimeSpan.FromMicroseconds(360_937), sim.Transitions.Last(t => t.To == VirtualRouterState.Master).Time);
     }
 
     [Fact]

@@ -7,13 +7,16 @@ internal sealed partial class NetlinkAddressBinder
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Added {Address}")]
+        // Debug, not Information: it is written between the address change and the gratuitous ARP, on the VRRP loop
+        // thread; the router's own "(VI_1) setting VIPs." / "removing VIPs." lines (keepalived's) say it at Information,
+        // after the frames are out (#18).
+        [LoggerMessage(EventId = 2100, Level = LogLevel.Debug, Message = "Added {Address}")]
         public static partial void Added(ILogger logger, VirtualAddress address);
 
         [LoggerMessage(EventId = 2101, Level = LogLevel.Debug, Message = "{Address} is already present")]
         public static partial void AlreadyPresent(ILogger logger, VirtualAddress address);
 
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Removed {Address}")]
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Debug, Message = "Removed {Address}")]
         public static partial void Removed(ILogger logger, VirtualAddress address);
 
         [LoggerMessage(EventId = 2103, Level = LogLevel.Debug, Message = "{Address} is already absent ({Why})")]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux.Interop;
 using Ha.Net.Vrrp.Linux.Netlink;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,12 @@ namespace Ha.Net.Vrrp.Linux.Addresses;
 /// treating EEXIST on add and EADDRNOTAVAIL/ENODEV on delete as success, and watches
 /// RTNLGRP_IPV4_IFADDR/RTNLGRP_IPV6_IFADDR for deletions of the addresses it bound.
 /// </summary>
-internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
+/// <remarks>
+/// Adds and removes run synchronously on the caller's thread (the VRRP loop): one sendmsg of a request built ahead
+/// and the ack, which rtnetlink queues before sendmsg returns. The interface index is looked up once per interface
+/// (again if the kernel answers ENODEV: the interface was re-created), not once per address change.
+/// </remarks>
+internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPathPreparable
 {
     private const int ENOBUFS = 105;
     private readonly RouteClient _route;
@@ -22,6 +28,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
     private readonly LinuxVrrpMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(int Index, IPAddress Address), VirtualAddress> _bound = new();
+    private readonly ConcurrentDictionary<string, int> _indexes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _watch;
 
@@ -62,13 +69,71 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
         }
     }
 
-    public async ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken)
+    public ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var link = await _route.GetLinkAsync(address.InterfaceName, cancellationToken).ConfigureAwait(false);
         try
         {
-            await _route.ChangeAddressAsync(add: true, address, link.Index, cancellationToken).ConfigureAwait(false);
+            Add(address);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex) when (ex is NetlinkException or SocketException or TimeoutException or ObjectDisposedException)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    public ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        try
+        {
+            Remove(address);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex) when (ex is NetlinkException or SocketException or TimeoutException or ObjectDisposedException)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Looks up the interfaces of <paramref name="addresses"/> and compiles the add/remove path (no address is changed).</summary>
+    public void PrepareHotPath(IReadOnlyList<VirtualAddress> addresses)
+    {
+        HotPath.PrepareType(typeof(NetlinkAddressBinder));
+        HotPath.PrepareType(typeof(NetlinkSocket));
+        HotPath.PrepareType(typeof(RouteClient));
+        HotPath.PrepareType(typeof(RouteNetlink));
+        HotPath.PrepareType(typeof(NetlinkMessageWriter));
+        HotPath.PrepareType(typeof(NetlinkMessageReader));
+        foreach (var address in addresses)
+        {
+            try
+            {
+                IndexOf(address.InterfaceName, refresh: false);
+            }
+            catch (Exception ex) when (ex is NetlinkException or SocketException or TimeoutException)
+            {
+                // Not there yet: looked up again when the address is added.
+            }
+        }
+    }
+
+    private void Add(VirtualAddress address)
+    {
+        var index = IndexOf(address.InterfaceName, refresh: false);
+        try
+        {
+            try
+            {
+                _route.ChangeAddress(add: true, address, index);
+            }
+            catch (NetlinkException ex) when (ex.Errno == LibC.ENODEV)
+            {
+                index = IndexOf(address.InterfaceName, refresh: true);
+                _route.ChangeAddress(add: true, address, index);
+            }
+
             Log.Added(_logger, address);
         }
         catch (NetlinkException ex) when (ex.Errno == LibC.EEXIST)
@@ -76,16 +141,15 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
             Log.AlreadyPresent(_logger, address);
         }
 
-        _bound[(link.Index, address.Address)] = address;
+        _bound[(index, address.Address)] = address;
     }
 
-    public async ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken)
+    private void Remove(VirtualAddress address)
     {
-        ArgumentNullException.ThrowIfNull(address);
-        LinkInfo link;
+        int index;
         try
         {
-            link = await _route.GetLinkAsync(address.InterfaceName, cancellationToken).ConfigureAwait(false);
+            index = IndexOf(address.InterfaceName, refresh: false);
         }
         catch (NetlinkException ex) when (ex.Errno == LibC.ENODEV)
         {
@@ -94,16 +158,34 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder
         }
 
         // Forget it first, so the RTM_DELADDR notification our own request causes is not taken for someone else's.
-        _bound.TryRemove((link.Index, address.Address), out _);
+        _bound.TryRemove((index, address.Address), out _);
         try
         {
-            await _route.ChangeAddressAsync(add: false, address, link.Index, cancellationToken).ConfigureAwait(false);
+            _route.ChangeAddress(add: false, address, index);
             Log.Removed(_logger, address);
         }
         catch (NetlinkException ex) when (ex.Errno is LibC.EADDRNOTAVAIL or LibC.ENODEV)
         {
+            if (ex.Errno == LibC.ENODEV)
+            {
+                _indexes.TryRemove(address.InterfaceName, out _);
+            }
+
             Log.AlreadyAbsent(_logger, address, ex.Message);
         }
+    }
+
+    /// <summary>The interface's index, from the cache unless <paramref name="refresh"/> (one RTM_GETLINK otherwise).</summary>
+    private int IndexOf(string interfaceName, bool refresh)
+    {
+        if (!refresh && _indexes.TryGetValue(interfaceName, out var index))
+        {
+            return index;
+        }
+
+        index = _route.GetLink(interfaceName).Index;
+        _indexes[interfaceName] = index;
+        return index;
     }
 
     public async Task<IReadOnlyList<VirtualAddress>> ListAsync(string? interfaceName, CancellationToken cancellationToken)

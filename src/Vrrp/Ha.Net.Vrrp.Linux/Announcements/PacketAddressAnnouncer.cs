@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Collections.Concurrent;
 using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux.Interop;
 using Ha.Net.Vrrp.Linux.Netlink;
 using Microsoft.Extensions.Logging;
@@ -18,8 +20,20 @@ public interface ILinuxAddressAnnouncer : IAddressAnnouncer, IAsyncDisposable
 /// a raw ICMPv6 socket (IPv6 VIPs), from the interface's own MAC as keepalived sends them without
 /// <c>use_vmac</c>. Each call sends one packet; bursts, delays and refreshes are the caller's schedule.
 /// </summary>
-internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
+/// <remarks>
+/// A gratuitous ARP is one sendto(2) of a frame built ahead: the interface's index and MAC are looked up once, used
+/// as they are, and looked up again in the background once older than <see cref="LinkLifetime"/> (a MAC changed by a
+/// bond failover reaches the frames after that look-up; a send that fails with ENXIO/ENODEV looks the interface up
+/// again at once); the frame per address is built once per MAC.
+/// </remarks>
+internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, IHotPathPreparable
 {
+    /// <summary>How long an interface's index and MAC are used before they are looked up again.</summary>
+    internal static readonly TimeSpan LinkLifetime = TimeSpan.FromSeconds(5);
+
+    private const int ENXIO = 6;
+    private readonly ConcurrentDictionary<string, CachedLink> _links = new(StringComparer.Ordinal);
+
     private static readonly IPAddress AllNodes = IPAddress.Parse("ff02::1");
     private readonly Socket _packet;
     private readonly Socket? _icmp6;
@@ -28,6 +42,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _icmpGate = new(1, 1);
     private int _disposed;
+    private int _refreshing;
 
     private PacketAddressAnnouncer(Socket packet, Socket? icmp6, RouteClient route, LinuxVrrpMetrics metrics, ILogger logger)
     {
@@ -89,26 +104,124 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
         }
     }
 
-    public async ValueTask AnnounceAsync(VirtualAddress address, CancellationToken cancellationToken)
+    public ValueTask AnnounceAsync(VirtualAddress address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var link = await _route.GetLinkAsync(address.InterfaceName, cancellationToken).ConfigureAwait(false);
-        if (link.HardwareAddress.Length != 6)
+        if (address.Address.AddressFamily != AddressFamily.InterNetwork)
         {
-            throw new InvalidOperationException($"Interface {link.Name} has no Ethernet address to announce {address.Address} from.");
+            return AnnounceIPv6Async(address, cancellationToken);
         }
 
-        if (address.Address.AddressFamily == AddressFamily.InterNetwork)
+        try
         {
-            SendGratuitousArp(link, address.Address);
+            var link = Link(address.InterfaceName, refresh: false);
+            if (!TrySendGratuitousArp(link, address.Address))
+            {
+                // The interface went away or was re-created under another index: look it up again, once.
+                link = Link(address.InterfaceName, refresh: true);
+                if (!TrySendGratuitousArp(link, address.Address))
+                {
+                    throw new IOException($"Gratuitous ARP for {address.Address} on {link.Info.Name}: no such device.");
+                }
+            }
+
+            _metrics.Announcements.Add(1, link.Tag);
+            Log.Sent(_logger, address.Address, link.Info.Name);
+            return ValueTask.CompletedTask;
         }
-        else
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or SocketException or ObjectDisposedException)
         {
-            await SendNeighbourAdvertisementAsync(link, address.Address, cancellationToken).ConfigureAwait(false);
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Looks up the interfaces, builds the frames of <paramref name="addresses"/> and compiles the send path (nothing is sent).</summary>
+    public void PrepareHotPath(IReadOnlyList<VirtualAddress> addresses)
+    {
+        HotPath.PrepareType(typeof(PacketAddressAnnouncer));
+        HotPath.PrepareType(typeof(AnnouncementFrames));
+        HotPath.PrepareType(typeof(LibC));
+        unsafe
+        {
+            // The P/Invoke's stub is built on its first call, not by preparing the wrapper: call it once with nothing
+            // to send and no address. The socket is bound to no interface, so the kernel refuses it (ENXIO) and no
+            // frame leaves.
+            _ = LibC.sendto(_packet.SafeHandle, null, 0, 0, null, 0);
         }
 
-        _metrics.Announcements.Add(1, new KeyValuePair<string, object?>("interface", link.Name));
-        Log.Sent(_logger, address.Address, link.Name);
+        foreach (var address in addresses)
+        {
+            try
+            {
+                var link = Link(address.InterfaceName, refresh: false);
+                if (address.Address.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    link.Frame(address.Address);
+                }
+            }
+            catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or SocketException or TimeoutException)
+            {
+                // Looked up again when the address is announced.
+            }
+        }
+    }
+
+    private async ValueTask AnnounceIPv6Async(VirtualAddress address, CancellationToken cancellationToken)
+    {
+        var link = Link(address.InterfaceName, refresh: false);
+        await SendNeighbourAdvertisementAsync(link.Info, address.Address, cancellationToken).ConfigureAwait(false);
+        _metrics.Announcements.Add(1, link.Tag);
+        Log.Sent(_logger, address.Address, link.Info.Name);
+    }
+
+    /// <summary>
+    /// The interface's index and MAC. A cached entry is used as it is (the frame goes out now); one older than
+    /// <see cref="LinkLifetime"/> is looked up again in the background for the frames after it. Nothing cached, or
+    /// <paramref name="refresh"/>: looked up here.
+    /// </summary>
+    private CachedLink Link(string interfaceName, bool refresh)
+    {
+        var now = Environment.TickCount64;
+        if (!refresh && _links.TryGetValue(interfaceName, out var cached))
+        {
+            if (now - cached.LookedUpAt >= (long)LinkLifetime.TotalMilliseconds && Interlocked.Exchange(ref _refreshing, 1) == 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(
+                    static state =>
+                    {
+                        var (announcer, name) = state;
+                        try
+                        {
+                            announcer.Link(name, refresh: true);
+                        }
+                        catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or SocketException or TimeoutException or ObjectDisposedException)
+                        {
+                            // The next announcement looks it up again (or fails and says why).
+                        }
+                        finally
+                        {
+                            Volatile.Write(ref announcer._refreshing, 0);
+                        }
+                    },
+                    (this, interfaceName),
+                    preferLocal: false);
+            }
+
+            return cached;
+        }
+
+        var info = _route.GetLink(interfaceName);
+        if (info.HardwareAddress.Length != 6)
+        {
+            throw new InvalidOperationException($"Interface {info.Name} has no Ethernet address to announce from.");
+        }
+
+        var previous = _links.TryGetValue(interfaceName, out var old) ? old : null;
+        var link = previous is not null && previous.Info.Index == info.Index && previous.Info.HardwareAddress.AsSpan().SequenceEqual(info.HardwareAddress)
+            ? previous with { LookedUpAt = now }
+            : new CachedLink(info, now);
+        _links[interfaceName] = link;
+        return link;
     }
 
     public ValueTask DisposeAsync()
@@ -124,15 +237,15 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
         return ValueTask.CompletedTask;
     }
 
-    private unsafe void SendGratuitousArp(LinkInfo link, IPAddress address)
+    /// <summary>One gratuitous ARP; <see langword="false"/> when the interface index is no longer valid (ENXIO, ENODEV).</summary>
+    private unsafe bool TrySendGratuitousArp(CachedLink link, IPAddress address)
     {
-        Span<byte> frame = stackalloc byte[AnnouncementFrames.GratuitousArpLength];
-        AnnouncementFrames.WriteGratuitousArp(frame, link.HardwareAddress, address);
+        var frame = link.Frame(address);
         var destination = new sockaddr_ll
         {
             sll_family = LibC.AF_PACKET,
             sll_protocol = LibC.htons(LibC.ETH_P_ARP),
-            sll_ifindex = link.Index,
+            sll_ifindex = link.Info.Index,
             sll_halen = 6,
         };
         for (var i = 0; i < 6; i++)
@@ -147,13 +260,18 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
                 var sent = LibC.sendto(_packet.SafeHandle, data, (nuint)frame.Length, 0, &destination, (uint)sizeof(sockaddr_ll));
                 if (sent >= 0)
                 {
-                    return;
+                    return true;
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
+                if (errno is ENXIO or LibC.ENODEV)
+                {
+                    return false;
+                }
+
                 if (errno != LibC.EINTR)
                 {
-                    throw new IOException($"Gratuitous ARP for {address} on {link.Name}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+                    throw new IOException($"Gratuitous ARP for {address} on {link.Info.Name}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
                 }
             }
         }
@@ -178,5 +296,20 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer
         {
             _icmpGate.Release();
         }
+    }
+
+    /// <summary>An interface's index and MAC as last looked up, and the gratuitous ARP frames built from them.</summary>
+    private sealed record CachedLink(LinkInfo Info, long LookedUpAt)
+    {
+        private readonly ConcurrentDictionary<IPAddress, byte[]> _frames = new();
+
+        public KeyValuePair<string, object?> Tag { get; } = new("interface", Info.Name);
+
+        public byte[] Frame(IPAddress address) => _frames.GetOrAdd(address, static (a, mac) =>
+        {
+            var frame = new byte[AnnouncementFrames.GratuitousArpLength];
+            AnnouncementFrames.WriteGratuitousArp(frame, mac, a);
+            return frame;
+        }, Info.HardwareAddress);
     }
 }

@@ -79,7 +79,7 @@ internal sealed class NetlinkSocket : IDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            var sequence = unchecked(++_sequence);
+            var sequence = NextSequence();
             var length = build(_send, sequence);
             await _socket.SendAsync(_send.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
             while (true)
@@ -116,7 +116,7 @@ internal sealed class NetlinkSocket : IDisposable
         _gate.Wait();
         try
         {
-            var sequence = unchecked(++_sequence);
+            var sequence = NextSequence();
             var length = build(_send, sequence);
             _socket.Send(_send, 0, length, SocketFlags.None);
             var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
@@ -132,6 +132,63 @@ internal sealed class NetlinkSocket : IDisposable
                 if (Consume(received, sequence, parse, results, description))
                 {
                     return results;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The sequence number for a request built by the caller (<see cref="RequestAck"/>).</summary>
+    public uint NextSequence() => Interlocked.Increment(ref _sequence);
+
+    /// <summary>
+    /// A blocking request answered by an ack only (RTM_NEWADDR, RTM_DELADDR), built by the caller with
+    /// <see cref="NextSequence"/>, without allocating: <paramref name="operation"/> and <paramref name="subject"/> are
+    /// only formatted to name the request in an error.
+    /// </summary>
+    /// <exception cref="NetlinkException">The kernel answered with an error.</exception>
+    public void RequestAck(ReadOnlySpan<byte> request, uint sequence, string operation, object subject)
+    {
+        _gate.Wait();
+        try
+        {
+            _socket.Send(request, SocketFlags.None);
+            var deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
+            while (true)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
+                {
+                    throw new TimeoutException($"{operation} {subject}: no netlink reply within {RequestTimeout.TotalSeconds:0.#} s.");
+                }
+
+                var received = _socket.Receive(_receive.AsSpan(), SocketFlags.None);
+                var reader = new NetlinkMessageReader(_receive.AsSpan(0, received));
+                while (reader.TryRead(out var message))
+                {
+                    if (message.Sequence != sequence)
+                    {
+                        continue; // a late reply to an earlier request that timed out
+                    }
+
+                    if (message.Type is Rtnl.NLMSG_DONE)
+                    {
+                        return;
+                    }
+
+                    if (message.Type is Rtnl.NLMSG_ERROR)
+                    {
+                        var error = message.Payload.Length >= 4 ? MemoryMarshal.Read<int>(message.Payload) : -LibC.EAGAIN;
+                        if (error == 0)
+                        {
+                            return;
+                        }
+
+                        throw new NetlinkException(-error, $"{operation} {subject}", ReadExtendedAck(message));
+                    }
                 }
             }
         }

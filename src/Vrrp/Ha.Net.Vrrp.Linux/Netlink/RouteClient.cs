@@ -61,6 +61,18 @@ internal sealed class RouteClient : IDisposable
             (add ? "RTM_NEWADDR " : "RTM_DELADDR ") + address,
             cancellationToken);
 
+    /// <summary>
+    /// The blocking twin of <see cref="ChangeAddressAsync"/>, allocation-free: rtnetlink handles the request inside
+    /// sendmsg, so the ack is already queued when the receive starts.
+    /// </summary>
+    public void ChangeAddress(bool add, VirtualAddress address, int interfaceIndex)
+    {
+        Span<byte> request = stackalloc byte[256];
+        var sequence = _socket.NextSequence();
+        var length = RouteNetlink.WriteAddress(request, sequence, add, address, interfaceIndex);
+        _socket.RequestAck(request[..length], sequence, add ? "RTM_NEWADDR" : "RTM_DELADDR", address);
+    }
+
     public void Dispose() => _socket.Dispose();
 
     private static bool ParseLink(NetlinkMessage message, out LinkInfo value)

@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Linux.Interop;
+using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux.Netlink;
 using Ha.Net.Vrrp.Transport;
 using Microsoft.Extensions.Logging;
@@ -17,7 +19,7 @@ namespace Ha.Net.Vrrp.Linux.Transport;
 /// mode — 224.0.0.18 joined on the interface. A raw IPv4 socket delivers the IP header, so TTL,
 /// source and destination of each received packet are read from it.
 /// </summary>
-internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
+internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPreparable, ISynchronousVrrpReceiver
 {
     private const int IP_MULTICAST_IF = 32;
     private const int IP_ADD_MEMBERSHIP = 35;
@@ -31,7 +33,8 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
     private readonly byte[] _source;
     private readonly uint _group;
     private readonly HashSet<uint> _peers;
-    private readonly ConcurrentDictionary<IPAddress, IPEndPoint> _endpoints = new();
+    private readonly ConcurrentDictionary<IPAddress, SocketAddress> _endpoints = new();
+    private readonly byte[] _send = new byte[MaxPacket];
     private readonly ConcurrentDictionary<uint, IPAddress> _addresses = new();
     private readonly KeyValuePair<string, object?> _interfaceTag;
     private int _disposed;
@@ -86,7 +89,11 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
         }
     }
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends synchronously (one sendto(2) on the caller's thread; a raw socket does not block on a full queue, it drops
+    /// or fails), so the VRRP loop never waits for a thread-pool continuation.
+    /// </summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (destination.AddressFamily != AddressFamily.InterNetwork)
@@ -100,22 +107,33 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
         }
 
         var length = VrrpEnvelope.IPv4HeaderLength + message.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            Span<byte> destinationBytes = stackalloc byte[4];
-            destination.TryWriteBytes(destinationBytes, out _);
-            var ttl = RawVrrpTransportOptions.IsMulticast(destination) ? (byte)255 : _options.UnicastTtl;
-            VrrpEnvelope.WriteIPv4Header(buffer, message.Length, ttl, _source, destinationBytes);
-            message.Span.CopyTo(buffer.AsSpan(VrrpEnvelope.IPv4HeaderLength));
-            var endpoint = _endpoints.GetOrAdd(destination, static d => new IPEndPoint(d, 0));
-            await _socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, endpoint, cancellationToken).ConfigureAwait(false);
+            lock (_send)
+            {
+                Span<byte> destinationBytes = stackalloc byte[4];
+                destination.TryWriteBytes(destinationBytes, out _);
+                var ttl = RawVrrpTransportOptions.IsMulticast(destination) ? (byte)255 : _options.UnicastTtl;
+                VrrpEnvelope.WriteIPv4Header(_send, message.Length, ttl, _source, destinationBytes);
+                message.Span.CopyTo(_send.AsSpan(VrrpEnvelope.IPv4HeaderLength));
+                var endpoint = _endpoints.GetOrAdd(destination, static d => new IPEndPoint(d, 0).Serialize());
+                _socket.SendTo(_send.AsSpan(0, length), SocketFlags.None, endpoint);
+            }
+
             _metrics.Sent.Add(1, _interfaceTag);
+            return ValueTask.CompletedTask;
         }
-        finally
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return ValueTask.FromException(ex);
         }
+    }
+
+    /// <summary>Compiles the send and receive path (nothing is sent).</summary>
+    public void PrepareHotPath(IReadOnlyList<VirtualAddress> addresses)
+    {
+        HotPath.PrepareType(typeof(RawIPv4VrrpTransport));
+        HotPath.PrepareType(typeof(VrrpEnvelope));
     }
 
     public async ValueTask<VrrpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -137,6 +155,38 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport
             }
 
             _receive.AsSpan(offset, length).CopyTo(buffer.Span);
+            _metrics.Received.Add(1, _interfaceTag);
+            return new VrrpReceiveResult(length, Intern(source), Intern(destination), ttl);
+        }
+    }
+
+    /// <summary>The blocking receive the host runs on a thread of its own (poll(2) with the timeout, then recvfrom(2)).</summary>
+    public VrrpReceiveResult? Receive(Span<byte> buffer, TimeSpan timeout)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0 || !_socket.Poll(TimeSpan.FromMilliseconds(left), SelectMode.SelectRead))
+            {
+                return null;
+            }
+
+            var received = _socket.Receive(_receive, SocketFlags.None);
+            var reason = Accept(received, out var offset, out var length, out var ttl, out var source, out var destination);
+            if (reason == EnvelopeDropReason.None && length > buffer.Length)
+            {
+                reason = EnvelopeDropReason.TooLarge;
+            }
+
+            if (reason != EnvelopeDropReason.None)
+            {
+                _metrics.Dropped.Add(1, _interfaceTag, new("reason", ReasonName(reason)));
+                Log.Dropped(_logger, _options.InterfaceName, reason, received);
+                continue;
+            }
+
+            _receive.AsSpan(offset, length).CopyTo(buffer);
             _metrics.Received.Add(1, _interfaceTag);
             return new VrrpReceiveResult(length, Intern(source), Intern(destination), ttl);
         }

@@ -30,7 +30,7 @@ namespace Ha.Net.Vrrp.Election;
 /// B7  | Backup | advert p &lt; P, preempt delay over        | discard as B4
 /// B8  | Backup | becomes Faulted                         | → Fault
 /// B9  | Backup | Shutdown                                | → Init; every timer cancelled
-/// M1  | Master | Adver_Timer due                         | Send(P); Adver_Timer = now + interval
+/// M1  | Master | Adver_Timer due                         | Send(P); Adver_Timer = previous deadline + interval (slots missed by a late wake-up are skipped)
 /// M2  | Master | GARP burst / refresh due                | Announce(repeat); refresh re-armed
 /// M3  | Master | advert p = 0                            | Send(P); Adver_Timer = now + interval
 /// M4  | Master | advert p &gt; P, or p = P and src &gt; local   | [Send(P) if higher_prio_send_advert]; → Backup: Unbind; v3 learns interval; Master_Down_Timer = now + MDI
@@ -205,11 +205,11 @@ internal sealed class VirtualRouterMachine
                 break;
 
             case VirtualRouterState.Master:
-                if (_adverDeadline <= now)
+                if (_adverDeadline is { } due && due <= now)
                 {
                     // M1.
                     actions.Add(VrrpAction.Send(EffectivePriority));
-                    _adverDeadline = now + _s.AdvertisementInterval;
+                    _adverDeadline = NextAdvertisement(due, now, _s.AdvertisementInterval);
                 }
 
                 if (_garpBurstDeadline <= now)
@@ -524,6 +524,22 @@ internal sealed class VirtualRouterMachine
         }
 
         return bytes[..n].SequenceCompareTo(_local);
+    }
+
+    /// <summary>
+    /// The next advert deadline on the grid the first one set: previous + interval, never now + interval, so a late
+    /// wake-up does not push every later advert back (the period stays the interval on average). A wake-up later than
+    /// a whole interval skips the slots it missed rather than sending them in a burst.
+    /// </summary>
+    internal static TimeSpan NextAdvertisement(TimeSpan previous, TimeSpan now, TimeSpan interval)
+    {
+        var next = previous + interval;
+        if (next <= now && interval > TimeSpan.Zero)
+        {
+            next += interval * (((now - next).Ticks / interval.Ticks) + 1);
+        }
+
+        return next;
     }
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) =>

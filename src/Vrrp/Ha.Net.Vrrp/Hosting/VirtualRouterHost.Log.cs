@@ -104,6 +104,9 @@ internal sealed partial class VirtualRouterHost
         [LoggerMessage(1038, LogLevel.Warning, "({Instance}) received a CARP advertisement from {Source} (ucarp/CARP share protocol 112) - dropping")]
         public static partial void CarpReceived(ILogger logger, string instance, IPAddress source);
 
+        [LoggerMessage(1041, LogLevel.Warning, "({Instance}) received a CARP advertisement from {Source} (ucarp/CARP share protocol 112) - dropping; {Suppressed} more dropped without a line in the last {Seconds} s")]
+        public static partial void CarpReceivedAgain(ILogger logger, string instance, IPAddress source, long suppressed, int seconds);
+
         [LoggerMessage(1039, LogLevel.Debug, "({Instance}) dropped a message from {Source}: {Reason}")]
         public static partial void DroppedDebug(ILogger logger, string instance, IPAddress source, string reason);
 

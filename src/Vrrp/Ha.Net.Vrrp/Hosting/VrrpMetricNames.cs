@@ -24,6 +24,13 @@ public static class VrrpMetricNames
     /// <summary>Counter of gratuitous announcements sent (one per frame), tagged with the instance.</summary>
     public const string AnnouncementsSent = "vrrp.announcements.sent";
 
+    /// <summary>
+    /// Histogram of how late the VRRP loop woke for a deadline it had set (advert timer, master down timer, GARP
+    /// bursts), in seconds, tagged with the instance. Adverts are scheduled on absolute deadlines, so lateness does not
+    /// accumulate; this shows how far each single advert was off.
+    /// </summary>
+    public const string TimerLateness = "vrrp.timer.lateness";
+
     /// <summary>Gauge of the current state (0 Initialize, 1 Backup, 2 Master, 3 Fault), tagged with the instance.</summary>
     public const string State = "vrrp.state";
 

@@ -21,6 +21,11 @@ internal sealed class VrrpMetrics : IDisposable
         Transitions = _meter.CreateCounter<long>(VrrpMetricNames.Transitions, "{transition}", "VRRP state transitions");
         Errors = _meter.CreateCounter<long>(VrrpMetricNames.Errors, "{error}", "Failed sends, address changes and announcements");
         Announcements = _meter.CreateCounter<long>(VrrpMetricNames.AnnouncementsSent, "{frame}", "Gratuitous ARP / unsolicited NA frames sent");
+        TimerLateness = _meter.CreateHistogram<double>(
+            VrrpMetricNames.TimerLateness,
+            "s",
+            "How late the VRRP loop woke for a deadline (advert, master down, GARP), from the deadline to the wake-up",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
         _meter.CreateObservableGauge(VrrpMetricNames.State, () => Observe(r => (int)r.State), description: "VRRP state: 0 Initialize, 1 Backup, 2 Master, 3 Fault");
         _meter.CreateObservableGauge(VrrpMetricNames.EffectivePriority, () => Observe(r => r.EffectivePriority), description: "VRRP effective priority");
     }
@@ -31,6 +36,7 @@ internal sealed class VrrpMetrics : IDisposable
     public Counter<long> Transitions { get; }
     public Counter<long> Errors { get; }
     public Counter<long> Announcements { get; }
+    public Histogram<double> TimerLateness { get; }
 
     public void Register(VirtualRouterHost router) => _routers.TryAdd(router, 0);
 

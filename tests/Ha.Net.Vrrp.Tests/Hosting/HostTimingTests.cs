@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Ha.Net.Testing.Time;
+using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Configuration;
+using Ha.Net.Vrrp.Election;
+using Ha.Net.Vrrp.Hosting;
+using Ha.Net.Vrrp.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Ha.Net.Vrrp.Tests.Hosting;
+
+/// <summary>
+/// #18: what the host does between a decision and its syscalls, on a manual clock. One journal records, in order,
+/// every advert sent, every address change, every gratuitous ARP and every log line of one router.
+/// </summary>
+public class HostTimingTests
+{
+    private static readonly IPAddress Local = IPAddress.Parse("198.18.0.1");
+
+    private sealed class Journal : ILoggerFactory, ILoggerProvider, IVrrpTransport, IVirtualAddressBinder, IAddressAnnouncer
+    {
+        public ManualTimeProvider Clock { get; } = new();
+
+        public ConcurrentQueue<string> Entries { get; } = new();
+
+        /// <summary>When each advert was sent (clock time) and with which priority.</summary>
+        public ConcurrentQueue<(TimeSpan At, byte Priority)> Adverts { get; } = new();
+
+        public IPAddress LocalAddress => Local;
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
+        {
+            Adverts.Enqueue((Clock.Elapsed, message.Span[2]));
+            Entries.Enqueue($"send {message.Span[2]}");
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask<VrrpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new OperationCanceledException();
+        }
+
+        public ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken)
+        {
+            Entries.Enqueue($"add {address.Address}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken)
+        {
+            Entries.Enqueue($"remove {address.Address}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask AnnounceAsync(VirtualAddress address, CancellationToken cancellationToken)
+        {
+            Entries.Enqueue($"garp {address.Address}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(Journal journal) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel))
+                {
+                    journal.Entries.Enqueue("log " + formatter(state, exception));
+                }
+            }
+        }
+    }
+
+    private static (Journal Journal, IVirtualRouter Router) Create(Action<VirtualRouterOptions>? configure = null, IMeterFactory? meters = null)
+    {
+        var journal = new Journal();
+        var options = new VirtualRouterOptions
+        {
+            InstanceName = "VI_1",
+            InterfaceName = "eth0",
+            VirtualRouterId = 51,
+            Priority = 150,
+            AdvertisementInterval = TimeSpan.FromSeconds(1),
+            GarpMasterDelay = TimeSpan.Zero,
+            VirtualAddresses = [new VirtualAddress(IPAddress.Parse("198.18.0.100"), 32, "eth0")],
+        };
+        configure?.Invoke(options);
+        return (journal, VirtualRouter.Create(options, journal, journal, journal, journal.Clock, journal, meters));
+    }
+
+    private static async Task RunAsync(Journal journal, IVirtualRouter router, TimeSpan duration, TimeSpan step)
+    {
+        var host = (VirtualRouterHost)router;
+        var end = journal.Clock.Elapsed + duration;
+        await host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 100_000 && journal.Clock.Elapsed < end; i++)
+        {
+            journal.Clock.Advance(step);
+            await host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task BecomingMaster_AdvertVipAndGarpsGoOutBeforeAnyLogLine_InTheMachinesOrder()
+    {
+        var (journal, router) = Create();
+        await using (router)
+        {
+            await router.StartAsync();
+            await RunAsync(journal, router, TimeSpan.FromSeconds(3.5), TimeSpan.FromMilliseconds(10));
+            Assert.Equal(VirtualRouterState.Master, router.State);
+
+            var entries = journal.Entries.SkipWhile(e => e != "log (VI_1) Entering BACKUP STATE (init)").Skip(1).Take(11).ToArray();
+            Assert.Equal(
+            [
+                "send 150",
+                "add 198.18.0.100",
+                "garp 198.18.0.100", "garp 198.18.0.100", "garp 198.18.0.100", "garp 198.18.0.100", "garp 198.18.0.100",
+                "log (VI_1) Receive advertisement timeout",
+                "log (VI_1) Entering MASTER STATE",
+                "log (VI_1) setting VIPs.",
+                "log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 198.18.0.100",
+            ], entries);
+        }
+    }
+
+    [Fact]
+    public async Task StopAsMaster_PriorityZeroAndVipRemovalGoOutFirst_ThenTheLogLines()
+    {
+        var (journal, router) = Create();
+        await using (router)
+        {
+            await router.StartAsync();
+            await RunAsync(journal, router, TimeSpan.FromSeconds(4), TimeSpan.FromMilliseconds(10));
+            Assert.Equal(VirtualRouterState.Master, router.State);
+            var before = journal.Entries.Count;
+
+            await router.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(
+            [
+                "send 0",
+                "remove 198.18.0.100",
+                "log (VI_1) Stopped",
+                "log (VI_1) removing VIPs.",
+            ], journal.Entries.Skip(before).ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task LateWakeUps_KeepAdvertsOnTheGrid_AndTheLatenessIsRecorded()
+    {
+        var lateness = new ConcurrentQueue<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == VrrpMetricNames.MeterName && i.Name == VrrpMetricNames.TimerLateness)
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == VrrpMetricNames.InstanceTag && (string?)t.Value == "VI_LATE")
+                {
+                    lateness.Enqueue(v);
+                }
+            }
+        });
+        listener.Start();
+
+        var (journal, router) = Create(o => o.InstanceName = "VI_LATE");
+        await using (router)
+        {
+            await router.StartAsync();
+
+            // The clock moves in 300 ms steps, so each wake-up is up to 300 ms late. Adverts stay on master + k × 1 s:
+            // had each been re-armed at wake-up + 1 s, the period would be 1.2 s and 30 s would hold 25 of them.
+            await RunAsync(journal, router, TimeSpan.FromSeconds(3.6), TimeSpan.FromMilliseconds(300));
+            Assert.Equal(VirtualRouterState.Master, router.State);
+            var first = journal.Adverts.First().At;
+            journal.Adverts.Clear();
+            await RunAsync(journal, router, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(300));
+
+            var adverts = journal.Adverts.ToArray();
+            Assert.InRange(adverts.Length, 29, 30);
+            foreach (var (at, priority) in adverts)
+            {
+                Assert.Equal(150, priority);
+                var k = Math.Ceiling((at - first).TotalSeconds - 0.3);
+                var due = first + TimeSpan.FromSeconds(k);
+                Assert.InRange(at - due, TimeSpan.FromMilliseconds(-1), TimeSpan.FromMilliseconds(301)); // 100 ns rounding either side
+            }
+
+            Assert.NotEmpty(lateness);
+            Assert.All(lateness, v => Assert.InRange(v, 0, 0.301)); // the manual clock's timestamps round to 100 ns
+            Assert.Contains(lateness, v => v > 0);
+        }
+    }
+}
