@@ -222,6 +222,16 @@ internal static class Program
             return 1;
         }
 
+        // SIGTERM/SIGINT: every router sends priority 0 and removes its VIPs from the signal's own thread, before
+        // the loop below wakes (#18: SIGTERM → VIP removed without waiting for a thread hop).
+        signals.OnArrival = signo =>
+        {
+            if (signo is SignalListener.SIGTERM or SignalListener.SIGINT)
+            {
+                daemon.BeginStop();
+            }
+        };
+
         var pidFiles = WritePidFiles(cli, log);
         systemd.Ready($"{daemon.InstanceNames.Count} VRRP instance(s) started from {cli.ConfigFile}");
         var stopping = false;

@@ -57,6 +57,7 @@ internal sealed class SignalListener : IDisposable
                 _registrations.Add(PosixSignalRegistration.Create(ToPosixSignal(signo), context =>
                 {
                     context.Cancel = true; // the daemon decides; never the default action
+                    OnArrival?.Invoke(signo);
                     _signals.Writer.TryWrite(signo);
                 }));
             }
@@ -66,6 +67,10 @@ internal sealed class SignalListener : IDisposable
             }
         }
     }
+
+    /// <summary>Runs on the signal's own handler thread as the signal arrives, before it is queued: for work that
+    /// must not wait for the reader (hanet-vrrpd's SIGTERM: priority-0 adverts and VIPs released at once).</summary>
+    public Action<int>? OnArrival { get; set; }
 
     /// <summary>The signals in arrival order.</summary>
     public ChannelReader<int> Reader => _signals.Reader;
