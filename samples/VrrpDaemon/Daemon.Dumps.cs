@@ -216,7 +216,8 @@ internal sealed partial class Daemon
                 Line($"   Authentication type = {(auth.Type == KeepalivedAuthType.Ah ? "IPSEC_AH" : "SIMPLE_PASSWORD")}");
                 if (auth.Type != KeepalivedAuthType.Ah)
                 {
-                    Line($"   Password = {auth.Password}");
+                    // keepalived prints the password here; #15: no secret leaves in any dump. The line stays, for parsers.
+                    Line("   Password = (hidden)");
                 }
             }
             else if (vi.Version == 2)

@@ -222,7 +222,7 @@ public sealed class OpsNamespaceTests
         var conf = lab.WriteFile("keepalived.conf", Config);
         using var daemon = VrrpDaemon.StartInNamespace(lab.Namespace, "-f", conf, "-l");
         await daemon.ExpectOutputAsync("(VI_1) Entering MASTER STATE", Bound);
-        await daemon.ExpectOutputAsync("Added 198.18.0.100/24 dev vd0", Bound); // logged once the VIP is on vd0
+        await daemon.ExpectOutputAsync("(VI_1) Sending/queueing gratuitous ARPs on vd0", Bound); // logged after the VIP is on vd0 and announced
         daemon.Signal(signal);
         await daemon.ExpectOutputAsync(logged, Bound);
         Assert.False(daemon.HasExited, daemon.Output);

@@ -208,7 +208,7 @@ public class TransitionTableTests
     {
         var r = new Rig().AsMaster();
         var due = r.Machine.NextDeadline!.Value;
-        Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due));
+        Assert.Equal("Send(100) Refresh", r.Feed(VrrpInput.DeadlineReached(), due)); // each advert re-announces the VIPs once
         Assert.Equal(due + S, r.Machine.NextDeadline);
     }
 
@@ -223,7 +223,7 @@ public class TransitionTableTests
         {
             var due = first + (S * k);
             Assert.Equal(due, r.Machine.NextDeadline);
-            Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromMilliseconds(7)));
+            Assert.Equal("Send(100) Refresh", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromMilliseconds(7)));
         }
 
         Assert.Equal(first + (S * 10), r.Machine.NextDeadline);
@@ -234,7 +234,7 @@ public class TransitionTableTests
     {
         var r = new Rig().AsMaster();
         var due = r.Machine.NextDeadline!.Value;
-        Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromSeconds(2.5)));
+        Assert.Equal("Send(100) Refresh", r.Feed(VrrpInput.DeadlineReached(), due + TimeSpan.FromSeconds(2.5)));
         Assert.Equal(due + TimeSpan.FromSeconds(3), r.Machine.NextDeadline);
     }
 
@@ -256,7 +256,7 @@ public class TransitionTableTests
     [Fact]
     public void M2_GarpSecondBurstAndRefresh_AnnounceOnSchedule()
     {
-        var r = new Rig(o => { o.GarpMasterDelay = TimeSpan.FromSeconds(5); o.GarpMasterRefresh = TimeSpan.FromSeconds(60); o.GarpMasterRefreshRepeat = 2; });
+        var r = new Rig(o => { o.GarpMasterDelay = TimeSpan.FromSeconds(5); o.GarpMasterRefresh = TimeSpan.FromSeconds(60); o.GarpMasterRefreshRepeat = 2; o.AnnounceWithAdvertisements = false; });
         r.Started();
         var t0 = r.Machine.NextDeadline!.Value;
         r.Feed(VrrpInput.DeadlineReached(), t0);
@@ -271,6 +271,14 @@ public class TransitionTableTests
         }
 
         Assert.Equal(["5:Send(100) Announce(5)", "60:Send(100) Announce(2)", "120:Send(100) Announce(2)"], seen);
+    }
+
+    [Fact]
+    public void M1_WithoutAnnounceWithAdvertisements_SendsTheAdvertAlone_AsKeepalived()
+    {
+        var r = new Rig(o => o.AnnounceWithAdvertisements = false).AsMaster();
+        var due = r.Machine.NextDeadline!.Value;
+        Assert.Equal("Send(100)", r.Feed(VrrpInput.DeadlineReached(), due));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class VirtualRouterHostTests
     public async Task TwoRouters_HigherPriorityBecomesMaster_AddsTheVipAndAnnouncesIt()
     {
         await using var rig = new HostRig();
-        var a = rig.Add("198.18.0.1", 150);
+        var a = rig.Add("198.18.0.1", 150, o => o.AnnounceWithAdvertisements = false); // keepalived's bursts alone
         var b = rig.Add("198.18.0.2", 100);
         await a.Router.StartAsync();
         await b.Router.StartAsync();
@@ -44,6 +44,29 @@ public class VirtualRouterHostTests
         // The second GARP burst after garp_master_delay (5 s).
         await rig.RunAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(10, a.Announcer.Announced.Count);
+    }
+
+    [Fact]
+    public async Task Master_ReannouncesEachVipOnceWithEveryAdvert_WithoutALogLine()
+    {
+        // #15: the master re-announces its addresses with every advert, so a client left on a peer's MAC when a
+        // partition healed and the peer stepped down without a word (keepalived's default) moves back within one
+        // advertisement interval. The burst on becoming master is logged; the refreshes are not.
+        await using var rig = new HostRig();
+        var a = rig.Add("198.18.0.1", 255);
+        await a.Router.StartAsync();
+        await rig.RunAsync(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(VirtualRouterState.Master, a.State);
+        var afterBurst = a.Announcer.Announced.Count;
+        var sentBefore = a.Router.GetStatistics().AdvertisementsSent;
+
+        await rig.RunAsync(TimeSpan.FromSeconds(3));
+
+        var adverts = a.Router.GetStatistics().AdvertisementsSent - sentBefore;
+        Assert.InRange(adverts, 2, 4);
+        Assert.Equal(afterBurst + adverts, a.Announcer.Announced.Count);
+        Assert.All(a.Announcer.Announced.Skip(afterBurst), address => Assert.Equal(IPAddress.Parse("198.18.0.100"), address));
+        Assert.Single(a.Logs.Messages, m => m.StartsWith("(VI_1) Sending/queueing gratuitous ARPs", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -367,7 +390,7 @@ public class VirtualRouterHostTests
         listener.Start();
 
         await using var rig = new HostRig();
-        var a = rig.Add("198.18.0.1", 255, o => o.InstanceName = "VI_metrics");
+        var a = rig.Add("198.18.0.1", 255, o => { o.InstanceName = "VI_metrics"; o.AnnounceWithAdvertisements = false; });
         await a.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(2));
         lock (counts)

@@ -48,6 +48,7 @@ internal sealed class VirtualRouterSettings
     public TimeSpan GarpLowerPriorityDelay { get; private init; }
     public bool LowerPriorityNoAdvert { get; private init; }
     public bool HigherPrioritySendAdvert { get; private init; }
+    public bool AnnounceWithAdvertisements { get; private init; }
     public int DownTimerAdverts { get; private init; }
     public bool DropOnAddressListMismatch { get; private init; }
     public TimeSpan AddressFailureRetryDelay { get; private init; }
@@ -372,6 +373,7 @@ internal sealed class VirtualRouterSettings
             GarpLowerPriorityDelay = o.GarpLowerPriorityDelay ?? o.GarpMasterDelay,
             LowerPriorityNoAdvert = o.LowerPriorityNoAdvert,
             HigherPrioritySendAdvert = o.HigherPrioritySendAdvert,
+            AnnounceWithAdvertisements = o.AnnounceWithAdvertisements,
             DownTimerAdverts = o.DownTimerAdverts,
             DropOnAddressListMismatch = o.DropOnAddressListMismatch,
             AddressFailureRetryDelay = o.AddressFailureRetryDelay,

@@ -209,6 +209,13 @@ internal sealed class VirtualRouterMachine
                 {
                     // M1.
                     actions.Add(VrrpAction.Send(EffectivePriority));
+                    if (_s.AnnounceWithAdvertisements && _s.AllAddresses.Length > 0)
+                    {
+                        // The client on a peer's MAC after a partition healed (the peer stepped down without a
+                        // word) moves back within this interval.
+                        actions.Add(VrrpAction.Refresh());
+                    }
+
                     _adverDeadline = NextAdvertisement(due, now, _s.AdvertisementInterval);
                 }
 

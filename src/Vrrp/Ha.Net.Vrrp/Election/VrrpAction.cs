@@ -17,6 +17,9 @@ internal enum VrrpActionKind
     /// <summary>Announce every virtual address <see cref="VrrpAction.Count"/> times (one frame per call).</summary>
     AnnounceAddresses,
 
+    /// <summary>Announce every virtual address once, quietly: the master's refresh with each advertisement.</summary>
+    RefreshAddresses,
+
     /// <summary>The state changed from <see cref="VrrpAction.From"/> to <see cref="VrrpAction.To"/>.</summary>
     StateChanged,
 
@@ -71,6 +74,7 @@ internal readonly record struct VrrpAction
     public static VrrpAction Bind() => new() { Kind = VrrpActionKind.BindAddresses };
     public static VrrpAction Unbind() => new() { Kind = VrrpActionKind.UnbindAddresses };
     public static VrrpAction Announce(int count) => new() { Kind = VrrpActionKind.AnnounceAddresses, Count = count };
+    public static VrrpAction Refresh() => new() { Kind = VrrpActionKind.RefreshAddresses, Count = 1 };
     public static VrrpAction Changed(VirtualRouterState from, VirtualRouterState to, VirtualRouterTransitionReason reason, IPAddress? peer = null, byte peerPriority = 0) =>
         new() { Kind = VrrpActionKind.StateChanged, From = from, To = to, Reason = reason, Peer = peer, PeerPriority = peerPriority };
     public static VrrpAction PriorityChanged(int old, byte now) => new() { Kind = VrrpActionKind.EffectivePriorityChanged, OldPriority = old, Priority = now };
@@ -83,6 +87,7 @@ internal readonly record struct VrrpAction
         VrrpActionKind.BindAddresses => "Bind",
         VrrpActionKind.UnbindAddresses => "Unbind",
         VrrpActionKind.AnnounceAddresses => $"Announce({Count})",
+        VrrpActionKind.RefreshAddresses => "Refresh",
         VrrpActionKind.StateChanged => $"{From}->{To}({Reason})",
         VrrpActionKind.EffectivePriorityChanged => $"Priority({OldPriority}->{Priority})",
         _ => $"Note({Note})",

@@ -513,6 +513,14 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                     Announce(action.Count, cancellationToken);
                     break;
 
+                case VrrpActionKind.RefreshAddresses:
+                    foreach (var address in _s.AllAddresses)
+                    {
+                        AnnounceOne(address, cancellationToken); // not logged: one per advert
+                    }
+
+                    break;
+
                 case VrrpActionKind.EffectivePriorityChanged:
                     _effectivePriority = action.Priority;
                     _pendingLogs.Add(new PendingLog(PendingLogKind.PriorityChanged, action));
