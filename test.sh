@@ -41,6 +41,8 @@ fi
 #    namespaces and CPU while they run); a hung test is dumped and killed rather than eating
 #    CI's budget.
 status=0
+export HANET_TEST_OUTPUT_LOG="$results/suite-output.log" # every daemon/command/log line printed under test
+: > "$HANET_TEST_OUTPUT_LOG"
 for proj in tests/*/*.Tests.csproj tests/Ha.Net.IntegrationTests/Ha.Net.IntegrationTests.csproj; do
   [ -e "$proj" ] || continue
   name=$(basename "$proj" .csproj)
@@ -52,7 +54,19 @@ done
 # 4. What the in-suite fuzzers did (#15: the count and time of each run, from the test output).
 grep -ohE 'fuzz: [^<&]*' "$results"/*.trx 2>/dev/null | sort -u
 
-# 5. Count from the TRX files.
+# 5. Secrets never leave (#15): none of the secrets the tests configure may appear in anything printed.
+leaked=0
+while IFS= read -r secret; do
+  [ -n "$secret" ] || continue
+  if grep -F -- "$secret" "$HANET_TEST_OUTPUT_LOG" >"$results/leak.txt" 2>/dev/null; then
+    echo "test.sh: configured secret #$((leaked + 1)) of eng/test-secrets.txt was printed under test ($(wc -l <"$results/leak.txt") line(s)), by:"
+    cut -d: -f1 "$results/leak.txt" | sort | uniq -c | head -5 # where (the secret itself is not repeated here)
+    leaked=$((leaked + 1))
+  fi
+done < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' eng/test-secrets.txt)
+echo "secrets: $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' eng/test-secrets.txt | wc -l) configured secrets looked for in $(wc -l <"$HANET_TEST_OUTPUT_LOG") printed lines, $leaked found"
+
+# 6. Count from the TRX files.
 passed=0; failed=0; skipped=0; files=0
 for f in "$results"/*.trx; do
   [ -e "$f" ] || continue
@@ -64,6 +78,7 @@ for f in "$results"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 if ((files == 0)) && ((status != 0)); then failed=$((failed + 1)); fi
+failed=$((failed + leaked))
 if ((status != 0)) && ((failed == 0)); then
   echo "test.sh: dotnet test exited $status without a failed test in the results (crash or hang)"
   failed=1

@@ -197,5 +197,7 @@ public sealed class ChildProcess : IDisposable, IAsyncDisposable
         {
             _output.AppendLine(line);
         }
+
+        SuiteOutputLog.Append(Name, line);
     }
 }

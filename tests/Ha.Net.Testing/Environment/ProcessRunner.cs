@@ -53,6 +53,7 @@ public static class ProcessRunner
         }
 
         p.WaitForExit(); // and for stdout and stderr to reach their ends
+        SuiteOutputLog.Append(System.IO.Path.GetFileName(info.FileName), stdout.Result + stderr.Result);
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -28,7 +28,11 @@ public sealed class ListLoggerProvider : ILoggerProvider, ILoggerFactory
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((logLevel, eventId, formatter(state, exception), state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var message = formatter(state, exception);
+            owner.Entries.Enqueue((logLevel, eventId, message, state as IReadOnlyList<KeyValuePair<string, object?>> ?? []));
+            Environment.SuiteOutputLog.Append("log", exception is null ? message : message + " " + exception);
+        }
     }
 }
