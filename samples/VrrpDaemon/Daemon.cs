@@ -435,6 +435,7 @@ internal sealed partial class Daemon : IAsyncDisposable
     {
         Field(sb, nameof(o.AddressFailureRetryDelay), o.AddressFailureRetryDelay.Ticks);
         Field(sb, nameof(o.AdvertisementInterval), o.AdvertisementInterval.Ticks);
+        Field(sb, nameof(o.AnnounceWithAdvertisements), o.AnnounceWithAdvertisements);
         Field(sb, nameof(o.AuthenticationPassword), o.AuthenticationPassword);
         Field(sb, nameof(o.AuthenticationType), (int)o.AuthenticationType);
         Field(sb, nameof(o.CheckUnicastSource), o.CheckUnicastSource);
