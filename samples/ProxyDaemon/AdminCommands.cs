@@ -145,6 +145,11 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
             return WithServer(w[2], (b, s) => SetWeight(b, s, value));
         }
 
+        if (w.Count >= 2 && w[1] == "frontend" && w[0] is "disable" or "enable")
+        {
+            return SetFrontendListening(Arg(2), pause: w[0] == "disable");
+        }
+
         if (w.Count == 3 && w[1] == "server" && w[0] is "disable" or "enable")
         {
             var state = w[0] == "disable" ? ServerAdminState.Maintenance : ServerAdminState.Ready;
@@ -152,6 +157,35 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         }
 
         return Help();
+    }
+
+    /// <summary><c>disable frontend</c> / <c>enable frontend</c>, answered as HAProxy 2.6's
+    /// <c>cli_parse_disable_frontend</c> and <c>cli_parse_enable_frontend</c> (proxy.c) answer.</summary>
+    private string SetFrontendListening(string name, bool pause)
+    {
+        if (name.Length == 0)
+        {
+            return "A frontend name is expected.\n\n";
+        }
+
+        if (!Config.Options.Frontends.Any(f => f.Name == name))
+        {
+            return "No such frontend.\n\n";
+        }
+
+        try
+        {
+            return pause
+                ? proxy.PauseFrontend(name) ? "\n" : "All sockets are already disabled.\n\n"
+                : proxy.ResumeFrontend(name) ? "\n" : "All sockets are already enabled.\n\n";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            LogFrontendRefused(logger, e.Message);
+            return pause
+                ? "Failed to pause frontend, check logs for precise cause.\n\n"
+                : "Failed to resume frontend, check logs for precise cause (port conflict?).\n\n";
+        }
     }
 
     private static string WithServer(string target, Func<string, string, string> action)
@@ -416,12 +450,17 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         "  set server <bk>/<srv> state ready|drain|maint : change a server's administrative state\n" +
         "  set server <bk>/<srv> weight <w>[%]     : change a server's weight\n" +
         "  set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)\n" +
+        "  disable frontend <frontend>             : temporarily disable specific frontend\n" +
+        "  enable frontend <frontend>              : re-enable specific frontend\n" +
         "  disable server <bk>/<srv>               : disable a server for maintenance (use 'set server' instead)\n" +
         "  enable server <bk>/<srv>                : enable a disabled server (use 'set server' instead)\n" +
         "\n";
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Server {Backend}/{Server} state set to '{State}' by {By}.")]
     private static partial void LogAdmin(ILogger logger, string backend, string server, string state, string by);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "{Reason}")]
+    private static partial void LogFrontendRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Server {Backend}/{Server} weight set to {Weight} by cli.")]
     private static partial void LogWeight(ILogger logger, string backend, string server, int weight);

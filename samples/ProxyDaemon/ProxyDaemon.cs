@@ -13,7 +13,7 @@ namespace Ha.Net.Samples.ProxyDaemon;
 /// <c>hanet-proxyd</c>: HAProxy's tcp mode run from haproxy.cfg, with the statistics page and the stats socket.
 /// Signals as HAProxy's master-worker (<c>-W</c>/<c>-Ws</c>): SIGTERM/SIGINT stop (listeners closed, live connections
 /// drained, killed after <c>hard-stop-after</c>, 30 s), SIGUSR1 soft stop (the same drain), SIGHUP/SIGUSR2 reload in
-/// place, SIGQUIT a memory report in the log; SIGTTOU/SIGTTIN (pause/resume listeners) are refused with a warning;
+/// place, SIGQUIT a memory report in the log; SIGTTOU/SIGTTIN pause/resume every listener (ports kept, live connections untouched);
 /// every other signal that would terminate the process is logged and ignored.
 /// </summary>
 internal sealed partial class ProxyDaemon : IAsyncDisposable
@@ -184,6 +184,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
         _systemd.Ready(ReadyStatus());
         _systemd.StartWatchdog(Alive);
+        bool softStop = false;
         await foreach (var signo in signals.Reader.ReadAllAsync())
         {
             var signal = SignalListener.Name(signo);
@@ -200,9 +201,23 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
                     var gc = GC.GetGCMemoryInfo();
                     LogMemory(_logger, signal, GC.GetTotalMemory(false), gc.HeapSizeBytes, gc.TotalCommittedBytes, Environment.WorkingSet, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                     continue;
-                case SignalListener.SIGTTOU or SignalListener.SIGTTIN:
-                    LogPauseRefused(_logger, signal, signo == SignalListener.SIGTTOU ? "pausing" : "resuming");
+                case SignalListener.SIGTTIN:
+                    if (!SetListening(pause: false))
+                    {
+                        LogResumeRefused(_logger);
+                    }
+
                     continue;
+                case SignalListener.SIGTTOU:
+                    if (SetListening(pause: true))
+                    {
+                        continue;
+                    }
+
+                    // HAProxy's sig_pause: a listener that will not pause means a soft stop.
+                    LogPauseRefused(_logger);
+                    softStop = true;
+                    break;
                 case SignalListener.SIGTERM or SignalListener.SIGINT or SignalListener.SIGUSR1:
                     break;
                 default:
@@ -212,7 +227,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
             _stopping = true;
             _systemd.Stopping($"Stopping on {signal}");
-            LogStopping(_logger, signal, signo == SignalListener.SIGUSR1 ? "soft-stop" : "stop", (_config.Options.HardStopAfter ?? TimeSpan.FromSeconds(30)).TotalSeconds);
+            LogStopping(_logger, signal, signo == SignalListener.SIGUSR1 || softStop ? "soft-stop" : "stop", (_config.Options.HardStopAfter ?? TimeSpan.FromSeconds(30)).TotalSeconds);
             break;
         }
 
@@ -229,6 +244,48 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>SIGTTOU/SIGTTIN: pauses or resumes every listener, the frontends' and the stats pages' (HAProxy's
+    /// <c>protocol_pause_all</c>/<c>protocol_resume_all</c>); the runtime sockets stay, as HAProxy's unix
+    /// stats sockets do. Returns false when one of them refused.</summary>
+    private bool SetListening(bool pause)
+    {
+        bool ok = true;
+        foreach (var frontend in _config.Options.Frontends)
+        {
+            try
+            {
+                _ = pause ? _proxy!.PauseFrontend(frontend.Name) : _proxy!.ResumeFrontend(frontend.Name);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                LogListenerRefused(_logger, e.Message);
+                ok = false;
+            }
+        }
+
+        foreach (var page in _statsPages)
+        {
+            try
+            {
+                if (pause)
+                {
+                    page.Pause();
+                }
+                else
+                {
+                    page.Resume();
+                }
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                LogListenerRefused(_logger, e.Message);
+                ok = false;
+            }
+        }
+
+        return ok;
     }
 
     private readonly string? _pidFileOption;
@@ -429,8 +486,16 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
     [LoggerMessage(EventId = 5014, Level = LogLevel.Information, Message = "{Signal} received: memory report (HAProxy dumps its pools here): managed heap in use {Managed} bytes, GC heap {Heap} bytes, committed {Committed} bytes, working set {WorkingSet} bytes, collections gen0 {Gen0} gen1 {Gen1} gen2 {Gen2}.")]
     private static partial void LogMemory(ILogger logger, string signal, long managed, long heap, long committed, long workingSet, int gen0, int gen1, int gen2);
 
-    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "{Signal} received: {Action} listeners is not supported by hanet-proxyd; the listeners stay as they are.")]
-    private static partial void LogPauseRefused(ILogger logger, string signal, string action);
+    // HAProxy's sig_pause and sig_listen (haproxy.c), word for word.
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning, Message = "Some proxies refused to pause, performing soft stop now.")]
+    private static partial void LogPauseRefused(ILogger logger);
+
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Warning, Message = "Some proxies refused to resume, probably due to a conflict on a listening port. " +
+        "You may want to try again after the conflicting application is stopped, otherwise a restart might be needed to resume safe operations.")]
+    private static partial void LogResumeRefused(ILogger logger);
+
+    [LoggerMessage(EventId = 5018, Level = LogLevel.Warning, Message = "{Reason}")]
+    private static partial void LogListenerRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "{Signal} received and ignored (HAProxy does not handle it; hanet-proxyd keeps running).")]
     private static partial void LogSignalIgnored(ILogger logger, string signal);

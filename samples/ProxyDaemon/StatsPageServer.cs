@@ -24,6 +24,8 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _pauseLock = new();
+    private TaskCompletionSource? _resumed; // set while paused (SIGTTOU)
 
     public StatsPageServer(StatsPageConfig page, AdminCommands commands, ILogger logger)
     {
@@ -67,6 +69,46 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops listening for now and keeps the ports (SIGTTOU, as HAProxy pauses every listener); see <see cref="Resume"/>.</summary>
+    /// <exception cref="SocketException">A listener kept listening.</exception>
+    public void Pause()
+    {
+        lock (_pauseLock)
+        {
+            if (_resumed is not null)
+            {
+                return;
+            }
+
+            _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var listener in _listeners)
+            {
+                ListenerControl.Pause(listener);
+            }
+        }
+    }
+
+    /// <summary>Listens again after <see cref="Pause"/> (SIGTTIN).</summary>
+    /// <exception cref="SocketException">Another process listens on a port; the page stays paused.</exception>
+    public void Resume()
+    {
+        lock (_pauseLock)
+        {
+            if (_resumed is not { } resumed)
+            {
+                return;
+            }
+
+            foreach (var listener in _listeners)
+            {
+                ListenerControl.Resume(listener, 128);
+            }
+
+            _resumed = null;
+            resumed.TrySetResult();
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         while (!_stop.IsCancellationRequested)
@@ -82,6 +124,21 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
+                if (Volatile.Read(ref _resumed) is { } resumed)
+                {
+                    // Paused: accept fails until the listener listens again.
+                    try
+                    {
+                        await resumed.Task.WaitAsync(_stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 LogAcceptFailed(_logger, _page.Name, ex.Message);
                 continue;
             }

@@ -36,6 +36,25 @@ public interface ITcpProxy : IAsyncDisposable
     /// <summary>The address a frontend is listening on (its real port when configured with port 0).</summary>
     IPEndPoint GetFrontendEndPoint(string frontend);
 
+    /// <summary>
+    /// Stops a frontend accepting for now (HAProxy's <c>disable frontend</c>; SIGTTOU pauses them all): its
+    /// socket keeps the address and port but stops listening, so the kernel refuses new connections and
+    /// another process may take the port; live connections continue. <see cref="ResumeFrontend"/> undoes it.
+    /// A frontend bound to port 0 keeps no port while paused: it listens on a new one when resumed
+    /// (<see cref="GetFrontendEndPoint"/> tells which).
+    /// </summary>
+    /// <returns><see langword="false"/> when the frontend was not listening (already paused, or not started).</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">The kernel kept the socket listening ("failed to enter pause mode").</exception>
+    bool PauseFrontend(string frontend);
+
+    /// <summary>Listens again on a frontend paused by <see cref="PauseFrontend"/> (<c>enable frontend</c>, SIGTTIN).</summary>
+    /// <returns><see langword="false"/> when the frontend was not paused.</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">The port is busy (another process listens on it); the frontend stays paused.</exception>
+    bool ResumeFrontend(string frontend);
+
+    /// <summary>Whether a frontend is paused by <see cref="PauseFrontend"/>.</summary>
+    bool IsFrontendPaused(string frontend);
+
     /// <summary>Sets a server's admin state (<c>set server b/s state ready|drain|maint</c>). Live connections are untouched.</summary>
     void SetServerState(string backend, string server, ServerAdminState state);
 

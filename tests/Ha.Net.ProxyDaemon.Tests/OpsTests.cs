@@ -240,8 +240,6 @@ public sealed class OpsTests
     [InlineData("HUP", "SIGHUP received, reloading the configuration")]
     [InlineData("USR2", "SIGUSR2 received, reloading the configuration")]
     [InlineData("QUIT", "SIGQUIT received: memory report")]
-    [InlineData("TTOU", "SIGTTOU received: pausing listeners is not supported by hanet-proxyd")]
-    [InlineData("TTIN", "SIGTTIN received: resuming listeners is not supported by hanet-proxyd")]
     [InlineData("ALRM", "SIGALRM received and ignored")]
     [InlineData("VTALRM", "SIGVTALRM received and ignored")]
     [InlineData("PROF", "SIGPROF received and ignored")]

@@ -42,6 +42,15 @@ internal sealed partial class TcpProxy
             Message = "Server {Backend}/{Server} removed; its live connections run to their end")]
         public static partial void ServerRemoved(ILogger logger, string backend, string server);
 
+        // HAProxy's pause_listener/resume_listener lines (listener.c), warnings there too.
+        [LoggerMessage(EventId = 3026, EventName = "FrontendPaused", Level = LogLevel.Warning,
+            Message = "Paused Frontend {Frontend}.")]
+        public static partial void FrontendPaused(ILogger logger, string frontend);
+
+        [LoggerMessage(EventId = 3027, EventName = "FrontendResumed", Level = LogLevel.Warning,
+            Message = "Resumed Frontend {Frontend}.")]
+        public static partial void FrontendResumed(ILogger logger, string frontend);
+
         [LoggerMessage(EventId = 3030, EventName = "Stopping", Level = LogLevel.Information,
             Message = "Stopping {Count} frontends; waiting for live connections to finish")]
         public static partial void Stopping(ILogger logger, int count);

@@ -284,6 +284,32 @@ internal sealed partial class TcpProxy : ITcpProxy
         s.Backend.OnServersChanged();
     }
 
+    public bool PauseFrontend(string frontend)
+    {
+        var f = GetFrontend(frontend);
+        if (!f.PauseListening())
+        {
+            return false;
+        }
+
+        Log.FrontendPaused(_runtime.Logger, frontend);
+        return true;
+    }
+
+    public bool ResumeFrontend(string frontend)
+    {
+        var f = GetFrontend(frontend);
+        if (!f.ResumeListening())
+        {
+            return false;
+        }
+
+        Log.FrontendResumed(_runtime.Logger, frontend);
+        return true;
+    }
+
+    public bool IsFrontendPaused(string frontend) => GetFrontend(frontend).IsPaused;
+
     public void SetServerWeight(string backend, string server, int weight)
     {
         if (weight is < 0 or > 256)

@@ -51,6 +51,9 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     private bool _rateLimited; // loop thread only: a retry is scheduled for when rate-limit sessions allows
     private bool _acceptStopped;
     private int _paused;
+    private readonly Lock _pauseLock = new();
+    private int _adminPaused; // 1 while paused by PauseListening (disable frontend, SIGTTOU)
+    private TaskCompletionSource? _unpaused; // sockets engine: completes when the listener listens again
 
     public Frontend(ProxyRuntime runtime, FrontendOptions options, Func<string, Backend?> findBackend)
     {
@@ -70,6 +73,9 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     public IPEndPoint? EndPoint { get; private set; }
 
     public bool IsListening => _listener is not null;
+
+    /// <summary>True while <see cref="PauseListening"/> holds the listener (HAProxy's paused listener).</summary>
+    public bool IsPaused => Volatile.Read(ref _adminPaused) != 0;
 
     public int SessionCount
     {
@@ -138,7 +144,13 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
     /// <summary>Stops accepting (closes the listening socket); live connections continue.</summary>
     public Task StopListeningAsync()
     {
-        if (Interlocked.Exchange(ref _listener, null) is { } listener)
+        Socket? stopped;
+        lock (_pauseLock)
+        {
+            stopped = Interlocked.Exchange(ref _listener, null);
+        }
+
+        if (stopped is { } listener)
         {
             // Also wakes an accept loop waiting for a maxconn slot.
             _stopping.Cancel();
@@ -157,6 +169,101 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops listening for now, as HAProxy pauses a listener (<c>disable frontend</c>, SIGTTOU): the socket
+    /// keeps its address and port but leaves the listening state (<c>connect(AF_UNSPEC)</c>, as HAProxy's
+    /// <c>tcp_suspend_receiver</c> does), so the kernel refuses new connections and another process may bind
+    /// the port; live connections continue. <see cref="ResumeListening"/> listens again. (A frontend bound
+    /// to port 0 keeps no port while paused: the kernel picks a new one when it listens again.)
+    /// </summary>
+    /// <returns><see langword="false"/> when the listener was not listening (already paused, or stopped).</returns>
+    public bool PauseListening()
+    {
+        lock (_pauseLock)
+        {
+            var listener = _listener;
+            if (listener is null || _adminPaused != 0)
+            {
+                return false;
+            }
+
+            if (_acceptLoop is null)
+            {
+                _unpaused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            Volatile.Write(ref _adminPaused, 1);
+            if (!Disconnect(listener))
+            {
+                // Still listening (HAProxy: "failed to enter pause mode").
+                Volatile.Write(ref _adminPaused, 0);
+                _unpaused?.TrySetResult();
+                throw new SocketException((int)LinuxNative.ToSocketError(LinuxNative.Errno),
+                    $"Frontend '{Name}' failed to enter pause mode.");
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Listens again after <see cref="PauseListening"/> (<c>enable frontend</c>, SIGTTIN).</summary>
+    /// <returns><see langword="false"/> when the listener was not paused.</returns>
+    /// <exception cref="SocketException">The port is busy (another process listens on it); the listener stays paused.</exception>
+    public bool ResumeListening()
+    {
+        lock (_pauseLock)
+        {
+            var listener = _listener;
+            if (listener is null || _adminPaused == 0)
+            {
+                return false;
+            }
+
+            if (LinuxNative.listen((int)listener.SafeHandle.DangerousGetHandle(), _options.Backlog) != 0)
+            {
+                var error = LinuxNative.ToSocketError(LinuxNative.Errno);
+                throw new SocketException((int)error, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Port {EndPoint?.Port} busy while trying to enable frontend {Name}."));
+            }
+
+            if (_options.Bind.Port == 0)
+            {
+                // Bound to port 0, the socket held no port of its own while paused: listen() took a new one.
+                EndPoint = BoundEndPoint(listener) ?? EndPoint;
+            }
+
+            Volatile.Write(ref _adminPaused, 0);
+            if (_acceptLoop is { } loop)
+            {
+                loop.Post(this, OpResume);
+            }
+            else
+            {
+                _unpaused?.TrySetResult();
+                _unpaused = null;
+            }
+
+            return true;
+        }
+    }
+
+    private static unsafe IPEndPoint? BoundEndPoint(Socket listener)
+    {
+        byte* address = stackalloc byte[28];
+        int length = 28;
+        return LinuxNative.getsockname((int)listener.SafeHandle.DangerousGetHandle(), address, &length) == 0
+            ? LinuxNative.ReadSockaddr(new ReadOnlySpan<byte>(address, length))
+            : null;
+    }
+
+    /// <summary><c>connect()</c> to <c>AF_UNSPEC</c>: a listening TCP socket stops listening and keeps its binding.</summary>
+    private static unsafe bool Disconnect(Socket listener)
+    {
+        byte* address = stackalloc byte[16]; // struct sockaddr, all zero: sa_family = AF_UNSPEC
+        new Span<byte>(address, 16).Clear();
+        return LinuxNative.connect((int)listener.SafeHandle.DangerousGetHandle(), address, 16) == 0;
     }
 
     /// <summary>Releases the stop signal; call after <see cref="StopListeningAsync"/>. (The maxconn
@@ -281,7 +388,7 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
         byte* address = stackalloc byte[28];
         for (int i = 0; i < AcceptsPerTurn; i++)
         {
-            if (_acceptStopped)
+            if (_acceptStopped || Volatile.Read(ref _adminPaused) != 0)
             {
                 return;
             }
@@ -318,9 +425,9 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
             {
                 int errno = LinuxNative.Errno;
                 ReleaseSlot();
-                if (errno == LinuxNative.EAgain || Volatile.Read(ref _listener) is null)
+                if (errno == LinuxNative.EAgain || Volatile.Read(ref _listener) is null || Volatile.Read(ref _adminPaused) != 0)
                 {
-                    // Drained, or stopped (a shut-down listener fails with EINVAL).
+                    // Drained, stopped or paused (a shut-down or disconnected listener fails with EINVAL).
                     return;
                 }
 
@@ -484,6 +591,13 @@ internal sealed partial class Frontend : IDisposable, IEpollHandler
                     if (_listener != listener || result.IsLocalAbort)
                     {
                         return;
+                    }
+
+                    if (Volatile.Read(ref _unpaused) is { } unpaused)
+                    {
+                        // Paused (disable frontend, SIGTTOU): accept fails until the listener listens again.
+                        await unpaused.Task.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                        continue;
                     }
 
                     // Out of file descriptors and the like: report (once a second at most), breathe, go on.

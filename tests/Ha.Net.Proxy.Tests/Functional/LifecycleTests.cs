@@ -42,6 +42,61 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task PauseFrontend_RefusesNewConnections_KeepsLiveOnes_ResumeAcceptsAgain()
+    {
+        await using var echo = TestServer.Echo();
+        var bind = new IPEndPoint(IPAddress.Loopback, ProxyTestClient.FreePort());
+        await using var proxy = await StartAsync([Server("a", echo)], frontend: fe => fe with { Bind = bind });
+        var endPoint = proxy.EndPoint;
+        using (var early = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            early.SetRawSocketOption(1, 2, BitConverter.GetBytes(1)); // SO_REUSEADDR
+            Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => early.Bind(endPoint)).SocketErrorCode);
+        }
+
+        using var live = await ProxyTestClient.ConnectAsync(endPoint);
+        await live.SendAsync("before\n"u8.ToArray());
+        Assert.Equal("before", await ProxyTestClient.ReadLineAsync(live));
+
+        Assert.True(proxy.Proxy.PauseFrontend("fe"));
+        Assert.False(proxy.Proxy.PauseFrontend("fe"));
+        Assert.True(proxy.Proxy.IsFrontendPaused("fe"));
+        var refused = await Assert.ThrowsAsync<SocketException>(() => ProxyTestClient.ConnectAsync(endPoint));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        // The port is let go: another socket can bind it now (SO_REUSEADDR), as a reloading HAProxy's new
+        // process does; while the frontend listened, the same bind failed.
+        using (var newcomer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            newcomer.SetRawSocketOption(1, 2, BitConverter.GetBytes(1)); // SO_REUSEADDR
+            newcomer.Bind(endPoint);
+        }
+
+        // The live connection still flows.
+        await live.SendAsync("during\n"u8.ToArray());
+        Assert.Equal("during", await ProxyTestClient.ReadLineAsync(live));
+
+        Assert.True(proxy.Proxy.ResumeFrontend("fe"));
+        Assert.False(proxy.Proxy.ResumeFrontend("fe"));
+        using var again = await ProxyTestClient.ConnectAsync(endPoint);
+        await again.SendAsync("after\n"u8.ToArray());
+        Assert.Equal("after", await ProxyTestClient.ReadLineAsync(again));
+        Assert.Throws<KeyNotFoundException>(() => proxy.Proxy.PauseFrontend("nosuch"));
+    }
+
+    [Fact]
+    public async Task PauseFrontend_OnPortZero_ResumesOnTheNewPortItReports()
+    {
+        await using var echo = TestServer.Echo();
+        await using var proxy = await StartAsync([Server("a", echo)]);
+        Assert.True(proxy.Proxy.PauseFrontend("fe"));
+        Assert.True(proxy.Proxy.ResumeFrontend("fe"));
+        using var client = await ProxyTestClient.ConnectAsync(proxy.EndPoint);
+        await client.SendAsync("hello\n"u8.ToArray());
+        Assert.Equal("hello", await ProxyTestClient.ReadLineAsync(client));
+    }
+
+    [Fact]
     public async Task ActiveClient_IsNotCutByTimeout()
     {
         await using var echo = TestServer.Echo();
@@ -106,6 +161,12 @@ public class LifecycleTests
         await using var echo = TestServer.Echo();
         var proxy = await StartAsync([Server("a", echo)], proxy: p => p with { HardStopAfter = TimeSpan.FromMilliseconds(500) });
         var endPoint = proxy.EndPoint;
+        using (var early = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            early.SetRawSocketOption(1, 2, BitConverter.GetBytes(1)); // SO_REUSEADDR
+            Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => early.Bind(endPoint)).SocketErrorCode);
+        }
+
         using var live = await ProxyTestClient.ConnectAsync(endPoint);
         await live.SendAsync(Encoding.ASCII.GetBytes("1\n"));
         Assert.Equal("1", await ProxyTestClient.ReadLineAsync(live));

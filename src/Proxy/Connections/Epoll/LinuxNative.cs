@@ -110,6 +110,9 @@ internal static unsafe partial class LinuxNative
     public static partial int shutdown(int fd, int how);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int listen(int fd, int backlog);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int accept4(int fd, byte* addr, int* addrlen, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
