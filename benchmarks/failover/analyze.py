@@ -104,6 +104,19 @@ def run(args):
             rec["sigterm_to_prio0_ms"] = round((zero[0] - event) * 1000, 3)
         if removed:
             rec["sigterm_to_vip_removed_ms"] = round((removed[0] - event) * 1000, 3)
+    elif scenario == "converge":
+        a_vip = first(mon_a, lambda x: x[0] > event and x[1] == "add")
+        a_adv = first(adverts, lambda x: x[0] > event and x[1] == A_IP and x[2] > 0)
+        if a_vip:
+            rec["converge_ms"] = round((a_vip[0] - event) * 1000, 1)
+        if a_adv:
+            rec["first_advert_ms"] = round((a_adv[0] - event) * 1000, 1)
+        # A second master: B held the VIP (from its add to its removal) or advertised as master.
+        b_add = first(mon_b, lambda x: x[0] > event and x[1] == "add")
+        if b_add:
+            b_del = first(mon_b, lambda x: x[0] > b_add[0] and x[1] == "del")
+            rec["second_master_ms"] = round(((b_del[0] if b_del else b_add[0]) - b_add[0]) * 1000, 1)
+        rec["b_master_adverts"] = sum(1 for t, src, prio in adverts if t > event and src == B_IP and prio > 0)
     elif scenario == "busy":
         end = float(a["end"])
         rec["b_master_adverts"] = sum(1 for t, src, prio in adverts if event <= t <= end and src == B_IP and prio > 0)
@@ -167,6 +180,22 @@ def summary(path):
                 print(f"{str(i) + 's v' + str(v):>10} {impl:>10} {len(rs):>3} {fmt(pct(z, 50)) + '/' + fmt(max(z) if z else None):>16} "
                       f"{fmt(pct(d, 50)) + '/' + fmt(max(d) if d else None):>20}  {' '.join(str(r['outage_ms']) for r in rs)}")
 
+    conv = [r for r in recs if r["scenario"] == "converge"]
+    if conv:
+        print()
+        print("Cold start of both nodes at once: ms from the start to the master's VIP and first advert; a second master (B held the VIP, ms)")
+        print(f"{'advert_int':>10} {'impl':>10} {'n':>3} {'VIP p50/max':>16} {'advert p50/max':>16} {'2nd master':>11}  VIP ms (each run)")
+        for v, i in configs:
+            for impl in impls:
+                rs = [r for r in conv if r["impl"] == impl and key(r) == (v, i)]
+                if not rs:
+                    continue
+                c = [r["converge_ms"] for r in rs if "converge_ms" in r]
+                f = [r["first_advert_ms"] for r in rs if "first_advert_ms" in r]
+                second = sum(1 for r in rs if "second_master_ms" in r)
+                print(f"{str(i) + 's v' + str(v):>10} {impl:>10} {len(rs):>3} {fmt(pct(c, 50)) + '/' + fmt(max(c) if c else None):>16} "
+                      f"{fmt(pct(f, 50)) + '/' + fmt(max(f) if f else None):>16} {str(second) + '/' + str(len(rs)):>11}  {' '.join(str(r.get('converge_ms', '?')) for r in rs)}")
+
     busy = [r for r in recs if r["scenario"] == "busy"]
     if busy:
         print()
@@ -177,7 +206,7 @@ def summary(path):
             print(f"{r['interval'] + 's v' + r['version']:>10} {r['impl']:>10} {r['a_adverts']:>8} {fmt(pct(g, 50)):>8} {fmt(pct(g, 99)):>8} "
                   f"{fmt(max(g) if g else None):>8} {r['b_master_adverts']:>27}")
 
-    others = [r for r in recs if r["scenario"] not in ("kill", "stop", "busy")]
+    others = [r for r in recs if r["scenario"] not in ("kill", "stop", "busy", "converge")]
     if others:
         print()
         print("Other scenarios: client outage (ms, each run)")

@@ -26,10 +26,14 @@
 #   heal      A and B isolated from each other on the bridge (both become master; the client follows
 #             B's gratuitous ARP), then healed: the outage is what the client sees after the heal.
 #   heal+hpsa the same with higher_prio_send_advert on both nodes.
+#   converge  both nodes started at the same moment (a cold start, both configured BACKUP): time from the start to
+#             A's VIP added and to its first advert, and whether B was ever master meanwhile (a brief second master).
 #   busy      (BUSY=1, advert_int 0.01 s) for BUSY_SECONDS (60): A, the master, also runs hanet-proxyd saturated by
 #             wrk (through it to nginx on A) and a process churning 200 MB/s of allocations; counts the backup's
 #             adverts (a spurious failover) and the master's advert gaps.
 # kill and stop run at advert_int 1 s (VRRPv2), 0.1, 0.03 and 0.01 s (VRRPv3); REPEAT=N runs each cell N times.
+# NATIVE=1 runs the Native AOT hanet-vrrpd and hanet-proxyd (eng/publish-native.sh builds them when missing),
+# the binaries the units and demo ship; otherwise the JIT builds (`dotnet hanet-vrrpd.dll`).
 # Needs root, iproute2, tcpdump, keepalived, dotnet, and for busy wrk and nginx.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,6 +56,13 @@ node_dll=$root/tests/Ha.Net.VrrpNode/bin/Release/net10.0/Ha.Net.VrrpNode.dll
 vrrpd_dll=$root/samples/VrrpDaemon/bin/Release/net10.0/hanet-vrrpd.dll
 proxyd_dll=$root/samples/ProxyDaemon/bin/Release/net10.0/hanet-proxyd.dll
 analyze=$root/benchmarks/failover/analyze.py
+vrrpd=(dotnet "$vrrpd_dll"); proxyd=(dotnet "$proxyd_dll")
+if [[ ${NATIVE:-0} == 1 ]]; then
+  for d in vrrpd proxyd; do
+    [[ -x artifacts/native/hanet-$d/hanet-$d ]] || eng/publish-native.sh $d >/dev/null
+  done
+  vrrpd=("$root/artifacts/native/hanet-vrrpd/hanet-vrrpd"); proxyd=("$root/artifacts/native/hanet-proxyd/hanet-proxyd")
+fi
 
 id=hnb$$
 SW=${id}sw; NA=${id}a; NB=${id}b; NC=${id}c
@@ -105,7 +116,7 @@ vrrp_instance VI_1 { state BACKUP
   $ka_extra }
 CONF
     if [[ $impl == hanet ]]; then
-      ip netns exec $2 dotnet "$vrrpd_dll" -n -l -f "$work/$1.conf" >"$work/$1.log" 2>&1 &
+      ip netns exec $2 "${vrrpd[@]}" -n -l -f "$work/$1.conf" >"$work/$1.log" 2>&1 &
     else
       ip netns exec $2 keepalived -n -l -D -G -P -f "$work/$1.conf" -p "$work/$1.pid" -r "$work/$1_vrrp.pid" >"$work/$1.log" 2>&1 &
     fi
@@ -194,6 +205,22 @@ run() {
   echo "$ms"
 }
 
+# converge IMPL VERSION INTERVAL REP: both nodes started together; A's VIP time from the start → record, prints it in ms.
+converge_run() {
+  local impl=$1 version=$2 interval=$3 rep=$4
+  start_recording
+  local event; event=$(date +%s.%N)
+  start_pair $impl $version $interval
+  wait_until 30 has_vip $NA || true
+  sleep "$(awk "BEGIN { print $interval * 5 + 0.3 }")"
+  stop_pair
+  stop_recording
+  local rec; rec=$(python3 "$analyze" run impl=$impl scenario=converge version=$version interval=$interval rep=$rep event=$event \
+    outage=- capture="$work/cap.txt" mon_a="$work/mon_a" mon_b="$work/mon_b") || true
+  echo "$rec" >>"$records"
+  sed -n 's/.*"converge_ms": \([0-9.]*\).*/\1/p' <<<"$rec"
+}
+
 # busy IMPL: advert_int 0.01 s for BUSY_SECONDS with A saturated (hanet-proxyd + wrk + allocation churn).
 busy_run() {
   local impl=$1 version=3 interval=0.01
@@ -225,7 +252,7 @@ CFG
   if ! wait_until 30 has_vip $NA; then echo "busy $impl: no master"; stop_pair; stop_recording; return; fi
   sleep 1
   ns_exec $NA nginx -c "$work/nginx.conf" -p "$work/nginx" >/dev/null 2>&1 & local nginx_pid=$!
-  ns_exec $NA dotnet "$proxyd_dll" -f "$work/proxy.cfg" -db >"$work/proxyd.log" 2>&1 & local proxy_pid=$!
+  ns_exec $NA "${proxyd[@]}" -f "$work/proxy.cfg" -db >"$work/proxyd.log" 2>&1 & local proxy_pid=$!
   sleep 2
   # 200 MB/s of fresh allocations, each written so the pages are really touched.
   ns_exec $NA python3 -c '
@@ -263,6 +290,14 @@ for interval in $intervals; do
   esac
   for scenario in $scenarios; do
     h=-; k=-
+    if [[ $scenario == converge ]]; then
+      for ((r = 0; r < repeat; r++)); do
+        [[ " $impls " == *" hanet "* ]] && h=$([[ $h == - ]] && echo "" || echo "$h/")$(converge_run hanet $version $interval $r)
+        [[ " $impls " == *" keepalived "* ]] && k=$([[ $k == - ]] && echo "" || echo "$k/")$(converge_run keepalived $version $interval $r)
+      done
+      printf '%-10s %-8s %-9s %24s %24s\n' "$scenario" v$version ${interval}s "$h" "$k"
+      continue
+    fi
     for ((r = 0; r < repeat; r++)); do
       [[ " $impls " == *" hanet "* ]] && h=$([[ $h == - ]] && echo "" || echo "$h/")$(run hanet $version $interval $scenario $seconds $steady $r)
       [[ " $impls " == *" keepalived "* ]] && k=$([[ $k == - ]] && echo "" || echo "$k/")$(run keepalived $version $interval $scenario $seconds $steady $r)
