@@ -116,7 +116,7 @@ public sealed class ActiveActiveNamespaceTests
         Assert.Contains("(VI_3) Entering MASTER STATE", a2.Output, StringComparison.Ordinal);
         // keepalived accepted every advert of the hanet-vrrpd nodes.
         string[] complaints = ["invalid", "wrong", "mismatch", "unexpected", "bad ", "checksum", "ttl", "error"];
-        Assert.Empty(c.Output.Split('\n').Where(l => complaints.Any(m => l.Contains(m, StringComparison.OrdinalIgnoreCase))));
+        Assert.DoesNotContain(c.Output.Split('\n'), l => complaints.Any(m => l.Contains(m, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>A switch namespace (bridge) and three node namespaces on it, eth0 198.18.0.11–13/24, killed and deleted on disposal.</summary>
