@@ -172,6 +172,7 @@ internal sealed class CommandLine
           --metrics-address=A:P    Serve Prometheus metrics at http://A:P/metrics (keepalived-exporter's names and hanet_vrrp_*)
           -v, --version            Display the version number
           -h, --help               Display this help message
+          --generate-active-active Write every node's keepalived.conf for N nodes sharing M VIPs (see --generate-active-active --help)
         Signals: SIGTERM/SIGINT stop (priority-0 advert, VIPs removed, notify STOP), SIGHUP reloads the configuration,
                  SIGUSR1 writes $TMPDIR/keepalived.data, SIGUSR2 $TMPDIR/keepalived.stats (SIGRTMAX-1: and clears the counters).
         """;

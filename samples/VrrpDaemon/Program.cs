@@ -16,6 +16,11 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--generate-active-active")
+        {
+            return ActiveActiveCommand.Run(args[1..], Console.Out, Console.Error);
+        }
+
         CommandLine cli;
         try
         {
