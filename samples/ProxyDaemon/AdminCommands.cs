@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration;
@@ -13,7 +14,9 @@ namespace Ha.Net.Samples.ProxyDaemon;
 /// </summary>
 internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> config, ILogger logger, DateTimeOffset started)
 {
-    public const string Version = "2.6-hanet";
+    /// <summary>The product version (HaNetVersion in Directory.Build.props), the same number as the Ha.Net packages'.</summary>
+    public static readonly string Version =
+        typeof(AdminCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
 
     /// <summary>The admin state last set at run time per backend/server: a server drained and then weighted
     /// to 0 still shows DRAIN (the stats status alone cannot tell), so <c>show servers state</c> reads it here.</summary>

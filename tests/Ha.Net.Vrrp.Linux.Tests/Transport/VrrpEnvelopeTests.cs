@@ -1,6 +1,5 @@
 using System.Net;
-using FsCheck;
-using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Ha.Net.Vrrp.Linux.Lab;
 using Ha.Net.Vrrp.Linux.Transport;
 using TestData = Ha.Net.Vrrp.Linux.Lab.TestData;
@@ -71,14 +70,11 @@ public class VrrpEnvelopeTests
         }
     }
 
-    [Fact]
-    public void Any_bytes_are_parsed_or_refused_without_an_exception()
+    [Property]
+    public bool Any_bytes_are_parsed_or_refused_without_an_exception(byte[] bytes)
     {
-        Prop.ForAll<byte[]>(bytes =>
-        {
-            var reason = VrrpEnvelope.ParseIPv4(bytes, out var offset, out var length, out _, out _, out _);
-            return reason != EnvelopeDropReason.None || (offset >= 20 && offset + length <= bytes.Length);
-        }).QuickCheckThrowOnFailure();
+        var reason = VrrpEnvelope.ParseIPv4(bytes, out var offset, out var length, out _, out _, out _);
+        return reason != EnvelopeDropReason.None || (offset >= 20 && offset + length <= bytes.Length);
     }
 
     [Fact]
