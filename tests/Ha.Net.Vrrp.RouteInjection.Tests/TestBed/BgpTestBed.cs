@@ -197,14 +197,7 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
         b.Append(CultureInfo.InvariantCulture, $"""
             frr defaults datacenter
             hostname {Router}
-            log file {Directory}/{Router}.log
-            bfd
-             profile fast
-              receive-interval 100
-              transmit-interval 100
-              detect-multiplier 3
-             exit
-            exit
+            log file {Directory}/{Router}-bgpd.log
             router bgp 65000
              bgp router-id 198.18.1.1
              no bgp ebgp-requires-policy
@@ -222,14 +215,7 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     private string NodeConfig(int i) => string.Create(CultureInfo.InvariantCulture, $"""
         frr defaults datacenter
         hostname {NodeNs(i)}
-        log file {Directory}/{NodeNs(i)}.log
-        bfd
-         profile fast
-          receive-interval 100
-          transmit-interval 100
-          detect-multiplier 3
-         exit
-        exit
+        log file {Directory}/{NodeNs(i)}-bgpd.log
         router bgp 65100
          bgp router-id {NodeAddress(i)}
          no bgp ebgp-requires-policy
@@ -240,8 +226,26 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
 
         """);
 
-    /// <summary>FRR as an operator runs one instance per namespace: /etc/frr/NS/frr.conf, daemons with -N NS.</summary>
-    private void StartFrr(string ns, string config)
+    /// <summary>bfdd's part: BFD at 100 ms x 3 (detection 300 ms) for the BGP sessions that name the profile.</summary>
+    private string BfdConfig(string ns) => $"""
+        frr defaults datacenter
+        hostname {ns}
+        log file {Directory}/{ns}-bfdd.log
+        bfd
+         profile fast
+          receive-interval 100
+          transmit-interval 100
+          detect-multiplier 3
+         exit
+        exit
+
+        """;
+
+    /// <summary>
+    /// FRR as an operator runs one instance per namespace: the daemons with -N NS (config in /etc/frr/NS/, sockets in
+    /// /var/run/frr/NS/), one configuration file per daemon (FRR's classic layout: each daemon reads its own).
+    /// </summary>
+    private void StartFrr(string ns, string bgpConfig)
     {
         var etc = "/etc/frr/" + ns;
         var run = "/var/run/frr/" + ns;
@@ -249,12 +253,16 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
         _frrDirs.Add(run);
         System.IO.Directory.CreateDirectory(etc);
         System.IO.Directory.CreateDirectory(run);
-        File.WriteAllText(Path.Combine(etc, "frr.conf"), config);
+        File.WriteAllText(Path.Combine(etc, "zebra.conf"), $"hostname {ns}\nlog file {Directory}/{ns}-zebra.log\n");
+        File.WriteAllText(Path.Combine(etc, "bfdd.conf"), BfdConfig(ns));
+        File.WriteAllText(Path.Combine(etc, "bgpd.conf"), bgpConfig);
         File.WriteAllText(Path.Combine(etc, "vtysh.conf"), "");
         ProcessRunner.Run("chown", $"-R frr:frr {etc} {run} {Directory}");
         foreach (var daemon in new[] { "zebra", "bfdd", "bgpd" })
         {
-            Exec(ns, Path.Combine(Frr, daemon), $"-d -N {ns} -f {etc}/frr.conf -i {run}/{daemon}.pid");
+            // bfdd's control socket is not under the pathspace in FRR 8.4: give each instance its own.
+            var extra = daemon == "bfdd" ? $" --bfdctl {run}/bfdd.sock" : "";
+            Exec(ns, Path.Combine(Frr, daemon), $"-d -N {ns} -f {etc}/{daemon}.conf -i {run}/{daemon}.pid{extra}");
         }
     }
 
@@ -333,9 +341,9 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
         var ns = NodeNs(i);
         WriteNft(ns, """
             table inet dead {
-              chain in { type filter hook input priority -300; policy drop; }
-              chain out { type filter hook output priority -300; policy drop; }
-              chain fwd { type filter hook forward priority -300; policy drop; }
+              chain deadin { type filter hook input priority -300; policy drop; }
+              chain deadout { type filter hook output priority -300; policy drop; }
+              chain deadfwd { type filter hook forward priority -300; policy drop; }
             }
             """);
         foreach (var pid in Ip($"netns pids {ns}").Split('\n', StringSplitOptions.RemoveEmptyEntries))
