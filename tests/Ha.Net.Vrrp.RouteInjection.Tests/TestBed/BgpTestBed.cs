@@ -35,8 +35,9 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     private readonly List<NodeBackend> _backends = [];
     private readonly Action<string> _log;
 
-    private BgpTestBed(int nodes, Action<string> log)
+    private BgpTestBed(int nodes, bool sticky, Action<string> log)
     {
+        Sticky = sticky;
         _id = string.Create(CultureInfo.InvariantCulture, $"hrb{Environment.ProcessId % 100000}x{Random.Shared.Next(0x1000, 0xFFFF):x4}");
         Directory = Path.Combine(Path.GetTempPath(), _id);
         System.IO.Directory.CreateDirectory(Directory);
@@ -47,6 +48,9 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     }
 
     public int Nodes { get; }
+
+    /// <summary>Whether the router keeps established flows on their node (conntrack mark + per-node tables).</summary>
+    public bool Sticky { get; }
 
     public string Directory { get; }
 
@@ -64,9 +68,9 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
 
     public NodeBackend Backend(int i) => _backends[i - 1];
 
-    public static async Task<BgpTestBed> StartAsync(int nodes, Action<string> log)
+    public static async Task<BgpTestBed> StartAsync(int nodes, Action<string> log, bool sticky = true)
     {
-        var bed = new BgpTestBed(nodes, log);
+        var bed = new BgpTestBed(nodes, sticky, log);
         try
         {
             await bed.BuildAsync();
@@ -109,7 +113,9 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
             sticky.Append(CultureInfo.InvariantCulture, $"\"rn{i}\" : {i}, ");
         }
 
-        WriteNft(Router, $$"""
+        if (Sticky)
+        {
+            WriteNft(Router, $$"""
             table ip hanet_sticky {
               chain pre {
                 type filter hook prerouting priority mangle; policy accept;
@@ -121,6 +127,7 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
               }
             }
             """);
+        }
 
         StartFrr(Router, RouterConfig());
         for (var i = 1; i <= Nodes; i++)
