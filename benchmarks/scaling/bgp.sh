@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+scratch=""   # the measurement's namespace while it exists
+trap 'rm -f "$out"; if [[ -n $scratch ]]; then ip netns del "$scratch" 2>/dev/null || true; fi' EXIT
 if [[ "${HANET_SKIP_BUILD:-}" != 1 ]]; then
   dotnet build tests/Ha.Net.Vrrp.RouteInjection.Tests/Ha.Net.Vrrp.RouteInjection.Tests.csproj -c Release -v q -nologo >&2
 fi
@@ -21,9 +22,10 @@ cat "$out"
 # Flows of surviving nodes moved by one withdrawal: 600 TCP flows (one client, source ports 40000-40599) hashed
 # by the kernel (fib_multipath_hash_policy=1) before and after next hop 1 is removed.
 moved() { # $1 = nodes, $2 = plain|resilient
-  local n=$1 kind=$2 ns="hrbnh$$$kind$n" i
+  local n=$1 kind=$2 i
+  local ns="hrbnh$$$kind$n"
   ip netns add "$ns"
-  trap 'ip netns del "$ns" 2>/dev/null || true; rm -f "$out"' EXIT
+  scratch=$ns
   ip -n "$ns" link set lo up
   ip netns exec "$ns" sysctl -qw net.ipv4.fib_multipath_hash_policy=1
   local hops="" group=""
@@ -59,6 +61,7 @@ moved() { # $1 = nodes, $2 = plain|resilient
     [[ $now != "${before[$sport]}" ]] && moved=$((moved + 1))
   done
   ip netns del "$ns"
+  scratch=""
   echo "layout=bgp nodes=$n metric=surviving_flows_moved_${kind}_pct value=$(awk -v m=$moved -v s=$surviving 'BEGIN { printf "%.1f", s ? 100 * m / s : 0 }')"
 }
 for n in 2 3; do
