@@ -21,11 +21,11 @@ awk '
     v[key, metric] = d[2]
   }
   END {
-    printf "%-40s", "metric"
+    printf "%-46s", "metric"
     for (k = 1; k <= nk; k++) printf " %16s", keys[k]
     printf "\n"
     for (m = 1; m <= nm; m++) {
-      printf "%-40s", metrics[m]
+      printf "%-46s", metrics[m]
       for (k = 1; k <= nk; k++) printf " %16s", ((keys[k], metrics[m]) in v) ? v[keys[k], metrics[m]] : "-"
       printf "\n"
     }
