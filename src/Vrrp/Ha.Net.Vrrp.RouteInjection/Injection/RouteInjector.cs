@@ -294,8 +294,9 @@ public sealed partial class RouteInjector : IAsyncDisposable
                 }
             }
         }
-        catch (RouteAnnouncerException ex)
+        catch (Exception ex) when (ex is RouteAnnouncerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
+            // An announcer of your own may fail with I/O or state errors too: the same retry, never a dead loop.
             if (!_failing)
             {
                 LogSpeakerFailed(_logger, _prefixText, wanted ? "announce" : "withdraw", ex.Message);
