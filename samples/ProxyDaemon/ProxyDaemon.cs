@@ -48,6 +48,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         var quiet = false;
         var systemdMode = false;
         string? pidFile = null;
+        string? routeInjection = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -79,6 +80,9 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
                     break; // foreground / master-worker / daemon: hanet-proxyd is always one foreground process.
                 case "-p" when i + 1 < args.Length:
                     pidFile = args[++i]; // HAProxy: -p <pidfile> overrides the global 'pidfile'
+                    break;
+                case "--route-injection" when i + 1 < args.Length:
+                    routeInjection = args[++i]; // hanet-proxyd's own: route health injection (RouteInjectionFile)
                     break;
                 case "-v" or "-vv":
                     stdout.WriteLine($"hanet-proxyd version {AdminCommands.Version} (Ha.Net, HAProxy-compatible tcp mode)");
@@ -114,7 +118,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             stderr.WriteLine($"[ALERT]    ({pid}) : config : {e}");
         }
 
-        if (config is null)
+        if (config is null || !LoadRouteInjection(routeInjection, config, stderr, out var routeInjectionFile))
         {
             stderr.WriteLine($"[ALERT]    ({pid}) : config : Fatal errors found in configuration.");
             return 1;
@@ -139,6 +143,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         int code;
         await using (var daemon = new ProxyDaemon(files, config, log, loggerFactory, pidFile, systemd))
         {
+            daemon._routeInjectionFile = routeInjectionFile;
             code = await daemon.RunAsync();
         }
 
@@ -159,6 +164,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         "        -p : write the process id to <pidfile> (overrides the global 'pidfile')\n" +
         "        -Ws : master-worker mode with systemd notify support (Type=notify: READY, RELOADING, STOPPING, WATCHDOG)\n" +
         "        -W, -db, -D : accepted (hanet-proxyd is always one foreground process)\n" +
+        "        --route-injection <file> : announce the service prefix over BGP (FRR) while healthy (see README)\n" +
         "Signals: SIGTERM/SIGINT stop, SIGUSR1 soft stop, SIGHUP/SIGUSR2 reload, SIGQUIT memory report.";
 
     private async Task<int> RunAsync()
@@ -184,6 +190,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         LogLoaded(_logger, string.Join(", ", _files), _config.Options.Frontends.Count, _config.Options.Backends.Count, _statsPages.Count, _runtimeSockets.Count);
         _systemd.Ready(ReadyStatus());
         _systemd.StartWatchdog(Alive);
+        await StartRouteInjectionAsync();
         bool softStop = false;
         await foreach (var signo in signals.Reader.ReadAllAsync())
         {
@@ -231,6 +238,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             break;
         }
 
+        await StopRouteInjectionAsync(); // withdraw and wait for routers before the listeners close
         await StopStatsAndSocketsAsync();
         await _proxy.StopAsync();
         if (_pidFile is not null)
@@ -438,6 +446,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await DisposeRouteInjectionAsync();
         await StopStatsAndSocketsAsync();
         if (_proxy is not null)
         {
