@@ -5,7 +5,7 @@ using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration.Haproxy;
 using Ha.Net.Samples.Demo.Mail;
 using Ha.Net.Samples.Demo.Story;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Ha.Net.Vrrp.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,9 @@
+using System.Net;
 using System.Net.Sockets;
+using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Wire;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>The engine options mapped from a keepalived.conf, and every finding of the engine's validation with its file:line.</summary>
 public sealed class KeepalivedMapping
@@ -88,12 +90,16 @@ public static class KeepalivedConfigMapper
         return Map(config, instance, []).Options;
     }
 
+    // The VRRP multicast groups (RFC 5798 §5.1.1.2 / §5.1.2.2), the engine's default when MulticastGroup is null.
+    private static readonly IPAddress DefaultGroupIPv4 = IPAddress.Parse("224.0.0.18");
+    private static readonly IPAddress DefaultGroupIPv6 = IPAddress.Parse("ff02::12");
+
     private static (VirtualRouterOptions Options, IReadOnlyDictionary<string, KeepalivedVrrpScript> Scripts) Map(
         KeepalivedConfig config, KeepalivedVrrpInstance vi, List<KeepalivedDiagnostic> diagnostics)
     {
         var ipv6 = vi.VirtualIpAddresses.Count > 0 && vi.VirtualIpAddresses[0].Address.AddressFamily == AddressFamily.InterNetworkV6;
         var group = ipv6 ? config.Global.MulticastGroup6 : config.Global.MulticastGroup4;
-        var defaultGroup = ipv6 ? VirtualRouterSettings.DefaultGroupIPv6 : VirtualRouterSettings.DefaultGroupIPv4;
+        var defaultGroup = ipv6 ? DefaultGroupIPv6 : DefaultGroupIPv4;
         var options = new VirtualRouterOptions
         {
             InstanceName = vi.Name,

@@ -1,7 +1,8 @@
 using System.Net;
 using Ha.Net.Vrrp.Addresses;
+using Ha.Net.Vrrp.Configuration;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>A keepalived.conf as read: global definitions, scripts, instances and sync groups, with keepalived's defaults applied.</summary>
 public sealed class KeepalivedConfig

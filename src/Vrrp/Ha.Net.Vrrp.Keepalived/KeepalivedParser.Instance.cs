@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Addresses;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 internal sealed partial class KeepalivedParser
 {

@@ -1,4 +1,4 @@
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>
 /// Reads keepalived.conf files (the VRRP part of keepalived's grammar) into a <see cref="KeepalivedConfig"/>,

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
+using Ha.Net.Vrrp.Configuration;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 internal sealed partial class KeepalivedParser
 {

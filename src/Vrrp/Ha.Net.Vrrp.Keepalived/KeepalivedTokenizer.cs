@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 internal enum KeepalivedTokenKind
 {

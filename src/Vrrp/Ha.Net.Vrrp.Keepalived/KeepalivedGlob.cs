@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>glob(3)-style expansion of an <c>include</c> pattern (<c>*</c>, <c>?</c>, <c>[...]</c>), sorted like glob(3).</summary>
 internal static class KeepalivedGlob

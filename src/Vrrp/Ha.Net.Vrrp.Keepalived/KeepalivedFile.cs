@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Ha.Net.Vrrp.Configuration.Keepalived;
+namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>
 /// Opens configuration files as keepalived 2.2.7 does (parser.c <c>check_glob_file</c>: only a regular file with no
