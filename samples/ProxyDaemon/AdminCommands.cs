@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Stats;
 using Microsoft.Extensions.Logging;
 

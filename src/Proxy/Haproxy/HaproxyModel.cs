@@ -1,4 +1,6 @@
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Configuration;
+
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>An haproxy.cfg as read: the global section and every proxy with its <c>defaults</c> applied.</summary>
 public sealed class HaproxyConfig

@@ -1,5 +1,5 @@
 using Ha.Net.HealthChecks;
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 internal sealed partial class HaproxyParser
 {

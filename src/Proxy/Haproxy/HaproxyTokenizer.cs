@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 internal readonly record struct HaproxyToken(string Text, bool Quoted, bool IsCommentMarker);
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>Reader of haproxy.cfg producing <see cref="HaproxyConfig"/> and every finding.</summary>
 internal sealed partial class HaproxyParser

@@ -1,4 +1,4 @@
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 internal sealed partial class HaproxyParser
 {

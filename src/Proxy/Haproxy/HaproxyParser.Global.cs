@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 internal sealed partial class HaproxyParser
 {

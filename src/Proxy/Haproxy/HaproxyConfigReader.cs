@@ -1,4 +1,4 @@
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>
 /// Reads haproxy.cfg files (the tcp-mode part of HAProxy's grammar, plus the statistics page) into a

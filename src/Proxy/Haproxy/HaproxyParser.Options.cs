@@ -1,4 +1,6 @@
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Configuration;
+
+namespace Ha.Net.Proxy.Haproxy;
 
 internal sealed partial class HaproxyParser
 {

@@ -1,4 +1,4 @@
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>Where a directive was read: a configuration file and a 1-based line number.</summary>
 /// <param name="File">The file path as given to the reader (or as resolved for an <c>include</c>).</param>

@@ -1,10 +1,11 @@
 using System.Net;
 using Ha.Net.HealthChecks;
 using Ha.Net.HealthChecks.Probes;
+using Ha.Net.Proxy.Configuration;
 using ProbeProxyVersion = Ha.Net.HealthChecks.Probes.ProxyProtocolVersion;
 using RuntimeProxyVersion = Ha.Net.Proxy.Configuration.ProxyProtocolVersion;
 
-namespace Ha.Net.Proxy.Configuration.Haproxy;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>The runtime options mapped from an haproxy.cfg, the health probes its checks need, and every finding.</summary>
 public sealed class HaproxyMapping

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Ha.Net.Proxy.Stats;
 
-namespace Ha.Net.Proxy.Stats;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>
 /// Writes <see cref="StatsRow"/>s as HAProxy 2.6's <c>show stat</c> CSV: the header line starts
@@ -9,13 +10,22 @@ namespace Ha.Net.Proxy.Stats;
 /// leaves them, counters HAProxy fills in tcp mode but Ha.Net never increments (HTTP ones) are 0 as
 /// HAProxy prints them, and every line ends with a comma.
 /// </summary>
-internal static class StatCsv
+public static class StatCsv
 {
+    /// <summary>Writes <paramref name="proxy"/>'s stats as HAProxy's <c>show stat</c> CSV (same column names and order).</summary>
+    /// <param name="proxy">The proxy whose <see cref="ITcpProxy.GetStats"/> to write.</param>
+    /// <param name="writer">Where to write.</param>
+    public static void WriteStatCsv(this ITcpProxy proxy, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        Write(proxy.GetStats(), writer);
+    }
+
     /// <summary>
     /// HAProxy 2.6's columns as Debian's 2.6.12 prints them: the 103 proxy fields (<c>pxname</c> …
     /// <c>agg_check_status</c>), then <c>-</c> and the fields of the ssl, h2 and h1 stats modules.
     /// </summary>
-    public static readonly string[] Columns =
+    internal static readonly string[] Columns =
     [
         "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout",
         "dreq", "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act",
@@ -40,8 +50,13 @@ internal static class StatCsv
     private const int ModuleStart = 104; // ssl_sess: the stats modules' fields follow the "-" column
     private const int H2Start = 107;
 
+    /// <summary>Writes the header line and one line per row, in HAProxy's <c>show stat</c> format.</summary>
+    /// <param name="rows">The rows to write, usually <see cref="ITcpProxy.GetStats"/>.</param>
+    /// <param name="writer">Where to write.</param>
     public static void Write(IEnumerable<StatsRow> rows, TextWriter writer)
     {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(writer);
         writer.Write("# ");
         foreach (var column in Columns)
         {
