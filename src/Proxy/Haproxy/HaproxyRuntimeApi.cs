@@ -1,34 +1,73 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
-using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration;
-using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Stats;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ha.Net.Samples.ProxyDaemon;
+namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>
-/// The runtime API shared by the stats socket and the stats page's admin form, with HAProxy's command
-/// names and answers (management guide §9.3).
+/// HAProxy's runtime API over an <see cref="ITcpProxy"/>: the commands of the stats socket (and of the stats page's
+/// admin form) with HAProxy 2.6's command names and answers (management guide §9.3): <c>show stat</c>,
+/// <c>show info</c>, <c>show servers state</c>, <c>set server … state|weight</c>, <c>set weight</c>,
+/// <c>enable|disable server</c>, <c>help</c>. It answers text; the host owns the transport (a UNIX or TCP socket,
+/// an HTTP form).
 /// </summary>
-internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> config, ILogger logger, DateTimeOffset started)
+public sealed partial class HaproxyRuntimeApi
 {
-    public const string Version = "2.6-hanet";
+    private readonly ITcpProxy _proxy;
+    private readonly Func<HaproxyConfig> _config;
+    private readonly Func<ProxyOptions> _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
     /// <summary>The admin state last set at run time per backend/server: a server drained and then weighted
     /// to 0 still shows DRAIN (the stats status alone cannot tell), so <c>show servers state</c> reads it here.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Backend, string Server), ServerAdminState> _adminSet = new();
 
-    public ITcpProxy Proxy => proxy;
+    /// <summary>Creates the command set for <paramref name="proxy"/>.</summary>
+    /// <param name="proxy">The proxy the commands read and change.</param>
+    /// <param name="config">The haproxy.cfg the proxy runs (read on every command, so a host that reloads returns the new one).</param>
+    /// <param name="options">The options the proxy runs, mapped from <paramref name="config"/> (read on every command).</param>
+    /// <param name="logger">Where administrative changes are logged (HAProxy's "Server b/s state set to … by …"); none when null.</param>
+    /// <param name="timeProvider">The clock of <see cref="Started"/> and of <c>show info</c>'s uptime; the system clock when null.</param>
+    public HaproxyRuntimeApi(ITcpProxy proxy, Func<HaproxyConfig> config, Func<ProxyOptions> options, ILogger? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        _proxy = proxy;
+        _config = config;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        Started = _time.GetUtcNow();
+    }
 
-    public DaemonConfig Config => config();
+    /// <summary>The proxy the commands act on.</summary>
+    public ITcpProxy Proxy => _proxy;
 
-    public DateTimeOffset Started => started;
+    /// <summary>The configuration the proxy runs now.</summary>
+    public HaproxyConfig Config => _config();
+
+    /// <summary>The options the proxy runs now.</summary>
+    public ProxyOptions Options => _options();
+
+    /// <summary>When the process started, for <c>show info</c>'s <c>Uptime</c>; by default when this object was created.</summary>
+    public DateTimeOffset Started { get; init; }
+
+    /// <summary>What <c>show info</c> prints as <c>Version</c>; by default this package's informational version.</summary>
+    public string Version { get; init; } = typeof(HaproxyRuntimeApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
 
     /// <summary>Runs one command line (several commands separated by ';') and returns the answer.</summary>
+    /// <param name="line">The command line as the client sent it.</param>
+    /// <param name="admin">Whether the client has HAProxy's <c>admin</c> level (changes are refused otherwise).</param>
+    /// <returns>The answer, as HAProxy prints it.</returns>
     public string Execute(string line, bool admin)
     {
+        ArgumentNullException.ThrowIfNull(line);
         var output = new StringBuilder();
         foreach (var command in SplitCommands(line))
         {
@@ -166,13 +205,19 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
         return action(target[..slash], target[(slash + 1)..]);
     }
 
+    /// <summary>Sets a server's administrative state and logs it as HAProxy does; the stats page's admin form calls this.</summary>
+    /// <param name="backend">The backend's name.</param>
+    /// <param name="server">The server's name.</param>
+    /// <param name="state">The new state.</param>
+    /// <param name="by">Who set it, for the log line (<c>cli</c>, <c>stats page NAME</c>).</param>
+    /// <returns><c>"\n"</c> when done, else HAProxy's answer (<c>No such server.</c>, <c>No such backend.</c>).</returns>
     public string SetState(string backend, string server, ServerAdminState state, string by)
     {
         try
         {
-            proxy.SetServerState(backend, server, state);
+            _proxy.SetServerState(backend, server, state);
             _adminSet[(backend, server)] = state;
-            LogAdmin(logger, backend, server, state switch
+            LogAdmin(_logger, backend, server, state switch
             {
                 ServerAdminState.Ready => "ready",
                 ServerAdminState.Drain => "drain",
@@ -235,8 +280,8 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 
         try
         {
-            proxy.SetServerWeight(backend, server, (int)weight);
-            LogWeight(logger, backend, server, (int)weight);
+            _proxy.SetServerWeight(backend, server, (int)weight);
+            LogWeight(_logger, backend, server, (int)weight);
             return "\n";
         }
         catch (KeyNotFoundException)
@@ -246,10 +291,10 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
     }
 
     private string NotFound(string backend) =>
-        Config.Options.Backends.Any(b => b.Name == backend) ? "No such server.\n\n" : "No such backend.\n\n";
+        Options.Backends.Any(b => b.Name == backend) ? "No such server.\n\n" : "No such backend.\n\n";
 
     private int? InitialWeight(string backend, string server) =>
-        Config.Options.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Weight;
+        Options.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Weight;
 
     /// <summary>
     /// The <c>show stat</c> CSV. <paramref name="legends"/>: HAProxy fills <c>addr</c>, <c>cookie</c> and
@@ -258,7 +303,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
     public string ShowStat(bool legends = true)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
-        proxy.WriteStatCsv(writer);
+        _proxy.WriteStatCsv(writer);
         writer.Write('\n');
         var csv = writer.ToString();
         if (legends)
@@ -293,9 +338,9 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 
     private string ShowInfo()
     {
-        var stats = proxy.GetStats();
-        var info = proxy.GetInfo();
-        var uptime = DateTimeOffset.UtcNow - started;
+        var stats = _proxy.GetStats();
+        var info = _proxy.GetInfo();
+        var uptime = _time.GetUtcNow() - Started;
         var current = stats.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.CurrentSessions);
         var total = stats.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.TotalSessions);
         var sb = new StringBuilder();
@@ -317,7 +362,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 
     private string ShowServersState(string onlyBackend)
     {
-        var stats = proxy.GetStats();
+        var stats = _proxy.GetStats();
         if (onlyBackend.Length > 0 && !stats.Any(r => r.Type == StatsRowType.Backend && r.ProxyName == onlyBackend))
         {
             return "Can't find backend.\n\n";
@@ -330,7 +375,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
                   "srv_check_addr srv_agent_addr srv_agent_port\n");
         foreach (var row in stats.Where(r => r.Type == StatsRowType.Server && (onlyBackend.Length == 0 || r.ProxyName == onlyBackend)))
         {
-            var configured = Config.Options.Backends.FirstOrDefault(b => b.Name == row.ProxyName)?.Servers.FirstOrDefault(s => s.Name == row.ServiceName);
+            var configured = Options.Backends.FirstOrDefault(b => b.Name == row.ProxyName)?.Servers.FirstOrDefault(s => s.Name == row.ServiceName);
             var initial = configured?.Weight ?? row.Weight ?? 0;
             var checkedServer = row.CheckStatus is not null;
             var maint = row.Status == "MAINT";
@@ -380,7 +425,7 @@ internal sealed partial class AdminCommands(ITcpProxy proxy, Func<DaemonConfig> 
 
     /// <summary>The configured <c>rise</c> of a server (HAProxy shows it as the health of a server without check).</summary>
     private int Rise(string backend, string server) =>
-        Config.Config.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Rise ?? 2;
+        Config.Backends.FirstOrDefault(b => b.Name == backend)?.Servers.FirstOrDefault(s => s.Name == server)?.Rise ?? 2;
 
     // HAProxy 2.6's enum healthcheck_status (include/haproxy/check-t.h): UNKNOWN 0, INI 1, START 2, CHECKED 3,
     // HANA 4, SOCKERR 5, L4OK 6, L4TOUT 7, L4CON 8, L6OK 9, L6TOUT 10, L6RSP 11, L7TOUT 12, L7RSP 13, L57DATA 14,
