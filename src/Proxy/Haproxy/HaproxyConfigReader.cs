@@ -1,3 +1,5 @@
+using Ha.Net.ConfigKit;
+
 namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>
@@ -40,24 +42,11 @@ public static class HaproxyConfigReader
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-            var buffer = new byte[64 * 1024];
-            using var content = new MemoryStream();
-            int n;
-            while ((n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, MaxFileBytes + 1L - content.Length))) > 0)
-            {
-                content.Write(buffer, 0, n);
-                if (content.Length > MaxFileBytes)
-                {
-                    error = $"it holds more than {MaxFileBytes / (1024 * 1024)} MiB ({MaxFileBytes} bytes), the most Ha.Net reads from a configuration file";
-                    return null;
-                }
-            }
-
-            content.Position = 0;
-            using var reader = new StreamReader(content, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            error = null;
-            return reader.ReadToEnd();
+            var text = ConfigText.ReadBounded(path);
+            error = text is null
+                ? $"it holds more than {ConfigText.MaxFileBytesText} ({MaxFileBytes} bytes), the most Ha.Net reads from a configuration file"
+                : null;
+            return text;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {

@@ -1,3 +1,5 @@
+using Ha.Net.ConfigKit;
+
 namespace Ha.Net.Proxy.Haproxy;
 
 /// <summary>Where a directive was read: a configuration file and a 1-based line number.</summary>
@@ -7,7 +9,7 @@ public readonly record struct HaproxySourceLine(string File, int Line)
 {
     /// <summary>Formats the location as <c>file:line</c>.</summary>
     /// <returns>The location text.</returns>
-    public override string ToString() => $"{File}:{Line}";
+    public override string ToString() => ConfigText.Location(File, Line);
 }
 
 /// <summary>How serious a configuration finding is.</summary>
@@ -34,7 +36,7 @@ public sealed record HaproxyDiagnostic(
     /// <summary>Formats the finding as <c>file:line: error: message</c>.</summary>
     /// <returns>The finding text.</returns>
     public override string ToString() =>
-        $"{Location}: {(Severity == HaproxyDiagnosticSeverity.Error ? "error" : "warning")}: {Message}";
+        ConfigText.Finding(Location.ToString(), Severity == HaproxyDiagnosticSeverity.Error, Message);
 }
 
 /// <summary>The outcome of reading a HAProxy configuration: the model (when valid) and every finding.</summary>
@@ -43,8 +45,7 @@ public sealed class HaproxyConfigResult
     internal HaproxyConfigResult(HaproxyConfig? config, IReadOnlyList<HaproxyDiagnostic> diagnostics)
     {
         Diagnostics = diagnostics;
-        Errors = diagnostics.Where(d => d.Severity == HaproxyDiagnosticSeverity.Error).ToArray();
-        Warnings = diagnostics.Where(d => d.Severity == HaproxyDiagnosticSeverity.Warning).ToArray();
+        (Errors, Warnings) = ConfigText.Split(diagnostics, d => d.Severity == HaproxyDiagnosticSeverity.Error);
         Config = Errors.Count == 0 ? config : null;
     }
 
@@ -115,8 +116,5 @@ public sealed class HaproxyConfigException : Exception
     public IReadOnlyList<HaproxyDiagnostic> Warnings { get; }
 
     private static string FormatMessage(IReadOnlyList<HaproxyDiagnostic> errors) =>
-        errors.Count == 0
-            ? "The HAProxy configuration was refused."
-            : $"The HAProxy configuration has {errors.Count} error(s):{Environment.NewLine}"
-              + string.Join(Environment.NewLine, errors.Select(e => e.ToString()));
+        ConfigText.Refusal("HAProxy", errors.Select(e => e.ToString()).ToArray());
 }

@@ -1,3 +1,5 @@
+using Ha.Net.ConfigKit;
+
 namespace Ha.Net.Vrrp.Keepalived;
 
 /// <summary>Where a directive was read: a configuration file and a 1-based line number.</summary>
@@ -7,7 +9,7 @@ public readonly record struct KeepalivedSourceLine(string File, int Line)
 {
     /// <summary>Formats the location as <c>file:line</c>.</summary>
     /// <returns>The location text.</returns>
-    public override string ToString() => $"{File}:{Line}";
+    public override string ToString() => ConfigText.Location(File, Line);
 }
 
 /// <summary>How serious a configuration finding is.</summary>
@@ -62,7 +64,7 @@ public sealed record KeepalivedDiagnostic(
     /// <summary>Formats the finding as <c>file:line: error: message</c>.</summary>
     /// <returns>The finding text.</returns>
     public override string ToString() =>
-        $"{Location}: {(Severity == KeepalivedDiagnosticSeverity.Error ? "error" : "warning")}: {Message}";
+        ConfigText.Finding(Location.ToString(), Severity == KeepalivedDiagnosticSeverity.Error, Message);
 }
 
 /// <summary>The outcome of reading a keepalived configuration: the model (when valid) and every finding.</summary>
@@ -71,8 +73,7 @@ public sealed class KeepalivedConfigResult
     internal KeepalivedConfigResult(KeepalivedConfig? config, IReadOnlyList<KeepalivedDiagnostic> diagnostics)
     {
         Diagnostics = diagnostics;
-        Errors = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Error).ToArray();
-        Warnings = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Warning).ToArray();
+        (Errors, Warnings) = ConfigText.Split(diagnostics, d => d.Severity == KeepalivedDiagnosticSeverity.Error);
         Config = Errors.Count == 0 ? config : null;
         PartialConfig = config;
     }
@@ -150,8 +151,5 @@ public sealed class KeepalivedConfigException : Exception
     public IReadOnlyList<KeepalivedDiagnostic> Warnings { get; }
 
     private static string FormatMessage(IReadOnlyList<KeepalivedDiagnostic> errors) =>
-        errors.Count == 0
-            ? "The keepalived configuration was refused."
-            : $"The keepalived configuration has {errors.Count} error(s):{Environment.NewLine}"
-              + string.Join(Environment.NewLine, errors.Select(e => e.ToString()));
+        ConfigText.Refusal("keepalived", errors.Select(e => e.ToString()).ToArray());
 }

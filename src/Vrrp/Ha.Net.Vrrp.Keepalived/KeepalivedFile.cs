@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Ha.Net.ConfigKit;
 
 namespace Ha.Net.Vrrp.Keepalived;
 
@@ -11,9 +12,9 @@ namespace Ha.Net.Vrrp.Keepalived;
 internal static class KeepalivedFile
 {
     /// <summary>The largest configuration file (main or included) read: 16 MiB, far above any real keepalived.conf.</summary>
-    public const long MaxBytes = 16 * 1024 * 1024;
+    public const long MaxBytes = ConfigText.MaxFileBytes;
 
-    public const string MaxBytesText = "16 MiB";
+    public const string MaxBytesText = ConfigText.MaxFileBytesText;
 
     public enum Kind
     {
@@ -55,32 +56,11 @@ internal static class KeepalivedFile
         return new Status(Kind.Regular, executable, new FileInfo(path).Length);
     }
 
-    /// <summary>
-    /// Reads a regular file of at most <see cref="MaxBytes"/> as UTF-8 (a byte-order mark is dropped, like
-    /// <see cref="File.ReadAllText(string)"/>); <see langword="null"/> when it is bigger (it may have grown since
-    /// <see cref="Probe"/>). Never reads more than <see cref="MaxBytes"/> + 1 bytes.
-    /// </summary>
+    /// <summary>Reads a regular file of at most <see cref="MaxBytes"/>; <see langword="null"/> when it is bigger (it may have
+    /// grown since <see cref="Probe"/>). The bounded read is the readers' shared one (<see cref="ConfigText.ReadBounded"/>).</summary>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="UnauthorizedAccessException">The file cannot be opened.</exception>
-    public static string? ReadBounded(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxBytes + 1 - buffer.Length))) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBytes)
-            {
-                return null;
-            }
-        }
-
-        buffer.Position = 0;
-        using var reader = new StreamReader(buffer, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
-    }
+    public static string? ReadBounded(string path) => ConfigText.ReadBounded(path);
 
     // ------------------------------------------------------------------ statx(2): its layout is the same on every Linux architecture
 
