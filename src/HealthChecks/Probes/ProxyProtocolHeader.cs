@@ -3,15 +3,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Ha.Net.Proxy.Configuration;
 
-namespace Ha.Net.Proxy.ProxyProtocol;
+namespace Ha.Net.HealthChecks.Probes;
 
 /// <summary>
-/// Writes the PROXY protocol header a proxy sends to a server before any client byte
-/// (HAProxy <c>send-proxy</c> / <c>send-proxy-v2</c>; spec: haproxy <c>doc/proxy-protocol.txt</c>).
+/// Writes the PROXY protocol header (spec: haproxy <c>doc/proxy-protocol.txt</c>) that a proxy sends to a server
+/// before any client byte (HAProxy <c>send-proxy</c> / <c>send-proxy-v2</c>) and that a health probe sends first
+/// with <see cref="NetworkProbeOptions.SendProxy"/>: v1, the text line, or v2, the binary header with command PROXY.
 /// </summary>
-internal static class ProxyProtocolHeader
+public static class ProxyProtocolHeader
 {
     /// <summary>Longest v1 line, CRLF included (spec §2.1).</summary>
     public const int MaxV1Length = 107;
@@ -22,6 +22,9 @@ internal static class ProxyProtocolHeader
     /// <summary>The 12-byte v2 signature <c>\r\n\r\n\0\r\nQUIT\n</c> (spec §2.2).</summary>
     public static ReadOnlySpan<byte> V2Signature => [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A];
 
+    /// <summary>The longest header of <paramref name="version"/>: a buffer of this size always fits it.</summary>
+    /// <param name="version">The version.</param>
+    /// <returns>The length in bytes; 0 for <see cref="ProxyProtocolVersion.None"/>.</returns>
     public static int MaxLength(ProxyProtocolVersion version) => version switch
     {
         ProxyProtocolVersion.V1 => MaxV1Length,
@@ -31,6 +34,10 @@ internal static class ProxyProtocolHeader
 
     /// <summary>Writes the header for a connection from <paramref name="source"/> (the client) to
     /// <paramref name="destination"/> (the address the client connected to).</summary>
+    /// <param name="version">The version; <see cref="ProxyProtocolVersion.None"/> writes nothing.</param>
+    /// <param name="source">The client's address and port.</param>
+    /// <param name="destination">The address and port the client connected to.</param>
+    /// <param name="buffer">Where to write; at least <see cref="MaxLength"/> bytes.</param>
     /// <returns>The number of bytes written.</returns>
     public static int Write(ProxyProtocolVersion version, IPEndPoint source, IPEndPoint destination, Span<byte> buffer) => version switch
     {
@@ -43,8 +50,14 @@ internal static class ProxyProtocolHeader
     /// v1 (spec §2.1): <c>PROXY TCP4|TCP6 src dst sport dport\r\n</c>. Mixed families are sent as
     /// TCP6 with IPv4-mapped addresses.
     /// </summary>
+    /// <param name="source">The client's address and port.</param>
+    /// <param name="destination">The address and port the client connected to.</param>
+    /// <param name="buffer">Where to write; at least <see cref="MaxV1Length"/> bytes.</param>
+    /// <returns>The number of bytes written.</returns>
     public static int WriteV1(IPEndPoint source, IPEndPoint destination, Span<byte> buffer)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
         var (src, dst) = Normalize(source.Address, destination.Address);
         string family = src.AddressFamily == AddressFamily.InterNetwork ? "TCP4" : "TCP6";
         string line = string.Create(CultureInfo.InvariantCulture,
@@ -57,8 +70,14 @@ internal static class ProxyProtocolHeader
     /// (0x11 TCP over IPv4, 0x21 TCP over IPv6), address length (big endian), then source address,
     /// destination address, source port, destination port.
     /// </summary>
+    /// <param name="source">The client's address and port.</param>
+    /// <param name="destination">The address and port the client connected to.</param>
+    /// <param name="buffer">Where to write; at least <see cref="MaxV2Length"/> bytes.</param>
+    /// <returns>The number of bytes written.</returns>
     public static int WriteV2(IPEndPoint source, IPEndPoint destination, Span<byte> buffer)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
         var (src, dst) = Normalize(source.Address, destination.Address);
         bool v4 = src.AddressFamily == AddressFamily.InterNetwork;
         int addressLength = v4 ? 12 : 36;

@@ -3,7 +3,7 @@ using Ha.Net.HealthChecks;
 using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
 using ProbeProxyVersion = Ha.Net.HealthChecks.Probes.ProxyProtocolVersion;
-using RuntimeProxyVersion = Ha.Net.Proxy.Configuration.ProxyProtocolVersion;
+using RuntimeProxyVersion = Ha.Net.HealthChecks.Probes.ProxyProtocolVersion;
 
 namespace Ha.Net.Proxy.Haproxy;
 
