@@ -15,7 +15,9 @@ public class PublicApiTests
         "Ha.Net.HealthChecks",
         "Ha.Net.Vrrp",
         "Ha.Net.Vrrp.Linux",
+        "Ha.Net.Vrrp.Keepalived",
         "Ha.Net.Proxy",
+        "Ha.Net.Proxy.Haproxy",
     };
 
     [Theory]
