@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Ha.Net.Proxy.Configuration;
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Samples.Shared.Syslog;
 
 namespace Ha.Net.Samples.ProxyDaemon;

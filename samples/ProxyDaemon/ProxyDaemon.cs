@@ -1,6 +1,8 @@
+using System.Reflection;
 using Ha.Net.HealthChecks;
 using Ha.Net.Proxy;
 using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Stats;
 using Ha.Net.Samples.Shared.Signals;
 using Ha.Net.Samples.Shared.Syslog;
@@ -18,6 +20,11 @@ namespace Ha.Net.Samples.ProxyDaemon;
 /// </summary>
 internal sealed partial class ProxyDaemon : IAsyncDisposable
 {
+    /// <summary>What <c>-v</c>, <c>show info</c> and the stats page print as the version.</summary>
+    /// <summary>The product version (HaNetVersion in Directory.Build.props), the same number as the Ha.Net packages'.</summary>
+    public static readonly string Version =
+        typeof(ProxyDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+
     private readonly IReadOnlyList<string> _files;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -27,7 +34,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
     private readonly List<RuntimeSocket> _runtimeSockets = [];
     private DaemonConfig _config;
     private ITcpProxy? _proxy;
-    private AdminCommands? _commands;
+    private HaproxyRuntimeApi? _commands;
 
     private ProxyDaemon(IReadOnlyList<string> files, DaemonConfig config, HaproxyStyleLoggerProvider log, ILoggerFactory loggerFactory,
         string? pidFileOption, SystemdNotifier systemd)
@@ -85,7 +92,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
                     routeInjection = args[++i]; // hanet-proxyd's own: route health injection (RouteInjectionFile)
                     break;
                 case "-v" or "-vv":
-                    stdout.WriteLine($"hanet-proxyd version {AdminCommands.Version} (Ha.Net, HAProxy-compatible tcp mode)");
+                    stdout.WriteLine($"hanet-proxyd version {Version} (Ha.Net, HAProxy-compatible tcp mode)");
                     return 0;
                 case "-h" or "--help":
                     stdout.WriteLine(Usage);
@@ -173,7 +180,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         using var signals = new SignalListener([.. SignalListener.Terminating, SignalListener.SIGTTIN, SignalListener.SIGTTOU]);
 
         _proxy = TcpProxyFactory.Create(_config.Options, _loggerFactory, probeFactory: Probe);
-        _commands = new AdminCommands(_proxy, () => _config, _logger, started);
+        _commands = new HaproxyRuntimeApi(_proxy, () => _config.Config, () => _config.Options, _logger) { Started = started, Version = Version };
         try
         {
             await _proxy.StartAsync();

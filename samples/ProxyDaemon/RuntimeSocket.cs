@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Ha.Net.Proxy.Haproxy;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.ProxyDaemon;
@@ -16,13 +17,13 @@ internal sealed partial class RuntimeSocket : IAsyncDisposable
 {
     private const int MaxLine = 16 * 1024;
     private readonly RuntimeSocketConfig _config;
-    private readonly AdminCommands _commands;
+    private readonly HaproxyRuntimeApi _commands;
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private Task _acceptLoop = Task.CompletedTask;
 
-    public RuntimeSocket(RuntimeSocketConfig config, AdminCommands commands, ILogger logger)
+    public RuntimeSocket(RuntimeSocketConfig config, HaproxyRuntimeApi commands, ILogger logger)
     {
         _config = config;
         _commands = commands;

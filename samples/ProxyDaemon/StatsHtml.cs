@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Stats;
 
 namespace Ha.Net.Samples.ProxyDaemon;
@@ -28,7 +29,7 @@ internal static class StatsHtml
         .messages { background: #20D0D0; padding: 0.3em; }
         """;
 
-    public static string Render(StatsPageConfig page, AdminCommands commands, bool admin, string? status, bool norefresh)
+    public static string Render(StatsPageConfig page, HaproxyRuntimeApi commands, bool admin, string? status, bool norefresh)
     {
         var stats = page.Stats;
         var rows = commands.Proxy.GetStats();
@@ -37,9 +38,9 @@ internal static class StatsHtml
         sb.Append("<!DOCTYPE html>\n<html><head><title>Statistics Report for HAProxy</title>\n");
         sb.Append("<meta http-equiv=\"content-type\" content=\"text/html; charset=iso-8859-1\">\n");
         sb.Append(CultureInfo.InvariantCulture, $"<style type=\"text/css\">{Style}</style></head>\n<body>");
-        sb.Append(stats.HideVersion ? "<h1>Ha.Net</h1>\n" : $"<h1>Ha.Net</h1>\n<h2>Statistics Report for pid {Environment.ProcessId}</h2>\n<p>hanet-proxyd version {AdminCommands.Version}</p>\n");
+        sb.Append(stats.HideVersion ? "<h1>Ha.Net</h1>\n" : $"<h1>Ha.Net</h1>\n<h2>Statistics Report for pid {Environment.ProcessId}</h2>\n<p>hanet-proxyd version {ProxyDaemon.Version}</p>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<p class=\"info\">pid = {Environment.ProcessId}; uptime = {(int)uptime.TotalDays}d {uptime.Hours}h{uptime.Minutes:00}m{uptime.Seconds:00}s; ");
-        sb.Append(CultureInfo.InvariantCulture, $"maxconn = {commands.Config.Options.MaxConnections}; current conns = {rows.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.CurrentSessions)}</p>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"maxconn = {commands.Options.MaxConnections}; current conns = {rows.Where(r => r.Type == StatsRowType.Frontend).Sum(r => r.CurrentSessions)}</p>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<ul><li><a href=\"{Html(stats.Uri)};csv\">CSV export</a></li>");
         if (stats.Refresh is not null)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using Ha.Net.Proxy.Haproxy;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.ProxyDaemon;
@@ -19,7 +20,7 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
     private const int MaxBody = 64 * 1024;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private readonly StatsPageConfig _page;
-    private readonly AdminCommands _commands;
+    private readonly HaproxyRuntimeApi _commands;
     private readonly ILogger _logger;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _loops = [];
@@ -27,7 +28,7 @@ internal sealed partial class StatsPageServer : IAsyncDisposable
     private readonly Lock _pauseLock = new();
     private TaskCompletionSource? _resumed; // set while paused (SIGTTOU)
 
-    public StatsPageServer(StatsPageConfig page, AdminCommands commands, ILogger logger)
+    public StatsPageServer(StatsPageConfig page, HaproxyRuntimeApi commands, ILogger logger)
     {
         _page = page;
         _commands = commands;

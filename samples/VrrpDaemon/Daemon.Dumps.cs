@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Wire;

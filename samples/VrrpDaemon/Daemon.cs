@@ -3,7 +3,7 @@ using System.Text;
 using Ha.Net.HealthChecks;
 using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Vrrp.Configuration;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux;
 using Ha.Net.Vrrp.Linux.Addresses;

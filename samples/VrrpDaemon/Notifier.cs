@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.VrrpDaemon;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.VrrpDaemon;

@@ -4,8 +4,9 @@ namespace Ha.Net.HealthChecks;
 
 /// <summary>
 /// How one target is checked: HAProxy's <c>inter</c>, <c>fastinter</c>, <c>downinter</c>,
-/// <c>timeout check</c>, <c>rise</c>, <c>fall</c>, <c>spread-checks</c>, plus keepalived's
-/// <c>vrrp_script</c> <c>weight</c> / <c>reverse</c>. Defaults are HAProxy's (inter 2 s, rise 2, fall 3).
+/// <c>timeout check</c>, <c>rise</c>, <c>fall</c>, <c>spread-checks</c>, and keepalived's <c>vrrp_script</c>
+/// timing (<see cref="VrrpScript"/>). Defaults are HAProxy's (inter 2 s, rise 2, fall 3). What a check's state does to a
+/// VRRP priority (keepalived's <c>weight</c> / <c>reverse</c>) is the VRRP engine's rule: <c>TrackedObject</c> in Ha.Net.Vrrp.
 /// </summary>
 public sealed record HealthMonitorOptions
 {
@@ -49,15 +50,6 @@ public sealed record HealthMonitorOptions
     /// <summary>The state before the first check. Default <see cref="HealthInitialState.Up"/> (HAProxy).</summary>
     public HealthInitialState InitialState { get; init; } = HealthInitialState.Up;
 
-    /// <summary>
-    /// keepalived <c>vrrp_script weight</c> (−253..253): positive adds to the VRRP priority while up,
-    /// negative subtracts while down, 0 means FAULT while down. See <see cref="TrackingEffect"/>.
-    /// </summary>
-    public int Weight { get; init; }
-
-    /// <summary>keepalived <c>weight … reverse</c>: the weight applies in the opposite state.</summary>
-    public bool WeightReverse { get; init; }
-
     /// <summary>The interval used while fully up.</summary>
     public TimeSpan EffectiveInterval => Interval;
 
@@ -75,16 +67,15 @@ public sealed record HealthMonitorOptions
 
     /// <summary>
     /// keepalived's <c>vrrp_script</c> defaults: interval 1 s, rise 1, fall 1, no start jitter,
-    /// initially unknown (one pass to go up), timeout = interval, weight 0.
+    /// initially unknown (one pass to go up), timeout = interval.
     /// </summary>
-    public static HealthMonitorOptions VrrpScript(TimeSpan? interval = null, int weight = 0) => new()
+    public static HealthMonitorOptions VrrpScript(TimeSpan? interval = null) => new()
     {
         Interval = interval ?? TimeSpan.FromSeconds(1),
         Rise = 1,
         Fall = 1,
         Jitter = TimeSpan.Zero,
         InitialState = HealthInitialState.Unknown,
-        Weight = weight,
     };
 
     /// <summary>Checks every value; returns all problems, each naming its key (empty when valid).</summary>
@@ -103,7 +94,6 @@ public sealed record HealthMonitorOptions
         if (Rise is < 1 or > 1_000_000) { errors.Add(Invariant($"{nameof(Rise)} must be between 1 and 1000000, was {Rise}.")); }
         if (Fall is < 1 or > 1_000_000) { errors.Add(Invariant($"{nameof(Fall)} must be between 1 and 1000000, was {Fall}.")); }
         if (SpreadPercent is < 0 or > 50) { errors.Add(Invariant($"{nameof(SpreadPercent)} must be between 0 and 50 (HAProxy spread-checks), was {SpreadPercent}.")); }
-        if (Weight is < -253 or > 253) { errors.Add(Invariant($"{nameof(Weight)} must be between -253 and 253 (keepalived vrrp_script weight), was {Weight}.")); }
         if (!Enum.IsDefined(InitialState)) { errors.Add(Invariant($"{nameof(InitialState)} has an undefined value {(int)InitialState}.")); }
         return errors;
     }

@@ -18,9 +18,6 @@ public interface IHealthMonitor
     /// <summary>A consistent view of everything the monitor knows, taken atomically.</summary>
     HealthSnapshot Snapshot { get; }
 
-    /// <summary>keepalived's effect of this monitor on a tracking VRRP instance, with the options' weight.</summary>
-    TrackingEffect Tracking { get; }
-
     /// <summary>
     /// Raised after the effective state changed, on the thread that completed the check (or called
     /// <see cref="SetOverride"/>), outside any lock, in order. Handlers must be quick and must not throw.

@@ -84,7 +84,4 @@ public interface ITcpProxy : IAsyncDisposable
 
     /// <summary>Process-wide figures of HAProxy's <c>show info</c> that the stats rows do not carry.</summary>
     ProxyInfo GetInfo();
-
-    /// <summary>Writes the stats as HAProxy's <c>show stat</c> CSV (same column names and order).</summary>
-    void WriteStatCsv(TextWriter writer);
 }

@@ -15,8 +15,10 @@ public class PublicApiTests
         "Ha.Net.HealthChecks",
         "Ha.Net.Vrrp",
         "Ha.Net.Vrrp.Linux",
+        "Ha.Net.Vrrp.Keepalived",
         "Ha.Net.Proxy",
         "Ha.Net.Vrrp.RouteInjection",
+        "Ha.Net.Proxy.Haproxy",
     };
 
     [Theory]

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Ha.Net.Proxy;
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Samples.Demo.Mail;
 using Ha.Net.Samples.Demo.Story;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Ha.Net.Vrrp.Hosting;
 using Microsoft.Extensions.Logging;
 

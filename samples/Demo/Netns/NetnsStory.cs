@@ -260,8 +260,8 @@ internal sealed partial class NetnsStory
 
     private int Priority(Node node)
     {
-        var config = Ha.Net.Vrrp.Configuration.Keepalived.KeepalivedConfigReader.Load(Path.Combine(_lab.RunDirectory, node.Name, "keepalived.conf")).Config;
-        return config is null ? 0 : Ha.Net.Vrrp.Configuration.Keepalived.KeepalivedConfigMapper.ToVirtualRouterOptions(config).Routers is [var first, ..] ? first.Options.Priority : 0;
+        var config = Ha.Net.Vrrp.Keepalived.KeepalivedConfigReader.Load(Path.Combine(_lab.RunDirectory, node.Name, "keepalived.conf")).Config;
+        return config is null ? 0 : Ha.Net.Vrrp.Keepalived.KeepalivedConfigMapper.ToVirtualRouterOptions(config).Routers is [var first, ..] ? first.Options.Priority : 0;
     }
 
     private void StartDaemons(Node node)

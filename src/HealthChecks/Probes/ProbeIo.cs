@@ -10,8 +10,6 @@ namespace Ha.Net.HealthChecks.Probes;
 /// <summary>Connecting, PROXY headers and text helpers shared by the network probes.</summary>
 internal static class ProbeIo
 {
-    private static ReadOnlySpan<byte> ProxyV2Signature => "\r\n\r\n\0\r\nQUIT\n"u8;
-
     /// <summary>Connects; on failure returns <see langword="null"/> and the L4 result to report.</summary>
     public static async ValueTask<(Socket? Socket, CheckResult Failure)> ConnectAsync(NetworkProbeOptions options, TimeProvider time, long started, CancellationToken cancellationToken, bool noDelay = true)
     {
@@ -59,46 +57,13 @@ internal static class ProbeIo
     /// <summary>The PROXY header for this connection (source = our end, destination = the server), ready to send.</summary>
     public static ReadOnlyMemory<byte> ProxyHeader(ProxyProtocolVersion version, Socket socket)
     {
-        var header = new byte[108];
+        var header = new byte[ProxyProtocolHeader.MaxLength(version)];
         return header.AsMemory(0, WriteProxyHeader(version, socket, header));
     }
 
     /// <summary>Writes the PROXY header for this connection (source = our end, destination = the server) into <paramref name="buffer"/>; returns its length.</summary>
-    private static int WriteProxyHeader(ProxyProtocolVersion version, Socket socket, Span<byte> buffer)
-    {
-        var local = Normalize((IPEndPoint)socket.LocalEndPoint!);
-        var remote = Normalize((IPEndPoint)socket.RemoteEndPoint!);
-        var v4 = local.AddressFamily == AddressFamily.InterNetwork && remote.AddressFamily == AddressFamily.InterNetwork;
-        if (version == ProxyProtocolVersion.V1)
-        {
-            // proxy-protocol.txt §2.1: "PROXY TCP4|TCP6 src dst sport dport\r\n", at most 107 bytes.
-            var line = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"PROXY {(v4 ? "TCP4" : "TCP6")} {Map(local.Address, v4)} {Map(remote.Address, v4)} {local.Port} {remote.Port}\r\n");
-            return Encoding.ASCII.GetBytes(line, buffer);
-        }
-
-        // proxy-protocol.txt §2.2: signature, ver 2 | cmd PROXY (0x21), family TCP over IPv4 (0x11)
-        // or IPv6 (0x21), address length, src addr, dst addr, src port, dst port (network order).
-        ProxyV2Signature.CopyTo(buffer);
-        buffer[12] = 0x21;
-        buffer[13] = (byte)(v4 ? 0x11 : 0x21);
-        var addrLength = v4 ? 4 : 16;
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[14..], (ushort)((2 * addrLength) + 4));
-        var offset = 16;
-        Map(local.Address, v4).TryWriteBytes(buffer[offset..], out _);
-        offset += addrLength;
-        Map(remote.Address, v4).TryWriteBytes(buffer[offset..], out _);
-        offset += addrLength;
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[offset..], (ushort)local.Port);
-        BinaryPrimitives.WriteUInt16BigEndian(buffer[(offset + 2)..], (ushort)remote.Port);
-        return offset + 4;
-    }
-
-    private static IPEndPoint Normalize(IPEndPoint ep) =>
-        ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
-
-    private static IPAddress Map(IPAddress address, bool v4) =>
-        v4 ? address : address.AddressFamily == AddressFamily.InterNetwork ? address.MapToIPv6() : address;
+    private static int WriteProxyHeader(ProxyProtocolVersion version, Socket socket, Span<byte> buffer) =>
+        ProxyProtocolHeader.Write(version, (IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)socket.RemoteEndPoint!, buffer);
 
     /// <summary>A result with its duration measured from <paramref name="started"/>.</summary>
     public static CheckResult Result(CheckStatus status, int? code, string? text, TimeProvider time, long started) =>

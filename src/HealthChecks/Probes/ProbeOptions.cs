@@ -4,16 +4,19 @@ using System.Net.Security;
 
 namespace Ha.Net.HealthChecks.Probes;
 
-/// <summary>Which PROXY protocol header a network probe sends first (HAProxy <c>check-send-proxy</c>).</summary>
+/// <summary>
+/// Which PROXY protocol header goes first on a connection: from a proxy to its servers (HAProxy <c>send-proxy</c>,
+/// <c>send-proxy-v2</c>) or from a network probe (<c>check-send-proxy</c>). <see cref="ProxyProtocolHeader"/> writes it.
+/// </summary>
 public enum ProxyProtocolVersion
 {
     /// <summary>No header.</summary>
     None,
 
-    /// <summary>Version 1, the text line (<c>PROXY TCP4 src dst sport dport\r\n</c>).</summary>
+    /// <summary>Version 1, the text line <c>PROXY TCP4 src dst sport dport\r\n</c> (HAProxy <c>send-proxy</c>).</summary>
     V1,
 
-    /// <summary>Version 2, the binary header (command PROXY, the probe's own connection addresses).</summary>
+    /// <summary>Version 2, the binary header with command PROXY (HAProxy <c>send-proxy-v2</c>).</summary>
     V2,
 }
 

@@ -69,17 +69,6 @@ internal sealed class HealthMonitor : IHealthMonitor
         get { lock (_gate) { return TakeSnapshot(); } }
     }
 
-    public TrackingEffect Tracking
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return TrackingEffect.Compute(_effective, _options.Weight, _options.WeightReverse);
-            }
-        }
-    }
-
     private int Max => _options.Rise + _options.Fall - 1;
 
     private HealthState CheckedState => _health >= _options.Rise ? HealthState.Up : HealthState.Down;

@@ -1,4 +1,5 @@
 using Ha.Net.HealthChecks;
+using Ha.Net.HealthChecks.Probes;
 using System.Net;
 
 namespace Ha.Net.Proxy.Configuration;
@@ -256,19 +257,6 @@ public sealed record BackendOptions
     /// <summary>Kernel splicing of this backend's connections (HAProxy <c>option splice-*</c>); combined
     /// with the frontend's (either one enables a mode). Default <see cref="SpliceModes.Auto"/>.</summary>
     public SpliceModes Splice { get; init; } = SpliceModes.Auto;
-}
-
-/// <summary>The PROXY protocol header sent to a server (HAProxy <c>send-proxy</c>, <c>send-proxy-v2</c>).</summary>
-public enum ProxyProtocolVersion
-{
-    /// <summary>No header.</summary>
-    None,
-
-    /// <summary>Version 1, the text line (<c>send-proxy</c>).</summary>
-    V1,
-
-    /// <summary>Version 2, the binary header (<c>send-proxy-v2</c>).</summary>
-    V2,
 }
 
 /// <summary>A server's administrative state (HAProxy <c>set server b/s state</c>).</summary>

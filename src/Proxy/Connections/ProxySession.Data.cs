@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Backends;
 using Ha.Net.Proxy.Connections.Session;
-using Ha.Net.Proxy.ProxyProtocol;
 
 namespace Ha.Net.Proxy.Connections;
 
@@ -93,7 +93,7 @@ internal sealed partial class ProxySession
     {
         Volatile.Write(ref LastActivity, _runtime.Time.GetTimestamp());
         var version = _serverState!.Options.SendProxy;
-        if (version == Configuration.ProxyProtocolVersion.None && _earlyCount == 0)
+        if (version == ProxyProtocolVersion.None && _earlyCount == 0)
         {
             _transport.StartForwarding(null, 0);
             return;
@@ -101,7 +101,7 @@ internal sealed partial class ProxySession
 
         byte[] preface = ArrayPool<byte>.Shared.Rent(ProxyProtocolHeader.MaxLength(version) + _earlyCount);
         int length = 0;
-        if (version != Configuration.ProxyProtocolVersion.None)
+        if (version != ProxyProtocolVersion.None)
         {
             try
             {

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Ha.Net.HealthChecks;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
-using Ha.Net.Proxy.ProxyProtocol;
 
 namespace Ha.Net.Proxy.Health;
 

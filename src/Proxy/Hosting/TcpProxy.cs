@@ -394,8 +394,6 @@ internal sealed partial class TcpProxy : ITcpProxy
         PipesFree = _runtime.Pipes?.Free ?? 0,
     };
 
-    public void WriteStatCsv(TextWriter writer) => StatCsv.Write(GetStats(), writer);
-
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
 using System.Text;
+using Ha.Net.HealthChecks.Probes;
 
 namespace Ha.Net.Proxy.ProxyProtocol;
 

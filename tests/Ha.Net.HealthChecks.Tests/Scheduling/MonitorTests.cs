@@ -45,10 +45,10 @@ public sealed class MonitorTests : IAsyncLifetime
     [Fact]
     public void Validate_CollectsEveryProblemNamingTheKey()
     {
-        var o = new HealthMonitorOptions { Interval = TimeSpan.Zero, Rise = 0, Fall = -1, SpreadPercent = 60, Weight = 300, Timeout = TimeSpan.FromSeconds(-1) };
+        var o = new HealthMonitorOptions { Interval = TimeSpan.Zero, Rise = 0, Fall = -1, SpreadPercent = 60, Timeout = TimeSpan.FromSeconds(-1) };
         var errors = o.Validate();
-        Assert.Equal(6, errors.Count);
-        foreach (var key in new[] { "Interval", "Rise", "Fall", "SpreadPercent", "Weight", "Timeout" })
+        Assert.Equal(5, errors.Count);
+        foreach (var key in new[] { "Interval", "Rise", "Fall", "SpreadPercent", "Timeout" })
         {
             Assert.Contains(errors, e => e.StartsWith(key + " ", StringComparison.Ordinal));
         }
@@ -449,34 +449,16 @@ public sealed class MonitorTests : IAsyncLifetime
     [Fact]
     public void VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
     {
-        var o = HealthMonitorOptions.VrrpScript(TimeSpan.FromSeconds(2), weight: 2);
+        var o = HealthMonitorOptions.VrrpScript(TimeSpan.FromSeconds(2));
         _probe.Then(Pass, Fail, Pass);
         var m = _scheduler.Add("chk_haproxy", _probe, o);
         Assert.Equal(HealthState.Down, m.State); // init: not yet known
-        Assert.Equal(new TrackingEffect(0, false), m.Tracking);
         _clock.Advance(TimeSpan.Zero);
         Assert.Equal(HealthState.Up, m.State);
-        Assert.Equal(new TrackingEffect(2, false), m.Tracking);
         _clock.Advance(2 * S);
         Assert.Equal(HealthState.Down, m.State);
         _clock.Advance(2 * S);
         Assert.Equal(HealthState.Up, m.State);
-    }
-
-    [Theory]
-    [InlineData(HealthState.Up, 20, false, 20, false)]
-    [InlineData(HealthState.Down, 20, false, 0, false)]
-    [InlineData(HealthState.Up, -30, false, 0, false)]
-    [InlineData(HealthState.Down, -30, false, -30, false)]
-    [InlineData(HealthState.Up, 0, false, 0, false)]
-    [InlineData(HealthState.Down, 0, false, 0, true)]
-    [InlineData(HealthState.Up, 0, true, 0, true)]
-    [InlineData(HealthState.Down, 0, true, 0, false)]
-    [InlineData(HealthState.Up, 10, true, -10, false)]
-    [InlineData(HealthState.Down, -10, true, 10, false)]
-    public void TrackingEffect_IsKeepalivedsArithmetic(HealthState state, int weight, bool reverse, int delta, bool fault)
-    {
-        Assert.Equal(new TrackingEffect(delta, fault), TrackingEffect.Compute(state, weight, reverse));
     }
 
     [Fact]

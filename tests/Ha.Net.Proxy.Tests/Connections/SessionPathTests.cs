@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Connections.Session;
 using Ha.Net.Proxy.Hosting;
@@ -1119,7 +1120,7 @@ public class SessionPathTests
 
         var preface = t.Preface!;
         Assert.Equal(28, preface.Length);
-        Assert.Equal(Ha.Net.Proxy.ProxyProtocol.ProxyProtocolHeader.V2Signature.ToArray(), preface[..12]);
+        Assert.Equal(Ha.Net.HealthChecks.Probes.ProxyProtocolHeader.V2Signature.ToArray(), preface[..12]);
         Assert.Equal(new byte[] { 192, 0, 2, 33, 198, 51, 100, 1 }, preface[16..24]);
         Assert.Equal(new byte[] { 41000 >> 8, 41000 & 0xFF, 443 >> 8, 443 & 0xFF }, preface[24..28]);
         session.Kill(SessionEnd.Killed);

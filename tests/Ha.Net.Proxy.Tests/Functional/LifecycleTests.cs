@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Ha.Net.HealthChecks;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Testing.Proxy;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.ProxyProtocol;
 

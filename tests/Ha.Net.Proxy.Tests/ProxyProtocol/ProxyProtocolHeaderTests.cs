@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.ProxyProtocol;
 
 namespace Ha.Net.Proxy.Tests.ProxyProtocol;

@@ -1,5 +1,6 @@
 using System.Net;
 using Ha.Net.Proxy.Configuration;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Stats;
 using Ha.Net.Testing.Proxy;

@@ -51,7 +51,9 @@ internal static class HotPath
     public static void Prepare(VirtualRouterSettings settings, IVrrpTransport transport, IVirtualAddressBinder binder, IAddressAnnouncer announcer)
     {
         var addresses = settings.AllAddresses;
-        var thread = new Thread(() =>
+        var thread = new Thread(
+            [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "PrepareType keeps every member of these types, nested enums' inherited Enum.GetValues(Type) included, but under Native AOT (no dynamic code) it returns before touching any of them.")]
+            () =>
         {
             if (Interlocked.Exchange(ref _corePrepared, 1) == 0)
             {

@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Ha.Net.HealthChecks;
+using Ha.Net.HealthChecks.Probes;
 using Ha.Net.Proxy.Configuration;
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Testing.Proxy;
 
 namespace Ha.Net.Proxy.Tests.Configuration.Haproxy;

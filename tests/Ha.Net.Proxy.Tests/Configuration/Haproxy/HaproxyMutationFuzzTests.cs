@@ -1,5 +1,5 @@
 using Ha.Net.Proxy.Configuration;
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Testing.Files;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 
 namespace Ha.Net.Proxy.Tests.Configuration.Haproxy;
 

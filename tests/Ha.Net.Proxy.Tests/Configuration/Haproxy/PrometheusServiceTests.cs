@@ -1,4 +1,4 @@
-using Ha.Net.Proxy.Configuration.Haproxy;
+using Ha.Net.Proxy.Haproxy;
 
 namespace Ha.Net.Proxy.Tests.Configuration.Haproxy;
 

@@ -1,4 +1,4 @@
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
 

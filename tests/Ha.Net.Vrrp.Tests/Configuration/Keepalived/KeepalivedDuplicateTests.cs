@@ -1,5 +1,5 @@
 using Ha.Net.Testing.Files;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
 

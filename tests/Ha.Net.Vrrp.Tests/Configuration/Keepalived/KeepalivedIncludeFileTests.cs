@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Ha.Net.Testing.Files;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
 

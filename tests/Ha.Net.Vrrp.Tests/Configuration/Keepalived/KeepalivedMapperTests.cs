@@ -1,7 +1,7 @@
 using System.Net;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 using Ha.Net.Vrrp.Wire;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;

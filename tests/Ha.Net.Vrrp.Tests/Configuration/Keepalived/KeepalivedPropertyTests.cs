@@ -1,7 +1,7 @@
 using Ha.Net.Testing.Files;
 using FsCheck;
 using FsCheck.Fluent;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
 

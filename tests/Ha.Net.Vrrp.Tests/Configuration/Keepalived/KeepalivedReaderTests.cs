@@ -1,7 +1,7 @@
 using Ha.Net.Testing.Files;
 using System.Net;
 using Ha.Net.Vrrp.Addresses;
-using Ha.Net.Vrrp.Configuration.Keepalived;
+using Ha.Net.Vrrp.Keepalived;
 
 namespace Ha.Net.Vrrp.Tests.Configuration.Keepalived;
 
