@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net.Sockets;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Linux.Transport;
 using Ha.Net.Vrrp.Transport;
@@ -30,7 +29,7 @@ internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
     internal static RawVrrpTransportOptions ToTransportOptions(VirtualRouterOptions options, byte unicastTtl) => new()
     {
         InterfaceName = options.InterfaceName,
-        AddressFamily = options.VirtualAddresses.Count > 0 ? options.VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork,
+        AddressFamily = options.ResolveAddressFamily(),
         SourceAddress = options.SourceAddress,
         UnicastPeers = [.. options.UnicastPeers],
         MulticastGroup = options.MulticastGroup,
