@@ -41,8 +41,15 @@ public sealed class InMemoryVrrpTransport : IVrrpTransport, IHostedTransport
 
     internal Func<Task>? Flush { get; private set; }
 
-    /// <summary>Nothing delivered is waiting for the router to take it.</summary>
-    internal bool IsIdle => _closed || _crashed || _abandoned || (_waiting && Volatile.Read(ref _pending) == 0);
+    private Func<bool>? HostRunning { get; set; }
+
+    /// <summary>
+    /// Nothing delivered is waiting for a running router to take it. A transport no router reads (not hosted, or its
+    /// router not started or stopped) counts as idle: what it holds waits for a reader that is not there.
+    /// </summary>
+    internal bool IsIdle =>
+        _closed || _crashed || _abandoned || HostRunning is not { } running || !running()
+        || (_waiting && Volatile.Read(ref _pending) == 0);
 
     /// <summary>Cuts the node off the segment at once, as a crash does: nothing it sends leaves, nothing reaches it.</summary>
     public void Crash() => _crashed = true;
@@ -134,5 +141,9 @@ public sealed class InMemoryVrrpTransport : IVrrpTransport, IHostedTransport
         return ValueTask.CompletedTask;
     }
 
-    void IHostedTransport.OnHosted(Func<Task> flush) => Flush = flush;
+    void IHostedTransport.OnHosted(Func<Task> flush, Func<bool> isRunning)
+    {
+        Flush = flush;
+        HostRunning = isRunning;
+    }
 }

@@ -56,6 +56,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     private long _startTimestamp;
     private int _started;
     private int _stopRequested;
+    private int _disposed;
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
     private bool _completed;
@@ -119,7 +120,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
             ? null
             : _time.CreateTimer(static s => ((VirtualRouterHost)s!).Post(new Work(VrrpInput.DeadlineReached())), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _metrics.Register(this);
-        (transport as IHostedTransport)?.OnHosted(FlushAsync);
+        (transport as IHostedTransport)?.OnHosted(FlushAsync, () => Volatile.Read(ref _started) != 0 && !_loopDone.Task.IsCompleted);
     }
 
     public event EventHandler<VirtualRouterStateChangedEventArgs>? StateChanged;
@@ -190,6 +191,11 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             try

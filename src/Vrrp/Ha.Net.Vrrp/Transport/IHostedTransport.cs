@@ -8,5 +8,6 @@ internal interface IHostedTransport
 {
     /// <summary>Called once by the router that owns the transport, from its constructor.</summary>
     /// <param name="flush">Completes when the router's loop has handled everything queued before the call.</param>
-    void OnHosted(Func<Task> flush);
+    /// <param name="isRunning">Whether the router was started and its loop has not ended (it reads the transport).</param>
+    void OnHosted(Func<Task> flush, Func<bool> isRunning);
 }
