@@ -15,6 +15,7 @@ public class PublicApiTests
         "Ha.Net.HealthChecks",
         "Ha.Net.Vrrp",
         "Ha.Net.Vrrp.Linux",
+        "Ha.Net.Vrrp.Testing",
         "Ha.Net.Proxy",
     };
 
