@@ -229,7 +229,7 @@ internal sealed partial class Daemon : IAsyncDisposable
         IVirtualRouter router;
         try
         {
-            var family = o.VirtualAddresses.Count > 0 ? o.VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork;
+            var family = o.ResolveAddressFamily(); // the library's rule, also for an instance without a VIP
             var transport = LinuxVrrpBackend.OpenTransport(new RawVrrpTransportOptions
             {
                 InterfaceName = o.InterfaceName,
