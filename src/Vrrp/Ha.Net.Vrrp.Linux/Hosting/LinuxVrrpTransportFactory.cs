@@ -23,17 +23,6 @@ internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
     public IVrrpTransport Create(VirtualRouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return LinuxVrrpBackend.OpenTransport(ToTransportOptions(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
+        return LinuxVrrpBackend.OpenTransport(RawVrrpTransportOptions.ForInstance(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
     }
-
-    internal static RawVrrpTransportOptions ToTransportOptions(VirtualRouterOptions options, byte unicastTtl) => new()
-    {
-        InterfaceName = options.InterfaceName,
-        AddressFamily = options.ResolveAddressFamily(),
-        SourceAddress = options.SourceAddress,
-        UnicastPeers = [.. options.UnicastPeers],
-        MulticastGroup = options.MulticastGroup,
-        CheckUnicastSource = options.CheckUnicastSource,
-        UnicastTtl = unicastTtl,
-    };
 }
