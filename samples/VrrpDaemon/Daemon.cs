@@ -229,17 +229,7 @@ internal sealed partial class Daemon : IAsyncDisposable
         IVirtualRouter router;
         try
         {
-            var family = o.VirtualAddresses.Count > 0 ? o.VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork;
-            var transport = LinuxVrrpBackend.OpenTransport(new RawVrrpTransportOptions
-            {
-                InterfaceName = o.InterfaceName,
-                AddressFamily = family,
-                SourceAddress = o.SourceAddress,
-                UnicastPeers = [.. o.UnicastPeers],
-                MulticastGroup = o.MulticastGroup,
-                CheckUnicastSource = o.CheckUnicastSource,
-                UnicastTtl = (byte)Math.Clamp(vi.UnicastTtl, 1, 255),
-            }, _loggers);
+            var transport = LinuxVrrpBackend.OpenTransport(RawVrrpTransportOptions.ForInstance(o, (byte)Math.Clamp(vi.UnicastTtl, 1, 255)), _loggers);
             router = VirtualRouter.Create(o, transport, _binder!, _announcer!, loggerFactory: _loggers);
         }
         catch (Exception ex) when (ex is SocketException or IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)

@@ -16,6 +16,7 @@ public class PublicApiTests
         "Ha.Net.Vrrp",
         "Ha.Net.Vrrp.Linux",
         "Ha.Net.Vrrp.Keepalived",
+        "Ha.Net.Vrrp.Testing",
         "Ha.Net.Proxy",
         "Ha.Net.Vrrp.RouteInjection",
         "Ha.Net.Proxy.Haproxy",

@@ -3,6 +3,7 @@ using System.Net;
 using Ha.Net.Samples.EmbeddedFailover;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
+using Ha.Net.Vrrp.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,28 +11,33 @@ using Microsoft.Extensions.Logging;
 namespace Ha.Net.Samples.Vrrp.Tests;
 
 /// <summary>
-/// The EmbeddedFailover sample's primitive, in-process: two Generic Hosts on one in-memory network, each with
-/// <c>AddVrrp</c> and a <see cref="MasterOnlyService"/>; the work runs on exactly the node that is MASTER.
+/// The EmbeddedFailover sample's composition, in-process: two Generic Hosts on one in-memory network
+/// (Ha.Net.Vrrp.Testing, fake clock), each with <c>AddInMemoryVrrp</c>, the sample's instance and a
+/// <see cref="MasterOnlyService"/>; the work runs on exactly the node that is MASTER.
 /// </summary>
 public sealed class EmbeddedFailoverTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Work_starts_on_master_stops_on_backup_and_moves_on_failover()
+    [Theory]
+    [InlineData("198.18.0.100/24")]
+    [InlineData(null)] // no virtual address: an election only
+    public async Task Work_starts_on_master_stops_on_backup_and_moves_on_failover(string? vip)
     {
-        var network = new InMemoryVrrpNetwork();
-        var b = Build(network, "198.18.0.2", 100);
-        var a = Build(network, "198.18.0.1", 150);
+        await using var network = new InMemoryVrrpNetwork();
+        var b = Build(network, "198.18.0.2", 100, vip);
+        var a = Build(network, "198.18.0.1", 150, vip);
         try
         {
             // B alone: it becomes MASTER after the down timer and its work starts.
             await b.Host.StartAsync();
+            await network.AdvanceAsync(TimeSpan.FromSeconds(5));
             await Until(() => b.Work.Starts == 1, "B's work never started");
             Assert.Equal(VirtualRouterState.Master, Router(b).State);
 
             // A (higher priority, preempt) joins: B goes BACKUP and its work is cancelled; A's starts.
             await a.Host.StartAsync();
+            await network.AdvanceAsync(TimeSpan.FromSeconds(5));
             await Until(() => a.Work.Starts == 1, "A's work never started");
             await Until(() => b.Work.Stops == 1, "B's work was never cancelled");
             Assert.Equal(VirtualRouterState.Backup, Router(b).State);
@@ -42,9 +48,12 @@ public sealed class EmbeddedFailoverTests
             // A stops (priority 0): its work is cancelled, B takes over and runs the work again.
             await a.Host.StopAsync();
             Assert.Equal(1, a.Work.Stops);
+            await network.AdvanceAsync(TimeSpan.FromSeconds(2));
             await Until(() => b.Work.Starts == 2, "B's work never restarted after A stopped");
             Assert.Equal(VirtualRouterState.Master, Router(b).State);
             Assert.Equal(["start", "stop", "start"], b.Work.Events);
+            var binder = b.Host.Services.GetRequiredService<InMemoryAddressBinder>();
+            Assert.Equal(vip is null ? [] : [IPAddress.Parse("198.18.0.100")], binder.Bound);
         }
         finally
         {
@@ -58,12 +67,12 @@ public sealed class EmbeddedFailoverTests
     private static IVirtualRouter Router((IHost Host, RecordingWork Work) node) =>
         node.Host.Services.GetRequiredService<IVirtualRouterCollection>()[Program.InstanceName];
 
-    private static (IHost Host, RecordingWork Work) Build(InMemoryVrrpNetwork network, string address, int priority)
+    private static (IHost Host, RecordingWork Work) Build(InMemoryVrrpNetwork network, string address, int priority, string? vip)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        builder.Services.AddVrrp(o => o.Instances.Add(Program.Instance("sim0", "198.18.0.100/24", priority, 51)));
-        builder.Services.AddInMemoryVrrpBackend(network, IPAddress.Parse(address));
+        builder.Services.AddInMemoryVrrp(network, IPAddress.Parse(address));
+        builder.Services.AddVrrp(o => o.Instances.Add(Program.Instance("sim0", vip, priority, 51)));
         builder.Services.AddSingleton<RecordingWork>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RecordingWork>());
         var host = builder.Build();
@@ -92,8 +101,7 @@ public sealed class EmbeddedFailoverTests
         }
     }
 
-    private sealed class RecordingWork(IVirtualRouterCollection routers, ILogger<RecordingWork> logger)
-        : MasterOnlyService(routers, Program.InstanceName, logger)
+    private sealed class RecordingWork(IVirtualRouterCollection routers) : MasterOnlyService(routers[Program.InstanceName])
     {
         private int _active;
 
@@ -103,9 +111,11 @@ public sealed class EmbeddedFailoverTests
 
         public int Stops => Events.Count(e => e == "stop");
 
+        public bool IsRunning => Volatile.Read(ref _active) > 0;
+
         public int Overlaps { get; private set; }
 
-        protected override async Task RunWhileMasterAsync(CancellationToken cancellationToken)
+        protected override async Task ExecuteWhileMasterAsync(CancellationToken leadership)
         {
             if (Interlocked.Increment(ref _active) > 1)
             {
@@ -115,7 +125,7 @@ public sealed class EmbeddedFailoverTests
             Events.Enqueue("start");
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.Delay(Timeout.Infinite, leadership);
             }
             finally
             {

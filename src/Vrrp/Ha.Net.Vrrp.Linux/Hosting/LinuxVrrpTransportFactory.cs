@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net.Sockets;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Linux.Transport;
 using Ha.Net.Vrrp.Transport;
@@ -24,17 +23,6 @@ internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
     public IVrrpTransport Create(VirtualRouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return LinuxVrrpBackend.OpenTransport(ToTransportOptions(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
+        return LinuxVrrpBackend.OpenTransport(RawVrrpTransportOptions.ForInstance(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
     }
-
-    internal static RawVrrpTransportOptions ToTransportOptions(VirtualRouterOptions options, byte unicastTtl) => new()
-    {
-        InterfaceName = options.InterfaceName,
-        AddressFamily = options.VirtualAddresses.Count > 0 ? options.VirtualAddresses[0].Address.AddressFamily : AddressFamily.InterNetwork,
-        SourceAddress = options.SourceAddress,
-        UnicastPeers = [.. options.UnicastPeers],
-        MulticastGroup = options.MulticastGroup,
-        CheckUnicastSource = options.CheckUnicastSource,
-        UnicastTtl = unicastTtl,
-    };
 }

@@ -16,6 +16,28 @@ public sealed record RawVrrpTransportOptions
     /// <summary>The VRRP multicast group for IPv6 (RFC 5798 §5.1.2.2).</summary>
     public static readonly IPAddress IPv6Group = IPAddress.Parse("ff02::12");
 
+    /// <summary>
+    /// The transport options of a VRRP instance: its interface, address family (its first VIP's; with no VIP, its
+    /// source address's or first unicast peer's; IPv4 otherwise), source address, group or unicast peers and
+    /// <c>check_unicast_src</c>. The one mapping <c>services.AddLinuxVrrp()</c> and hanet-vrrpd use.
+    /// </summary>
+    /// <param name="instance">The instance.</param>
+    /// <param name="unicastTtl">TTL of unicast adverts (keepalived <c>unicast_ttl</c>, 1–255).</param>
+    public static RawVrrpTransportOptions ForInstance(Ha.Net.Vrrp.Configuration.VirtualRouterOptions instance, byte unicastTtl = 255)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return new RawVrrpTransportOptions
+        {
+            InterfaceName = instance.InterfaceName,
+            AddressFamily = instance.ResolveAddressFamily(),
+            SourceAddress = instance.SourceAddress,
+            UnicastPeers = [.. instance.UnicastPeers ?? []],
+            MulticastGroup = instance.MulticastGroup,
+            CheckUnicastSource = instance.CheckUnicastSource,
+            UnicastTtl = unicastTtl,
+        };
+    }
+
     /// <summary>The interface adverts are sent and received on (keepalived <c>interface</c>). Required.</summary>
     public string InterfaceName { get; init; } = "";
 

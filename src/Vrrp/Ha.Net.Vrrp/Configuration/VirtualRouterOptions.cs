@@ -132,4 +132,15 @@ public sealed class VirtualRouterOptions
         VirtualRouterSettings.Create(this, out var issues);
         return issues;
     }
+
+    /// <summary>
+    /// The instance's address family: its first virtual address's, or, with none (an election without a virtual
+    /// address), the source address's, then the first unicast peer's; IPv4 otherwise. The one rule the settings and
+    /// every transport factory use.
+    /// </summary>
+    internal System.Net.Sockets.AddressFamily ResolveAddressFamily() =>
+        VirtualAddresses?.FirstOrDefault(v => v is not null)?.Address.AddressFamily
+        ?? SourceAddress?.AddressFamily
+        ?? (UnicastPeers?.Count > 0 ? UnicastPeers[0]?.AddressFamily : null)
+        ?? System.Net.Sockets.AddressFamily.InterNetwork;
 }

@@ -57,6 +57,30 @@ public interface IVirtualRouter : IAsyncDisposable
     /// <param name="address">The address that was removed; addresses not configured on this instance are ignored.</param>
     void ReportAddressRemoved(IPAddress address);
 
+    /// <summary>
+    /// Gets a token that stays uncancelled only while this router is MASTER (its current term), if it is MASTER now.
+    /// </summary>
+    /// <remarks>
+    /// The token is cancelled the moment the router leaves MASTER for any reason (a better peer, a tracked failure,
+    /// a link fault, a removed address, <see cref="StopAsync"/>, disposal), on the router's loop and before anything
+    /// else of that change runs: on a graceful stop or handover, before the priority-0 advert is sent and before the
+    /// virtual addresses are removed. Callbacks registered on it therefore run on the router's loop: keep them short.
+    /// A token is handed out only after the term's addresses were added. Each term has its own token.
+    /// VRRP cannot promise a single master while the segment is partitioned: see the package README, "Leadership".
+    /// </remarks>
+    /// <param name="leadership">The current term's token, or a cancelled token.</param>
+    /// <returns>Whether this router is MASTER.</returns>
+    bool TryGetLeadership(out CancellationToken leadership);
+
+    /// <summary>
+    /// Waits until this router is MASTER and returns the term's token (see <see cref="TryGetLeadership"/>): it is
+    /// cancelled when the router leaves MASTER. Completes at once when the router is MASTER already.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The token of the current term.</returns>
+    /// <exception cref="OperationCanceledException">The wait was cancelled, or the router stopped before it became MASTER.</exception>
+    Task<CancellationToken> AcquireLeadershipAsync(CancellationToken cancellationToken = default);
+
     /// <summary>A snapshot of the router's counters.</summary>
     VirtualRouterStatistics GetStatistics();
 }

@@ -131,6 +131,9 @@ internal sealed partial class VirtualRouterHost
         [LoggerMessage(1055, LogLevel.Error, "({Instance}) a StateChanged handler threw")]
         public static partial void HandlerFailed(ILogger logger, Exception exception, string instance);
 
+        [LoggerMessage(1057, LogLevel.Error, "({Instance}) a callback registered on the leadership token failed")]
+        public static partial void LeadershipCallbackFailed(ILogger logger, Exception exception, string instance);
+
         [LoggerMessage(1056, LogLevel.Critical, "({Instance}) unexpected error while handling {Input}")]
         public static partial void LoopFailed(ILogger logger, Exception exception, string instance, string input);
     }

@@ -56,6 +56,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     private long _startTimestamp;
     private int _started;
     private int _stopRequested;
+    private int _disposed;
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
     private bool _completed;
@@ -72,6 +73,15 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     private bool _intervalNoted;
     private TimeSpan? _carpLoggedAt;
     private long _carpSuppressed;
+
+    // Leadership: _term is the loop's own (created on entering MASTER, cancelled on leaving it, before anything
+    // else of the leaving batch runs); _published is what callers see, set after the entering batch's effects (the
+    // addresses are bound) and cleared before the term is cancelled. Both under _leadershipGate.
+    private readonly object _leadershipGate = new();
+    private CancellationTokenSource? _term;
+    private CancellationTokenSource? _published;
+    private TaskCompletionSource<CancellationToken>? _leadershipWaiter;
+    private bool _leadershipClosed;
 
     public VirtualRouterHost(
         VirtualRouterSettings settings,
@@ -110,6 +120,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
             ? null
             : _time.CreateTimer(static s => ((VirtualRouterHost)s!).Post(new Work(VrrpInput.DeadlineReached())), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _metrics.Register(this);
+        (transport as IHostedTransport)?.OnHosted(FlushAsync, () => Volatile.Read(ref _started) != 0 && !_loopDone.Task.IsCompleted);
     }
 
     public event EventHandler<VirtualRouterStateChangedEventArgs>? StateChanged;
@@ -157,6 +168,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     {
         if (Volatile.Read(ref _started) == 0)
         {
+            CloseLeadership();
             _stopped.TrySetResult();
             return;
         }
@@ -179,6 +191,11 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             try
@@ -219,6 +236,43 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
     public void SetLinkState(bool isUp) => Post(new Work(VrrpInput.Link(isUp)));
 
+    public bool TryGetLeadership(out CancellationToken leadership)
+    {
+        lock (_leadershipGate)
+        {
+            if (_published is { IsCancellationRequested: false } term)
+            {
+                leadership = term.Token;
+                return true;
+            }
+        }
+
+        leadership = new CancellationToken(canceled: true);
+        return false;
+    }
+
+    public Task<CancellationToken> AcquireLeadershipAsync(CancellationToken cancellationToken = default)
+    {
+        Task<CancellationToken> waiting;
+        lock (_leadershipGate)
+        {
+            if (_published is { IsCancellationRequested: false } term)
+            {
+                return Task.FromResult(term.Token);
+            }
+
+            if (_leadershipClosed)
+            {
+                return Task.FromException<CancellationToken>(new OperationCanceledException($"vrrp_instance {_s.Name} is stopped."));
+            }
+
+            _leadershipWaiter ??= new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiting = _leadershipWaiter.Task;
+        }
+
+        return cancellationToken.CanBeCanceled ? waiting.WaitAsync(cancellationToken) : waiting;
+    }
+
     public void ReportAddressRemoved(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -252,6 +306,11 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
     /// <summary>Completes when every input queued before the call has been handled (tests and simulations).</summary>
     internal Task FlushAsync()
     {
+        if (Volatile.Read(ref _started) == 0)
+        {
+            return Task.CompletedTask; // nothing is handled before the start
+        }
+
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(new Work(default, done, IsFlush: true));
         return done.Task;
@@ -316,6 +375,8 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                 _completed = true;
             }
 
+            EndTerm();
+            CloseLeadership();
             _stopped.TrySetResult();
             while (_inputs.TryDequeue(out var left))
             {
@@ -458,6 +519,7 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
         }
         finally
         {
+            PublishTerm();
             FlushLogs();
             foreach (var change in _pendingEvents)
             {
@@ -476,6 +538,16 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
             switch (action.Kind)
             {
                 case VrrpActionKind.StateChanged:
+                    if (action.From == VirtualRouterState.Master)
+                    {
+                        // First of the leaving batch: the work stops before the priority-0 advert and the address removal.
+                        EndTerm();
+                    }
+                    else if (action.To == VirtualRouterState.Master)
+                    {
+                        _term = new CancellationTokenSource();
+                    }
+
                     _state = (int)action.To;
                     _effectivePriority = _machine.EffectivePriority;
                     _pendingLogs.Add(new PendingLog(PendingLogKind.StateChanged, action));
@@ -531,6 +603,74 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
                     break;
             }
         }
+    }
+
+    /// <summary>Makes a term begun in this batch visible to callers, once its addresses are bound (loop thread).</summary>
+    private void PublishTerm()
+    {
+        if (_term is not { IsCancellationRequested: false } term)
+        {
+            return;
+        }
+
+        TaskCompletionSource<CancellationToken>? waiter;
+        lock (_leadershipGate)
+        {
+            if (ReferenceEquals(_published, term))
+            {
+                return;
+            }
+
+            _published = term;
+            waiter = _leadershipWaiter;
+            _leadershipWaiter = null;
+        }
+
+        waiter?.TrySetResult(term.Token);
+    }
+
+    /// <summary>
+    /// Ends the current term (loop thread): unpublished first, then cancelled here, synchronously, so callbacks
+    /// registered on the token run before the leaving batch's next action (the priority-0 advert, the address removal).
+    /// </summary>
+    private void EndTerm()
+    {
+        var term = _term;
+        if (term is null)
+        {
+            return;
+        }
+
+        _term = null;
+        lock (_leadershipGate)
+        {
+            _published = null;
+        }
+
+        try
+        {
+            term.Cancel();
+        }
+#pragma warning disable CA1031 // A leadership callback's bug must not break the election.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LeadershipCallbackFailed(_logger, ex, _s.Name);
+        }
+    }
+
+    /// <summary>The loop ended: waiters for leadership are cancelled, later calls fail at once.</summary>
+    private void CloseLeadership()
+    {
+        TaskCompletionSource<CancellationToken>? waiter;
+        lock (_leadershipGate)
+        {
+            _leadershipClosed = true;
+            waiter = _leadershipWaiter;
+            _leadershipWaiter = null;
+        }
+
+        waiter?.TrySetCanceled();
     }
 
     /// <summary>Writes the log lines a batch deferred, in the order they were decided.</summary>

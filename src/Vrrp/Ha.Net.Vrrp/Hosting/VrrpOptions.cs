@@ -22,7 +22,7 @@ public sealed class VrrpOptions
             issues.Add(new VrrpOptionIssue(group.Key, "vrrp_instance", $"{group.Count()} instances are named '{group.Key}'; names must be unique.", false));
         }
 
-        foreach (var group in Instances.GroupBy(i => (i.InterfaceName, i.VirtualRouterId, i.VirtualAddresses.FirstOrDefault()?.Address.AddressFamily)).Where(g => g.Count() > 1))
+        foreach (var group in Instances.GroupBy(i => (i.InterfaceName, i.VirtualRouterId, i.ResolveAddressFamily())).Where(g => g.Count() > 1))
         {
             issues.Add(new VrrpOptionIssue(group.First().InstanceName, "virtual_router_id",
                 $"instances {string.Join(", ", group.Select(i => i.InstanceName))} share interface {group.Key.InterfaceName} and VRID {group.Key.VirtualRouterId}.", false));

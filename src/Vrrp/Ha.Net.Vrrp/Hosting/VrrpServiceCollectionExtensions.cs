@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Ha.Net.Vrrp.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,26 @@ public static class VrrpServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VrrpOptions>, VrrpOptionsValidator>());
         services.TryAddSingleton<IVirtualRouterCollection, VirtualRouterCollection>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VrrpHostedService>());
+        return services;
+    }
+
+    /// <summary>
+    /// Runs <typeparamref name="TWorker"/> (a singleton) only while the instance <paramref name="instanceName"/> is
+    /// MASTER: started on each term of mastership, its token cancelled when the instance leaves MASTER (before its
+    /// virtual addresses are released on a graceful handover) or the host stops. See <see cref="MasterOnlyService"/>.
+    /// </summary>
+    /// <remarks>For "one active instance" with no floating IP, configure the instance with no virtual addresses.</remarks>
+    /// <typeparam name="TWorker">The work.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="instanceName">The instance (added with <see cref="AddVrrp"/>) whose mastership gates the work.</param>
+    public static IServiceCollection AddMasterOnly<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IServiceCollection services, string instanceName)
+        where TWorker : class, IMasterOnlyWorker
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(instanceName);
+        services.TryAddSingleton<TWorker>();
+        services.AddSingleton<IHostedService>(sp => new MasterOnlyWorkerService<TWorker>(
+            sp.GetRequiredService<IVirtualRouterCollection>()[instanceName], sp.GetRequiredService<TWorker>()));
         return services;
     }
 }
