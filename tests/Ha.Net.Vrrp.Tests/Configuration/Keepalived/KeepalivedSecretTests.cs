@@ -44,4 +44,19 @@ public sealed class KeepalivedSecretTests
             Assert.DoesNotContain("Xtra9word", d.ToString(), StringComparison.Ordinal);
         });
     }
+
+    /// <summary>A line run together with the next (found by the fuzzer: a mutant joined a whole file into one line)
+    /// carries <c>auth_pass</c> and its password into another keyword's extra parameters; the warning that quotes
+    /// them names the keyword but hides the password.</summary>
+    [Fact]
+    public void APasswordRunIntoAnotherKeywordsExtraParameters_IsHidden()
+    {
+        var result = KeepalivedConfigReader.Parse(
+            "global_defs {\n    notification_email_from a@example.com auth_type PASS auth_pass " + Password + " interval 2\n}\n",
+            "/nonexistent-hanet/keepalived.conf");
+
+        var warning = Assert.Single(result.Diagnostics, d => d.Message.Contains("extra parameter(s)", StringComparison.Ordinal));
+        Assert.Contains("auth_pass (hidden) interval 2", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, warning.ToString(), StringComparison.Ordinal);
+    }
 }
