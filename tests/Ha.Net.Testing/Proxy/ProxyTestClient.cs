@@ -9,13 +9,9 @@ public static class ProxyTestClient
 {
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
-    /// <summary>A TCP port free on 127.0.0.1 right now (for a process that must be told its port).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A TCP port free on 127.0.0.1 right now (for a process that must be told its port), below the
+    /// kernel's ephemeral range so no test's outgoing connection can hold it (see <see cref="HealthChecks.SparePort.Next"/>).</summary>
+    public static int FreePort() => HealthChecks.SparePort.Next();
 
     public static async Task<Socket> ConnectAsync(IPEndPoint endPoint)
     {
