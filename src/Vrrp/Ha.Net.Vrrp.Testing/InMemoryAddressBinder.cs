@@ -46,26 +46,13 @@ public sealed class InMemoryAddressBinder : IVirtualAddressBinder, IAddressAnnou
     public event Action<IPAddress, bool>? Changed;
 
     /// <inheritdoc />
-    public ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        lock (_gate)
-        {
-            if (_dead)
-            {
-                return ValueTask.CompletedTask;
-            }
-
-            _bound.Add(address.Address);
-            _history.Add("add " + address.Address);
-        }
-
-        Changed?.Invoke(address.Address, true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask AddAsync(VirtualAddress address, CancellationToken cancellationToken) => Record(address, bound: true);
 
     /// <inheritdoc />
-    public ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken)
+    public ValueTask RemoveAsync(VirtualAddress address, CancellationToken cancellationToken) => Record(address, bound: false);
+
+    /// <summary>Binds or unbinds <paramref name="address"/> (nothing once the machine crashed), keeps it in the history, raises <see cref="Changed"/>.</summary>
+    private ValueTask Record(VirtualAddress address, bool bound)
     {
         ArgumentNullException.ThrowIfNull(address);
         lock (_gate)
@@ -75,11 +62,19 @@ public sealed class InMemoryAddressBinder : IVirtualAddressBinder, IAddressAnnou
                 return ValueTask.CompletedTask;
             }
 
-            _bound.Remove(address.Address);
-            _history.Add("remove " + address.Address);
+            if (bound)
+            {
+                _bound.Add(address.Address);
+            }
+            else
+            {
+                _bound.Remove(address.Address);
+            }
+
+            _history.Add((bound ? "add " : "remove ") + address.Address);
         }
 
-        Changed?.Invoke(address.Address, false);
+        Changed?.Invoke(address.Address, bound);
         return ValueTask.CompletedTask;
     }
 
