@@ -78,6 +78,24 @@ for f in "$results"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 if ((files == 0)) && ((status != 0)); then failed=$((failed + 1)); fi
+
+# 7. Which tests failed, and the first line of each one's message, last before the count (CI keeps the tail).
+if ((failed > leaked)); then
+  echo "failed tests:"
+  for f in "$results"/*.trx; do
+    [ -e "$f" ] || continue
+    awk '
+      /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+        name = $0; sub(/.* testName="/, "", name); sub(/".*/, "", name); want = 1; next
+      }
+      want && /<Message>/ {
+        msg = $0; sub(/.*<Message>/, "", msg); sub(/<\/Message>.*/, "", msg)
+        printf "  %s\n      %s\n", name, substr(msg, 1, 300); want = 0
+      }
+      want && /<\/UnitTestResult>/ { printf "  %s\n", name; want = 0 }
+    ' "$f" | sed -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&amp;/\&/g' | head -120
+  done
+fi
 failed=$((failed + leaked))
 if ((status != 0)) && ((failed == 0)); then
   echo "test.sh: dotnet test exited $status without a failed test in the results (crash or hang)"
