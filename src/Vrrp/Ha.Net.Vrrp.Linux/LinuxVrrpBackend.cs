@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Linux.Addresses;
@@ -17,6 +18,7 @@ namespace Ha.Net.Vrrp.Linux;
 /// a process started under <c>ip netns exec</c> needs nothing special.
 /// All need CAP_NET_ADMIN and CAP_NET_RAW (root).
 /// </summary>
+[SupportedOSPlatform("linux")]
 public static class LinuxVrrpBackend
 {
     /// <summary>Opens the raw-socket VRRP transport (IPv4 multicast/unicast, IPv6 VRRPv3).</summary>

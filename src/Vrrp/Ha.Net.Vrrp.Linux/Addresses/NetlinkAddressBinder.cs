@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -19,6 +20,7 @@ namespace Ha.Net.Vrrp.Linux.Addresses;
 /// and the ack, which rtnetlink queues before sendmsg returns. The interface index is looked up once per interface
 /// (again if the kernel answers ENODEV: the interface was re-created), not once per address change.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPathPreparable
 {
     private const int ENOBUFS = 105;

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -26,6 +27,7 @@ public interface ILinuxAddressAnnouncer : IAddressAnnouncer, IAsyncDisposable
 /// bond failover reaches the frames after that look-up; a send that fails with ENXIO/ENODEV looks the interface up
 /// again at once); the frame per address is built once per MAC.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, IHotPathPreparable
 {
     /// <summary>How long an interface's index and MAC are used before they are looked up again.</summary>

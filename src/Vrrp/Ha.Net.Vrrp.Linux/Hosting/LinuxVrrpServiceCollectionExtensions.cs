@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.Versioning;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Linux;
 using Ha.Net.Vrrp.Linux.Addresses;
@@ -24,10 +25,20 @@ public static class LinuxVrrpServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Adjusts the backend's options, or <see langword="null"/>.</param>
+    /// <remarks>
+    /// Callable from an app that builds for every platform without a CA1416 warning: on another OS it throws
+    /// <see cref="PlatformNotSupportedException"/> at once, before anything is registered.
+    /// </remarks>
     /// <exception cref="ArgumentException">The options are invalid (every problem listed).</exception>
+    /// <exception cref="PlatformNotSupportedException">Not running on Linux.</exception>
     public static IServiceCollection AddLinuxVrrp(this IServiceCollection services, Action<LinuxVrrpOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Ha.Net.Vrrp.Linux runs on Linux only (raw sockets, rtnetlink, AF_PACKET).");
+        }
+
         var options = new LinuxVrrpOptions();
         configure?.Invoke(options);
         var errors = options.Validate();
@@ -36,6 +47,12 @@ public static class LinuxVrrpServiceCollectionExtensions
             throw new ArgumentException("Invalid Linux VRRP options: " + string.Join(" ", errors), nameof(configure));
         }
 
+        return Register(services, options);
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static IServiceCollection Register(IServiceCollection services, LinuxVrrpOptions options)
+    {
         services.TryAddSingleton(options);
         services.TryAddSingleton<IVrrpTransportFactory>(sp => new LinuxVrrpTransportFactory(options, sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => LinuxVrrpBackend.OpenAddressBinder(options.AddressBinder, sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Diagnostics.Metrics;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Linux.Transport;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Ha.Net.Vrrp.Linux.Hosting;
 
 /// <summary>Opens the raw-socket transport of each configured instance: interface, family (from its VIPs), source, group or unicast peers.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
 {
     private readonly LinuxVrrpOptions _options;

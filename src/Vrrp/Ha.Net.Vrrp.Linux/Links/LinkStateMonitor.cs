@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Linux.Netlink;
@@ -44,6 +45,7 @@ public interface ILinkStateMonitor : IAsyncDisposable
 }
 
 /// <summary>The rtnetlink implementation: an RTM_GETLINK dump at start, then RTM_NEWLINK/RTM_DELLINK notifications.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed partial class LinkStateMonitor : ILinkStateMonitor
 {
     private const int ENOBUFS = 105;

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 using Ha.Net.Vrrp.Linux.Interop;
 using Microsoft.Win32.SafeHandles;
@@ -10,6 +11,7 @@ namespace Ha.Net.Vrrp.Linux.Namespaces;
 /// there (raw, netlink, packet) stay in that namespace for their whole life, whatever thread uses
 /// them later; the thread itself ends when the code returns, so no pooled thread is left in it.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class NetworkNamespace
 {
     public const string RunDirectory = "/run/netns";

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -23,6 +24,7 @@ internal sealed record AddressInfo(int InterfaceIndex, IPAddress Address, int Pr
 /// rtnetlink requests and replies for links and addresses: pure functions from values to bytes and
 /// back, tested on golden bytes without a kernel (tests/.../Netlink/RouteNetlinkTests.cs).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class RouteNetlink
 {
     /// <summary>RTM_GETLINK: a dump of every link, or one link by name (IFLA_IFNAME).</summary>

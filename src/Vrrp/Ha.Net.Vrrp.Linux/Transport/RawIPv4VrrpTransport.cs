@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
@@ -19,6 +20,7 @@ namespace Ha.Net.Vrrp.Linux.Transport;
 /// mode — 224.0.0.18 joined on the interface. A raw IPv4 socket delivers the IP header, so TTL,
 /// source and destination of each received packet are read from it.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPreparable, ISynchronousVrrpReceiver
 {
     private const int IP_MULTICAST_IF = 32;

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -18,6 +19,7 @@ namespace Ha.Net.Vrrp.Linux.Transport;
 /// IPv6 header, so the hop limit and destination come from IPV6_HOPLIMIT/IPV6_PKTINFO ancillary
 /// data read with <c>recvmsg</c>, which <see cref="Socket"/> does not expose.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed partial class RawIPv6VrrpTransport : IVrrpTransport
 {
     private const int IPV6_UNICAST_HOPS = 16;
