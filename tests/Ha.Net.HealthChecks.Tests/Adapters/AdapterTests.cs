@@ -1,6 +1,6 @@
 using Ha.Net.HealthChecks.Adapters;
 using Ha.Net.Testing.HealthChecks;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -51,7 +51,7 @@ public class AdapterTests
     [Fact]
     public async Task IHealthCheck_ScheduledWithRiseFall()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var scheduler = HealthCheckScheduler.Create(clock, new Random(1));
         var healthy = true;
         var check = new DelegateCheck((_, _) => Task.FromResult(healthy ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("down")));
@@ -69,7 +69,7 @@ public class AdapterTests
     [Fact]
     public async Task Monitor_AsIHealthCheck_ReportsStateAndData()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var scheduler = HealthCheckScheduler.Create(clock, new Random(1));
         var probe = new ScriptedProbe(clock).Then(ScriptedProbe.Pass, ScriptedProbe.Fail, ScriptedProbe.Fail, ScriptedProbe.Fail);
         var m = scheduler.Add("smtp1", probe, new HealthMonitorOptions { Jitter = TimeSpan.Zero });
@@ -98,7 +98,7 @@ public class AdapterTests
     [Fact]
     public async Task DependencyInjection_SchedulerMonitorsAndHealthCheckService()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(clock);
         services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
