@@ -87,7 +87,10 @@ public class AdapterTests
         Assert.Equal(HealthStatus.Degraded, goingDown.Status);
         Assert.Equal("UP 2/3", goingDown.Data["status"]);
 
-        clock.Advance(TimeSpan.FromSeconds(4));
+        // Two more checks (at 4 s and 6 s): FakeTimeProvider fires a timer at most once per Advance (it moves the
+        // clock to the end first, and the scheduler re-arms from there), so one interval at a time.
+        clock.Advance(TimeSpan.FromSeconds(2));
+        clock.Advance(TimeSpan.FromSeconds(2));
         var down = await check.CheckHealthAsync(context);
         Assert.Equal(HealthStatus.Degraded, down.Status); // the registration's failure status
         Assert.Equal("L4CON", down.Data["check_status"]);

@@ -58,16 +58,20 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void InitialUp_FallsAtFirstFailure_ThenNeedsRisePasses()
+    public async Task InitialUp_FallsAtFirstFailure_ThenNeedsRisePasses()
     {
         // HAProxy: a new server is "up, but will fall down at first failure" (health = rise).
-        _probe.Then(Fail, Pass, Pass);
+        // The first check starts at once (no jitter): FakeTimeProvider fires a timer due now while it is armed, so
+        // it starts inside Add; its result is held back until the initial state has been seen.
+        var first = _probe.ThenPending();
+        _probe.Then(Pass, Pass);
         var m = Add();
         var changes = new List<HealthStateChangedEventArgs>();
         m.StateChanged += (_, e) => changes.Add(e);
         Assert.Equal(HealthState.Up, m.State);
 
-        _clock.Advance(TimeSpan.Zero); // first check at once (no jitter)
+        first.SetResult(Fail);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         Assert.Equal(1, _probe.CallCount);
         Assert.Equal(HealthState.Down, m.State);
         Assert.Single(changes);
@@ -244,11 +248,19 @@ public sealed class MonitorTests : IAsyncLifetime
             scheduler.Add("s" + i, probes[i], new HealthMonitorOptions { Interval = 2 * S });
         }
 
-        _clock.Advance(2 * S);
+        // FakeTimeProvider's Advance moves the clock to its end before it fires what fell due, so a check would see
+        // the end time: move the clock to each expected start in turn instead.
+        var wants = probes.Select(_ => TimeSpan.FromTicks((long)(expected.NextDouble() * (2 * S).Ticks))).ToArray();
+        foreach (var at in wants.Order())
+        {
+            _clock.SetUtcNow(_clock.Start + at);
+        }
+
+        _clock.SetUtcNow(_clock.Start + (2 * S));
         for (var i = 0; i < probes.Length; i++)
         {
             var first = probes[i].Calls[0];
-            var want = TimeSpan.FromTicks((long)(expected.NextDouble() * (2 * S).Ticks));
+            var want = wants[i];
             Assert.InRange(first.Ticks, want.Ticks - 20, want.Ticks + 20); // clock rounding
             Assert.InRange(first, TimeSpan.Zero, 2 * S);
         }
@@ -267,7 +279,13 @@ public sealed class MonitorTests : IAsyncLifetime
             scheduler.Add("g" + i, probe, new HealthMonitorOptions { Interval = S });
         }
 
-        _clock.Advance(S);
+        // FakeTimeProvider's Advance moves the clock to its end before it fires what fell due: move it 1 ms at a time,
+        // so a check off the 10 ms grid would be seen off it.
+        for (var ms = 0; ms < 1000; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
         var firsts = probe.Calls;
         Assert.InRange(firsts.Count, 1000, 1010);
         var grid = TimeSpan.FromMilliseconds(10).Ticks;
@@ -406,11 +424,13 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void ObservedErrors_SuddenDeath_TheNextFailedCheckMarksDown()
+    public async Task ObservedErrors_SuddenDeath_TheNextFailedCheckMarksDown()
     {
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail);
         var m = Add(new HealthMonitorOptions { FastInterval = S });
-        _probe.Then(Pass, Fail);
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
 
         m.ReportObservedErrors(ObservedErrorAction.SuddenDeath, "errors");
         Assert.Equal(HealthState.Up, m.State);
@@ -447,13 +467,15 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
+    public async Task VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
     {
         var o = HealthMonitorOptions.VrrpScript(TimeSpan.FromSeconds(2));
-        _probe.Then(Pass, Fail, Pass);
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail, Pass);
         var m = _scheduler.Add("chk_haproxy", _probe, o);
         Assert.Equal(HealthState.Down, m.State); // init: not yet known
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         Assert.Equal(HealthState.Up, m.State);
         _clock.Advance(2 * S);
         Assert.Equal(HealthState.Down, m.State);
@@ -500,13 +522,15 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void CheckCompleted_ReportsEveryResult()
+    public async Task CheckCompleted_ReportsEveryResult()
     {
-        _probe.Then(Pass, Fail);
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail);
         var m = Add();
         var seen = new List<CheckStatus>();
         m.CheckCompleted += (_, e) => seen.Add(e.Result.Status);
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         _clock.Advance(2 * S);
         Assert.Equal(new[] { CheckStatus.L4Ok, CheckStatus.L4ConnectionError }, seen);
     }
