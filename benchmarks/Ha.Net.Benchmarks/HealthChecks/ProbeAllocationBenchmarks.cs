@@ -9,7 +9,7 @@ namespace Ha.Net.Benchmarks.HealthChecks;
 
 /// <summary>
 /// Allocations and time per probe: one TCP connect check against a loopback listener, and the
-/// scheduler's own cost per check (1,000 monitors with a synchronous probe on the manual clock).
+/// scheduler's own cost per check (1,000 monitors with a synchronous probe on FakeTimeProvider).
 /// <code>dotnet run -c Release --project benchmarks/Ha.Net.Benchmarks -- --filter '*ProbeAllocationBenchmarks*'</code>
 /// </summary>
 [MemoryDiagnoser]

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Ha.Net.Vrrp.Tests.Hosting;
 
 /// <summary>
-/// #18: what the host does between a decision and its syscalls, on a manual clock. One journal records, in order,
+/// #18: what the host does between a decision and its syscalls, on FakeTimeProvider. One journal records, in order,
 /// every advert sent, every address change, every gratuitous ARP and every log line of one router.
 /// </summary>
 public class HostTimingTests
