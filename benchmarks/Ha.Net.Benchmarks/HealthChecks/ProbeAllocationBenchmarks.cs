@@ -3,13 +3,13 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Ha.Net.HealthChecks;
 using Ha.Net.HealthChecks.Probes;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Benchmarks.HealthChecks;
 
 /// <summary>
 /// Allocations and time per probe: one TCP connect check against a loopback listener, and the
-/// scheduler's own cost per check (1,000 monitors with a synchronous probe on the manual clock).
+/// scheduler's own cost per check (1,000 monitors with a synchronous probe on FakeTimeProvider).
 /// <code>dotnet run -c Release --project benchmarks/Ha.Net.Benchmarks -- --filter '*ProbeAllocationBenchmarks*'</code>
 /// </summary>
 [MemoryDiagnoser]
@@ -20,7 +20,7 @@ public class ProbeAllocationBenchmarks : IDisposable
     private Socket _listener = null!;
     private CancellationTokenSource _stop = null!;
     private IHealthProbe _tcp = null!;
-    private ManualTimeProvider _clock = null!;
+    private FakeTimeProvider _clock = null!;
     private IHealthCheckScheduler _scheduler = null!;
 
     [GlobalSetup]
@@ -33,7 +33,7 @@ public class ProbeAllocationBenchmarks : IDisposable
         _ = AcceptLoop(_listener, _stop.Token);
         _tcp = HealthProbes.Tcp(new TcpProbeOptions { EndPoint = _listener.LocalEndPoint! });
 
-        _clock = new ManualTimeProvider();
+        _clock = new FakeTimeProvider();
         _scheduler = HealthCheckScheduler.Create(_clock, new Random(1));
         var probe = new PassingProbe();
         for (var i = 0; i < Monitors; i++)

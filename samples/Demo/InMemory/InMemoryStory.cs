@@ -6,22 +6,23 @@ using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Samples.Demo.Mail;
 using Ha.Net.Samples.Demo.Story;
 using Ha.Net.Vrrp.Keepalived;
-using Ha.Net.Vrrp.Hosting;
+using Ha.Net.Vrrp.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.Demo.InMemory;
 
 /// <summary>
-/// The same story without root: the two keepalived.conf drive two Ha.Net.Vrrp hosts on an in-memory LAN;
-/// the two haproxy.cfg (VIP:25 and the servers' :25 moved to 127.0.0.1 ports) drive two Ha.Net.Proxy proxies;
-/// two <see cref="SmtpSink"/> servers are the backends; the client follows the VIP through the LAN's
-/// neighbour cache. "Killing" a node drops it from the LAN at once (no goodbye advert) and stops its proxy.
+/// The same story without root: the two keepalived.conf drive two Ha.Net.Vrrp hosts on Ha.Net.Vrrp.Testing's
+/// in-memory network in real time; the two haproxy.cfg (VIP:25 and the servers' :25 moved to 127.0.0.1 ports) drive
+/// two Ha.Net.Proxy proxies; two <see cref="SmtpSink"/> servers are the backends; the client follows the VIP through
+/// its neighbour cache (<see cref="ClientLan"/>). "Killing" a node crashes it on the network at once (no goodbye
+/// advert, its VIP vanishes) and stops its proxy.
 /// </summary>
 internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
 {
     private static readonly IPAddress Vip = IPAddress.Parse("198.18.0.3");
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
-    private readonly InMemoryLan _lan = new();
+    private readonly ClientLan _lan = new();
     private readonly Dictionary<string, NodeRuntime> _nodes = [];
 
     private sealed class NodeRuntime
@@ -30,7 +31,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
 
         public required IPAddress Address { get; init; }
 
-        public IVirtualRouter? Router { get; set; }
+        public InMemoryVrrpNode? Machine { get; set; }
 
         public ITcpProxy? Proxy { get; set; }
 
@@ -45,6 +46,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
     {
         var run = Directory.CreateTempSubdirectory("hanet-demo-").FullName;
         await using var loggers = new FileLoggers(options.LogDirectory);
+        await using var network = new InMemoryVrrpNetwork(TimeProvider.System);
         SmtpSink? mx1 = null, mx2 = null;
         try
         {
@@ -56,7 +58,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
             var ports = new Dictionary<string, int> { ["dc1"] = FreePort(), ["dc2"] = FreePort() };
             foreach (var node in _nodes.Values)
             {
-                await Boot(node, ports[node.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
+                await Boot(network, node, ports[node.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
             }
 
             ledger.Say("waiting for the election (both keepalived.conf: state MASTER, priority 101, +20 while 'systemctl status haproxy' passes; equal, so the first to claim the VIP keeps it)");
@@ -79,6 +81,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
             var kill = Ledger.Now;
             master.Killed = true;
             _lan.Kill(master.Name);
+            await master.Machine!.CrashAsync();
             await Stop(master);
             var takenAt = await WaitFor(() => _lan.Owners(Vip).Contains(survivor.Name) ? Ledger.Now : (long?)null, Bound, ct);
             long? failover = takenAt is { } t ? t - kill : null;
@@ -90,7 +93,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
             {
                 ledger.Say($"*** {master.Name} comes back: its proxy and VRRP host start again");
                 var reboot = Ledger.Now;
-                await Boot(master, ports[master.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
+                await Boot(network, master, ports[master.Name], mx1.EndPoint, mx2.EndPoint, loggers, ct);
                 if (master.Priority <= survivor.Priority)
                 {
                     ledger.Say($"    (both keepalived.conf give priority {master.Priority}: a BACKUP does not preempt a MASTER of equal priority, so no handback is expected)");
@@ -143,7 +146,7 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
         }
     }
 
-    private async Task Boot(NodeRuntime node, int port, IPEndPoint mx1, IPEndPoint mx2, FileLoggers loggers, CancellationToken ct)
+    private async Task Boot(InMemoryVrrpNetwork network, NodeRuntime node, int port, IPEndPoint mx1, IPEndPoint mx2, FileLoggers loggers, CancellationToken ct)
     {
         node.Boots++;
         var factory = loggers.For($"{node.Name}{(node.Boots == 1 ? "" : $".boot{node.Boots}")}");
@@ -183,23 +186,25 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
             }
         }
 
-        var lanPort = _lan.Attach(node.Name, node.Address);
-        node.Router = VirtualRouter.Create(router.Options, lanPort, lanPort, lanPort, loggerFactory: factory);
+        // A new machine on each boot (a new process): the crashed one stays off the network.
+        var machine = network.AddNode(node.Address, router.Options, factory);
+        node.Machine = machine;
+        _lan.Attach(node.Name, machine);
         var name = node.Name;
         node.Killed = false;
-        node.Router.StateChanged += (_, e) =>
+        machine.Router.StateChanged += (_, e) =>
         {
             if (!node.Killed)
             {
                 ledger.Say($"{name} VRRP: ({e.InstanceName}) Entering {e.KeepalivedState} STATE (priority {e.EffectivePriority})");
             }
         };
-        await node.Router.StartAsync(ct);
+        await machine.StartAsync();
 
         // The tracked "systemctl status haproxy" script: this node's proxy is running.
         foreach (var script in router.TrackedScripts.Keys)
         {
-            node.Router.SetTrackedObjectState(script, true);
+            machine.Router.SetTrackedObjectState(script, true);
         }
 
         ledger.Say($"{node.Name}: Ha.Net.Proxy from {node.Name}.haproxy.cfg on 127.0.0.1:{port} (stands for {Vip}:25), Ha.Net.Vrrp from {node.Name}.keepalived.conf ({router.Instance.Name}, vrid {router.Options.VirtualRouterId}, priority {router.Options.Priority})");
@@ -207,10 +212,10 @@ internal sealed class InMemoryStory(DemoOptions options, Ledger ledger)
 
     private static async Task Stop(NodeRuntime node)
     {
-        if (node.Router is { } router)
+        if (node.Machine is { } machine)
         {
-            node.Router = null;
-            await router.DisposeAsync();
+            node.Machine = null;
+            await machine.DisposeAsync();
         }
 
         if (node.Proxy is { } proxy)

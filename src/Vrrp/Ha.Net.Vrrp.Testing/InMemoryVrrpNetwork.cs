@@ -27,6 +27,7 @@ public sealed class InMemoryVrrpNetwork : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<InMemoryVrrpTransport> _transports = [];
     private readonly List<InMemoryVrrpNode> _nodes = [];
+    private readonly List<InMemoryVrrpFrame> _traffic = [];
     private readonly Random _random;
     private Dictionary<IPAddress, int>? _partition;
     private long _sent;
@@ -48,6 +49,24 @@ public sealed class InMemoryVrrpNetwork : IAsyncDisposable
 
     /// <summary>Probability (0–1) that one delivery to one receiver is lost.</summary>
     public double LossRate { get; set; }
+
+    /// <summary>
+    /// Whether every advert sent from now on is kept in <see cref="Traffic"/> (off by default, so a long run does not
+    /// grow without bound).
+    /// </summary>
+    public bool RecordTraffic { get; set; }
+
+    /// <summary>The adverts sent while <see cref="RecordTraffic"/> was on, in order (lost ones included: this is what was sent).</summary>
+    public IReadOnlyList<InMemoryVrrpFrame> Traffic
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _traffic];
+            }
+        }
+    }
 
     /// <summary>How many adverts were sent on the segment so far.</summary>
     public long SentCount => Interlocked.Read(ref _sent);
@@ -239,6 +258,11 @@ public sealed class InMemoryVrrpNetwork : IAsyncDisposable
         List<InMemoryVrrpTransport> targets;
         lock (_gate)
         {
+            if (RecordTraffic)
+            {
+                _traffic.Add(new InMemoryVrrpFrame(TimeProvider.GetUtcNow(), from.LocalAddress, destination, message));
+            }
+
             targets = _transports.FindAll(t => t != from && !t.IsClosed && !t.IsCrashed
                 && (multicast || t.LocalAddress.Equals(destination))
                 && Reachable(from.LocalAddress, t.LocalAddress)

@@ -34,6 +34,12 @@ public sealed class InMemoryVrrpNode : IAsyncDisposable
     /// <summary>The current router; <see cref="RestartAsync"/> replaces it (a new process), so read it again after one.</summary>
     public IVirtualRouter Router { get; private set; }
 
+    /// <summary>
+    /// The current router's transport: <see cref="InMemoryVrrpTransport.Deliver"/> hands it a foreign or broken packet,
+    /// <see cref="InMemoryVrrpTransport.FailSends"/> takes its link down. <see cref="RestartAsync"/> replaces it.
+    /// </summary>
+    public InMemoryVrrpTransport Transport => _transport;
+
     /// <summary>The node's virtual addresses (kept across restarts; a crash empties it).</summary>
     public InMemoryAddressBinder Binder { get; } = new();
 

@@ -2,7 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Ha.Net.HealthChecks;
 using Ha.Net.Testing.HealthChecks;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.HealthChecks.Tests.Scheduling;
 
@@ -10,7 +10,7 @@ public sealed class MonitorTests : IAsyncLifetime
 {
     private static readonly CheckResult Pass = ScriptedProbe.Pass;
     private static readonly CheckResult Fail = ScriptedProbe.Fail;
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly IHealthCheckScheduler _scheduler;
     private readonly ScriptedProbe _probe;
 
@@ -58,16 +58,20 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void InitialUp_FallsAtFirstFailure_ThenNeedsRisePasses()
+    public async Task InitialUp_FallsAtFirstFailure_ThenNeedsRisePasses()
     {
         // HAProxy: a new server is "up, but will fall down at first failure" (health = rise).
-        _probe.Then(Fail, Pass, Pass);
+        // The first check starts at once (no jitter): FakeTimeProvider fires a timer due now while it is armed, so
+        // it starts inside Add; its result is held back until the initial state has been seen.
+        var first = _probe.ThenPending();
+        _probe.Then(Pass, Pass);
         var m = Add();
         var changes = new List<HealthStateChangedEventArgs>();
         m.StateChanged += (_, e) => changes.Add(e);
         Assert.Equal(HealthState.Up, m.State);
 
-        _clock.Advance(TimeSpan.Zero); // first check at once (no jitter)
+        first.SetResult(Fail);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         Assert.Equal(1, _probe.CallCount);
         Assert.Equal(HealthState.Down, m.State);
         Assert.Single(changes);
@@ -161,7 +165,7 @@ public sealed class MonitorTests : IAsyncLifetime
         var s = m.Snapshot;
         Assert.Equal(CheckStatus.L7Timeout, s.LastResult.Status);
         Assert.Equal("Timeout waiting for SMTP greeting", s.LastResult.Description);
-        // Measured on the monitor's clock (the manual clock's odd frequency rounds to a few ticks).
+        // Measured on the monitor's clock.
         Assert.InRange(s.LastResult.Duration, TimeSpan.FromMilliseconds(499.99), TimeSpan.FromMilliseconds(500.01));
         Assert.Equal(HealthState.Down, s.State);
     }
@@ -244,11 +248,19 @@ public sealed class MonitorTests : IAsyncLifetime
             scheduler.Add("s" + i, probes[i], new HealthMonitorOptions { Interval = 2 * S });
         }
 
-        _clock.Advance(2 * S);
+        // FakeTimeProvider's Advance moves the clock to its end before it fires what fell due, so a check would see
+        // the end time: move the clock to each expected start in turn instead.
+        var wants = probes.Select(_ => TimeSpan.FromTicks((long)(expected.NextDouble() * (2 * S).Ticks))).ToArray();
+        foreach (var at in wants.Order())
+        {
+            _clock.SetUtcNow(_clock.Start + at);
+        }
+
+        _clock.SetUtcNow(_clock.Start + (2 * S));
         for (var i = 0; i < probes.Length; i++)
         {
             var first = probes[i].Calls[0];
-            var want = TimeSpan.FromTicks((long)(expected.NextDouble() * (2 * S).Ticks));
+            var want = wants[i];
             Assert.InRange(first.Ticks, want.Ticks - 20, want.Ticks + 20); // clock rounding
             Assert.InRange(first, TimeSpan.Zero, 2 * S);
         }
@@ -267,7 +279,13 @@ public sealed class MonitorTests : IAsyncLifetime
             scheduler.Add("g" + i, probe, new HealthMonitorOptions { Interval = S });
         }
 
-        _clock.Advance(S);
+        // FakeTimeProvider's Advance moves the clock to its end before it fires what fell due: move it 1 ms at a time,
+        // so a check off the 10 ms grid would be seen off it.
+        for (var ms = 0; ms < 1000; ms++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
         var firsts = probe.Calls;
         Assert.InRange(firsts.Count, 1000, 1010);
         var grid = TimeSpan.FromMilliseconds(10).Ticks;
@@ -286,8 +304,8 @@ public sealed class MonitorTests : IAsyncLifetime
     [InlineData(1000, 7)]
     public void DefaultGrid_OnTheManualClock_AdvancingByTheIntervalRunsEachCheckOnTime(int intervalMs, int offsetMs)
     {
-        // The odd-frequency clock rounds "now" by a few ticks either way; the grid must not
-        // turn that into a whole 10 ms slot of lateness.
+        // A clock that rounds "now" by a few ticks either way must not turn that into a whole 10 ms slot of
+        // lateness (FakeTimeProvider counts in 100 ns ticks, so here the grid is checked on exact time).
         _clock.Advance(TimeSpan.FromMilliseconds(offsetMs));
         var scheduler = HealthCheckScheduler.Create(_clock, new Random(1));
         var probe = new ScriptedProbe(_clock);
@@ -322,23 +340,23 @@ public sealed class MonitorTests : IAsyncLifetime
     [Fact]
     public void ThousandsOfMonitors_ShareOneTimer()
     {
-        var scheduler = HealthCheckScheduler.Create(_clock, new Random(1));
-        var before = _clock.ActiveTimerCount;
+        var timers = new TimerCounter(_clock);
+        var scheduler = HealthCheckScheduler.Create(timers, new Random(1));
         var probe = new ScriptedProbe(_clock);
         for (var i = 0; i < 5000; i++)
         {
             scheduler.Add("m" + i, probe, new HealthMonitorOptions { Interval = S });
         }
 
-        Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
+        Assert.InRange(timers.Live, 0, 1);
         _clock.Advance(S);
         Assert.All(scheduler.Monitors, m => Assert.True(m.Snapshot.ChecksCompleted >= 1)); // every start jitter < 1 interval
         Assert.InRange(probe.CallCount, 5000, 5050); // (a jitter in the first slot also checks again at 1 s)
         _clock.Advance(S);
         Assert.InRange(probe.CallCount, 9000, 10050);
-        Assert.InRange(_clock.ActiveTimerCount - before, 0, 1);
+        Assert.InRange(timers.Live, 0, 1);
         scheduler.DisposeAsync().AsTask().Wait();
-        Assert.Equal(before, _clock.ActiveTimerCount);
+        Assert.Equal(0, timers.Live);
     }
 
     [Fact]
@@ -406,11 +424,13 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void ObservedErrors_SuddenDeath_TheNextFailedCheckMarksDown()
+    public async Task ObservedErrors_SuddenDeath_TheNextFailedCheckMarksDown()
     {
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail);
         var m = Add(new HealthMonitorOptions { FastInterval = S });
-        _probe.Then(Pass, Fail);
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
 
         m.ReportObservedErrors(ObservedErrorAction.SuddenDeath, "errors");
         Assert.Equal(HealthState.Up, m.State);
@@ -447,13 +467,15 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
+    public async Task VrrpScriptPreset_OnePassToGoUp_OneFailureToGoDown()
     {
         var o = HealthMonitorOptions.VrrpScript(TimeSpan.FromSeconds(2));
-        _probe.Then(Pass, Fail, Pass);
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail, Pass);
         var m = _scheduler.Add("chk_haproxy", _probe, o);
         Assert.Equal(HealthState.Down, m.State); // init: not yet known
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         Assert.Equal(HealthState.Up, m.State);
         _clock.Advance(2 * S);
         Assert.Equal(HealthState.Down, m.State);
@@ -500,13 +522,15 @@ public sealed class MonitorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void CheckCompleted_ReportsEveryResult()
+    public async Task CheckCompleted_ReportsEveryResult()
     {
-        _probe.Then(Pass, Fail);
+        var first = _probe.ThenPending(); // starts inside Add (FakeTimeProvider fires a timer due now while it is armed)
+        _probe.Then(Fail);
         var m = Add();
         var seen = new List<CheckStatus>();
         m.CheckCompleted += (_, e) => seen.Add(e.Result.Status);
-        _clock.Advance(TimeSpan.Zero);
+        first.SetResult(Pass);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
         _clock.Advance(2 * S);
         Assert.Equal(new[] { CheckStatus.L4Ok, CheckStatus.L4ConnectionError }, seen);
     }
@@ -521,7 +545,7 @@ public sealed class MonitorTests : IAsyncLifetime
             FsCheck.Fluent.Arb.From(FsCheck.Fluent.Gen.Choose(1, 4)),
             (bool[] results, int rise) =>
             {
-                var clock = new ManualTimeProvider();
+                var clock = new FakeTimeProvider();
                 var scheduler = HealthCheckScheduler.Create(clock, new Random(3));
                 var probe = new ScriptedProbe(clock);
                 probe.Then(results.Select(r => r ? Pass : Fail).ToArray());
@@ -567,6 +591,54 @@ public sealed class MonitorTests : IAsyncLifetime
         {
             Calls++;
             return run(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The scheduler's view of a <see cref="FakeTimeProvider"/> that counts the timers created through it and not yet
+    /// disposed (FakeTimeProvider does not say how many timers it holds).
+    /// </summary>
+    private sealed class TimerCounter(FakeTimeProvider clock) : TimeProvider
+    {
+        private int _live;
+
+        public int Live => Volatile.Read(ref _live);
+
+        public override long TimestampFrequency => clock.TimestampFrequency;
+
+        public override TimeZoneInfo LocalTimeZone => clock.LocalTimeZone;
+
+        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow();
+
+        public override long GetTimestamp() => clock.GetTimestamp();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _live);
+            return new Counted(this, clock.CreateTimer(callback, state, dueTime, period));
+        }
+
+        private sealed class Counted(TimerCounter owner, ITimer inner) : ITimer
+        {
+            private int _disposed;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                {
+                    Interlocked.Decrement(ref owner._live);
+                }
+
+                inner.Dispose();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
         }
     }
 }

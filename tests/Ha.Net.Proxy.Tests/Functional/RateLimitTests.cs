@@ -2,7 +2,7 @@ using System.Net;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Testing.Proxy;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Proxy.Tests.Functional;
 
@@ -13,7 +13,7 @@ public class RateLimitTests
     [InlineData(ProxyIoEngine.Sockets)]
     public async Task RateLimitSessions_TheConnectionOverTheLimitWaitsInTheBacklog_UntilTheRateAllowsIt(ProxyIoEngine engine)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var a = TestServer.Named("a");
         var options = new ProxyOptions
         {

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Ha.Net.Proxy.Configuration;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Testing.Proxy;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Proxy.Tests.Functional;
 
@@ -13,7 +13,7 @@ public class SlowStartTests
     [Fact]
     public async Task ServerBackFromDown_RampsWeightAndMaxconnOverTheSlowStart_NotAtStart()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var a = TestServer.Named("a");
         await using var b = TestServer.Named("b");
         var options = new ProxyOptions

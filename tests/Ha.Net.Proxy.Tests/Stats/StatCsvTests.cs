@@ -4,7 +4,7 @@ using Ha.Net.Proxy.Haproxy;
 using Ha.Net.Proxy.Hosting;
 using Ha.Net.Proxy.Stats;
 using Ha.Net.Testing.Proxy;
-using Ha.Net.Testing.Time;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Proxy.Tests.Stats;
 
@@ -114,7 +114,7 @@ public class StatCsvTests
     [Fact]
     public async Task RateColumns_CountNewSessionsOverTheLastSecond()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var a = TestServer.Named("a");
         var options = new ProxyOptions
         {

@@ -1,33 +1,39 @@
 using System.Net;
 using Ha.Net.Testing.Logging;
-using Ha.Net.Testing.Time;
-using Ha.Net.Testing.Vrrp;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
+using Ha.Net.Vrrp.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Vrrp.Tests.Hosting;
 
-/// <summary>Real <see cref="VirtualRouterHost"/>s on a manual clock over an in-memory segment.</summary>
+/// <summary>Real <see cref="VirtualRouterHost"/>s on the in-memory network (Ha.Net.Vrrp.Testing), on its <see cref="FakeTimeProvider"/>.</summary>
 public sealed class HostRig : IAsyncDisposable
 {
     public static readonly VirtualAddress Vip = new(IPAddress.Parse("198.18.0.100"), 32, "eth0");
 
-    public ManualTimeProvider Clock { get; } = new();
-    public VrrpSegment Segment { get; }
+    /// <summary>The network, keeping every advert sent in <see cref="InMemoryVrrpNetwork.Traffic"/>.</summary>
+    public InMemoryVrrpNetwork Network { get; }
+
+    public FakeTimeProvider Clock => (FakeTimeProvider)Network.TimeProvider;
+
+    /// <summary>How much time has passed on the clock.</summary>
+    public TimeSpan Elapsed => Clock.GetUtcNow() - Clock.Start;
+
     public List<Node> Nodes { get; } = [];
 
-    public HostRig(int seed = 1) => Segment = new VrrpSegment(Clock, seed);
+    public HostRig(int seed = 1) => Network = new InMemoryVrrpNetwork(seed: seed) { RecordTraffic = true };
 
     public sealed class Node
     {
         public required string Name { get; init; }
-        public required IVirtualRouter Router { get; init; }
-        public required VrrpSegmentTransport Transport { get; init; }
-        public required RecordingAddressBinder Binder { get; init; }
-        public required RecordingAnnouncer Announcer { get; init; }
+        public required InMemoryVrrpNode Machine { get; init; }
         public required ListLoggerProvider Logs { get; init; }
+        public IVirtualRouter Router => Machine.Router;
+        public InMemoryVrrpTransport Transport => Machine.Transport;
+        public InMemoryAddressBinder Binder => Machine.Binder;
         public List<VirtualRouterStateChangedEventArgs> Events { get; } = [];
         public VirtualRouterState State => Router.State;
         internal VirtualRouterHost Host => (VirtualRouterHost)Router;
@@ -44,79 +50,19 @@ public sealed class HostRig : IAsyncDisposable
             VirtualAddresses = [Vip],
         };
         configure?.Invoke(options);
-        var transport = Segment.Attach(IPAddress.Parse(address));
-        var binder = new RecordingAddressBinder();
-        var announcer = new RecordingAnnouncer();
         var logs = new ListLoggerProvider();
-        var router = VirtualRouter.Create(options, transport, binder, announcer, Clock, logs);
-        var node = new Node { Name = address, Router = router, Transport = transport, Binder = binder, Announcer = announcer, Logs = logs };
-        router.StateChanged += (_, e) => node.Events.Add(e);
+        var machine = Network.AddNode(IPAddress.Parse(address), options, logs);
+        var node = new Node { Name = address, Machine = machine, Logs = logs };
+        machine.Router.StateChanged += (_, e) => node.Events.Add(e);
         Nodes.Add(node);
         return node;
     }
 
     /// <summary>Lets every host handle everything queued, including adverts in flight with zero delay.</summary>
-    /// <remarks>
-    /// Each round first waits until every host has taken what was delivered to it (and posted it to its
-    /// loop), then flushes the loops; it is settled when that sent nothing and left nothing undelivered.
-    /// </remarks>
-    public async Task SettleAsync()
-    {
-        for (var round = 0; round < 200; round++)
-        {
-            var sent = Segment.SentCount;
-            if (!await WaitIdleAsync())
-            {
-                continue;
-            }
-
-            foreach (var n in Nodes)
-            {
-                await n.Host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            }
-
-            if (Segment.SentCount == sent && Segment.AllIdle)
-            {
-                return;
-            }
-        }
-
-        throw new TimeoutException("the segment did not settle");
-    }
-
-    private async Task<bool> WaitIdleAsync()
-    {
-        for (var i = 0; i < 10_000; i++)
-        {
-            if (Segment.AllIdle)
-            {
-                return true;
-            }
-
-            await Task.Delay(1);
-        }
-
-        return false;
-    }
+    public Task SettleAsync() => Network.SettleAsync();
 
     /// <summary>Advances the clock in 10 ms steps, settling after each.</summary>
-    public async Task RunAsync(TimeSpan duration)
-    {
-        var end = Clock.Elapsed + duration;
-        await SettleAsync();
-        while (Clock.Elapsed < end)
-        {
-            var step = end - Clock.Elapsed;
-            Clock.Advance(step < TimeSpan.FromMilliseconds(10) ? step : TimeSpan.FromMilliseconds(10));
-            await SettleAsync();
-        }
-    }
+    public Task RunAsync(TimeSpan duration) => Network.AdvanceAsync(duration, TimeSpan.FromMilliseconds(10));
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var n in Nodes)
-        {
-            await n.Router.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => Network.DisposeAsync();
 }

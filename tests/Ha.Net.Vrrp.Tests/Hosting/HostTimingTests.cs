@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
-using Ha.Net.Testing.Time;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Transport;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Vrrp.Tests.Hosting;
 
 /// <summary>
-/// #18: what the host does between a decision and its syscalls, on a manual clock. One journal records, in order,
+/// #18: what the host does between a decision and its syscalls, on FakeTimeProvider. One journal records, in order,
 /// every advert sent, every address change, every gratuitous ARP and every log line of one router.
 /// </summary>
 public class HostTimingTests
@@ -21,7 +21,10 @@ public class HostTimingTests
 
     private sealed class Journal : ILoggerFactory, ILoggerProvider, IVrrpTransport, IVirtualAddressBinder, IAddressAnnouncer
     {
-        public ManualTimeProvider Clock { get; } = new();
+        public FakeTimeProvider Clock { get; } = new();
+
+        /// <summary>How much time has passed on the clock.</summary>
+        public TimeSpan Elapsed => Clock.GetUtcNow() - Clock.Start;
 
         public ConcurrentQueue<string> Entries { get; } = new();
 
@@ -32,7 +35,7 @@ public class HostTimingTests
 
         public ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
         {
-            Adverts.Enqueue((Clock.Elapsed, message.Span[2]));
+            Adverts.Enqueue((Elapsed, message.Span[2]));
             Entries.Enqueue($"send {message.Span[2]}");
             return ValueTask.CompletedTask;
         }
@@ -110,9 +113,9 @@ public class HostTimingTests
     private static async Task RunAsync(Journal journal, IVirtualRouter router, TimeSpan duration, TimeSpan step)
     {
         var host = (VirtualRouterHost)router;
-        var end = journal.Clock.Elapsed + duration;
+        var end = journal.Elapsed + duration;
         await host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        for (var i = 0; i < 100_000 && journal.Clock.Elapsed < end; i++)
+        for (var i = 0; i < 100_000 && journal.Elapsed < end; i++)
         {
             journal.Clock.Advance(step);
             await host.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -220,7 +223,7 @@ public class HostTimingTests
             Assert.InRange(offsets.Max() - offsets.Min(), 0, 0.3001); // 100 ns rounding
 
             Assert.NotEmpty(lateness);
-            Assert.All(lateness, v => Assert.InRange(v, 0, 0.301)); // the manual clock's timestamps round to 100 ns
+            Assert.All(lateness, v => Assert.InRange(v, 0, 0.301)); // timestamps count in 100 ns ticks
             Assert.Contains(lateness, v => v > 0);
         }
     }

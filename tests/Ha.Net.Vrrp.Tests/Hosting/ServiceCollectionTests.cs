@@ -1,31 +1,23 @@
 using System.Net;
-using Ha.Net.Testing.Time;
-using Ha.Net.Testing.Vrrp;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
-using Ha.Net.Vrrp.Transport;
+using Ha.Net.Vrrp.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ha.Net.Vrrp.Tests.Hosting;
 
 public class ServiceCollectionTests
 {
-    private sealed class SegmentTransports(VrrpSegment segment) : IVrrpTransportFactory
-    {
-        public IVrrpTransport Create(VirtualRouterOptions options) => segment.Attach(options.SourceAddress!);
-    }
-
-    private static ServiceProvider Build(ManualTimeProvider clock, Action<VrrpOptions> configure)
+    private static ServiceProvider Build(FakeTimeProvider clock, Action<VrrpOptions> configure)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(clock);
-        services.AddSingleton<IVrrpTransportFactory>(new SegmentTransports(new VrrpSegment(clock)));
-        services.AddSingleton<IVirtualAddressBinder, RecordingAddressBinder>();
-        services.AddSingleton<IAddressAnnouncer, RecordingAnnouncer>();
+        services.AddInMemoryVrrp(new InMemoryVrrpNetwork(clock), IPAddress.Parse("198.18.0.1"));
         services.AddVrrp(configure);
         return services.BuildServiceProvider();
     }
@@ -43,7 +35,7 @@ public class ServiceCollectionTests
     [Fact]
     public async Task AddVrrp_BuildsEveryInstance_AndTheHostedServiceStartsAndStopsThem()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var sp = Build(clock, o =>
         {
             o.Instances.Add(Instance("VI_1", 51, 255));
@@ -57,14 +49,14 @@ public class ServiceCollectionTests
         Assert.Equal(VirtualRouterState.Backup, routers["VI_2"].State);
         await hosted.StopAsync(CancellationToken.None);
         Assert.Equal(VirtualRouterState.Initialize, routers["VI_1"].State);
-        Assert.Empty(sp.GetRequiredService<IVirtualAddressBinder>() is RecordingAddressBinder b ? b.Bound : []);
+        Assert.Empty(sp.GetRequiredService<InMemoryAddressBinder>().Bound);
         Assert.Throws<KeyNotFoundException>(() => routers["VI_3"]);
     }
 
     [Fact]
     public async Task AddVrrp_InvalidOptions_FailWithEveryErrorNamed()
     {
-        await using var sp = Build(new ManualTimeProvider(), o =>
+        await using var sp = Build(new FakeTimeProvider(), o =>
         {
             o.Instances.Add(Instance("VI_1", 0, 100));
             o.Instances.Add(Instance("VI_1", 52, 300));

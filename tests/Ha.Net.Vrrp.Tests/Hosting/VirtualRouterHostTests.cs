@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using Ha.Net.Testing.Vrrp;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Hosting;
+using Ha.Net.Vrrp.Testing;
 using Ha.Net.Vrrp.Wire;
 
 namespace Ha.Net.Vrrp.Tests.Hosting;
@@ -28,9 +28,9 @@ public class VirtualRouterHostTests
         await rig.RunAsync(TimeSpan.FromSeconds(3));
         Assert.Equal(VirtualRouterState.Backup, b.State);
 
-        Assert.Equal(["add 198.18.0.100"], a.Binder.Calls);
-        Assert.Empty(b.Binder.Calls);
-        Assert.Equal(5, a.Announcer.Announced.Count);
+        Assert.Equal(["add 198.18.0.100"], a.Binder.History);
+        Assert.Empty(b.Binder.History);
+        Assert.Equal(5, a.Binder.AnnouncedAddresses.Count);
         Assert.Contains("(VI_1) Entering BACKUP STATE (init)", a.Logs.Messages);
         Assert.Contains("(VI_1) Receive advertisement timeout", a.Logs.Messages);
         Assert.Contains("(VI_1) Entering MASTER STATE", a.Logs.Messages);
@@ -43,7 +43,7 @@ public class VirtualRouterHostTests
 
         // The second GARP burst after garp_master_delay (5 s).
         await rig.RunAsync(TimeSpan.FromSeconds(2));
-        Assert.Equal(10, a.Announcer.Announced.Count);
+        Assert.Equal(10, a.Binder.AnnouncedAddresses.Count);
     }
 
     [Fact]
@@ -57,15 +57,15 @@ public class VirtualRouterHostTests
         await a.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(0.5));
         Assert.Equal(VirtualRouterState.Master, a.State);
-        var afterBurst = a.Announcer.Announced.Count;
+        var afterBurst = a.Binder.AnnouncedAddresses.Count;
         var sentBefore = a.Router.GetStatistics().AdvertisementsSent;
 
         await rig.RunAsync(TimeSpan.FromSeconds(3));
 
         var adverts = a.Router.GetStatistics().AdvertisementsSent - sentBefore;
         Assert.InRange(adverts, 2, 4);
-        Assert.Equal(afterBurst + adverts, a.Announcer.Announced.Count);
-        Assert.All(a.Announcer.Announced.Skip(afterBurst), address => Assert.Equal(IPAddress.Parse("198.18.0.100"), address));
+        Assert.Equal(afterBurst + adverts, a.Binder.AnnouncedAddresses.Count);
+        Assert.All(a.Binder.AnnouncedAddresses.Skip(afterBurst), address => Assert.Equal(IPAddress.Parse("198.18.0.100"), address));
         Assert.Single(a.Logs.Messages, m => m.StartsWith("(VI_1) Sending/queueing gratuitous ARPs", StringComparison.Ordinal));
     }
 
@@ -80,13 +80,13 @@ public class VirtualRouterHostTests
         await rig.RunAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(VirtualRouterState.Master, a.State);
 
-        var before = rig.Segment.Log.Count;
+        var before = rig.Network.Traffic.Count;
         var stop = a.Router.StopAsync();
         await rig.SettleAsync();
         await stop.WaitAsync(TimeSpan.FromSeconds(30));
-        var zero = rig.Segment.Log.Skip(before).First(m => m.Source.Equals(IPAddress.Parse("198.18.0.1")));
-        Assert.Equal(0, zero.Message[2]);
-        Assert.Equal(["add 198.18.0.100", "remove 198.18.0.100"], a.Binder.Calls);
+        var zero = rig.Network.Traffic.Skip(before).First(m => m.Source.Equals(IPAddress.Parse("198.18.0.1")));
+        Assert.Equal(0, zero.Message.Span[2]);
+        Assert.Equal(["add 198.18.0.100", "remove 198.18.0.100"], a.Binder.History);
         Assert.Equal(VirtualRouterState.Initialize, a.State);
         Assert.Equal("STOP", a.Events[^1].KeepalivedState);
 
@@ -157,7 +157,7 @@ public class VirtualRouterHostTests
         await b.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(3.5));
         Assert.Equal(VirtualRouterState.Fault, a.State);
-        Assert.Empty(a.Announcer.Announced);
+        Assert.Empty(a.Binder.AnnouncedAddresses);
         Assert.Equal(1, a.Router.GetStatistics().AddressErrors);
         Assert.Contains(a.Events, e => e.Reason == VirtualRouterTransitionReason.AddressBindFailed);
         await rig.RunAsync(TimeSpan.FromSeconds(1));
@@ -177,7 +177,7 @@ public class VirtualRouterHostTests
         await a.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(4));
         Assert.Equal(VirtualRouterState.Master, a.State);
-        a.Binder.RemoveBehindTheBack(HostRig.Vip.Address);
+        a.Binder.RemoveExternally(HostRig.Vip.Address);
         a.Router.ReportAddressRemoved(HostRig.Vip.Address);
         await rig.SettleAsync();
         Assert.Equal(VirtualRouterState.Backup, a.State);
@@ -210,11 +210,11 @@ public class VirtualRouterHostTests
         await a.Router.StartAsync();
         a.Router.SetLinkState(false);
         await rig.SettleAsync();
-        Assert.Empty(a.Announcer.Announced);
+        Assert.Empty(a.Binder.AnnouncedAddresses);
         a.Router.SetLinkState(true);
         await rig.SettleAsync();
         Assert.Equal(VirtualRouterState.Backup, a.State);
-        Assert.Equal([IPAddress.Parse("198.18.0.1")], a.Announcer.Announced);
+        Assert.Equal([IPAddress.Parse("198.18.0.1")], a.Binder.AnnouncedAddresses);
     }
 
     [Fact]
@@ -225,7 +225,7 @@ public class VirtualRouterHostTests
         await a.Router.StartAsync();
         await rig.SettleAsync();
         Assert.Equal(VirtualRouterState.Master, a.State);
-        Assert.Equal(TimeSpan.Zero, rig.Clock.Elapsed);
+        Assert.Equal(TimeSpan.Zero, rig.Elapsed);
     }
 
     [Fact]
@@ -238,12 +238,12 @@ public class VirtualRouterHostTests
         // A lower-priority advert from a router that thinks it is master (a healed split brain).
         var message = new byte[20];
         VrrpPacket.TryWrite(message, new VrrpAdvertisement(VrrpVersion.V2, 51, 100, 1, 1), HostRig.Vip.Address.GetAddressBytes(), [], VrrpChecksumMode.MessageOnly, [], [], out _);
-        var before = rig.Segment.SentCount;
-        var announcedBefore = a.Announcer.Announced.Count;
+        var before = rig.Network.SentCount;
+        var announcedBefore = a.Binder.AnnouncedAddresses.Count;
         a.Transport.Deliver(message, IPAddress.Parse("198.18.0.2"), IPAddress.Parse("224.0.0.18"), 255);
         await rig.SettleAsync();
-        Assert.Equal(before + 1, rig.Segment.SentCount);
-        Assert.Equal(announcedBefore + 5, a.Announcer.Announced.Count);
+        Assert.Equal(before + 1, rig.Network.SentCount);
+        Assert.Equal(announcedBefore + 5, a.Binder.AnnouncedAddresses.Count);
         Assert.Contains("(VI_1) Received advert from 198.18.0.2 with lower priority 100, ours 150, forcing new election", a.Logs.Messages);
     }
 
@@ -325,11 +325,11 @@ public class VirtualRouterHostTests
         await a.Router.StartAsync();
         await rig.RunAsync(TimeSpan.FromSeconds(3.3));
         Assert.Equal(VirtualRouterState.Master, a.State);
-        var sent = rig.Segment.Log.Take(2).ToList();
+        var sent = rig.Network.Traffic.Take(2).ToList();
         Assert.Equal([IPAddress.Parse("10.99.0.2"), IPAddress.Parse("10.99.0.3")], sent.Select(m => m.Destination));
         // keepalived's capture for the peer 10.99.0.2: 31 35 c8 01 0064 e687 0a630035.
-        Assert.Equal("3135c8010064e6870a630035", Convert.ToHexStringLower(sent[0].Message));
-        Assert.NotEqual(sent[0].Message[6..8], sent[1].Message[6..8]);
+        Assert.Equal("3135c8010064e6870a630035", Convert.ToHexStringLower(sent[0].Message.Span));
+        Assert.NotEqual(sent[0].Message[6..8].ToArray(), sent[1].Message[6..8].ToArray());
     }
 
     [Fact]
@@ -350,8 +350,8 @@ public class VirtualRouterHostTests
         await rig.RunAsync(TimeSpan.FromSeconds(1));
         Assert.Equal(VirtualRouterState.Master, a.State);
         Assert.Equal(VirtualRouterState.Backup, b.State);
-        Assert.Equal(IPAddress.Parse("ff02::12"), rig.Segment.Log[0].Destination);
-        Assert.Equal(8 + 32, rig.Segment.Log[0].Message.Length);
+        Assert.Equal(IPAddress.Parse("ff02::12"), rig.Network.Traffic[0].Destination);
+        Assert.Equal(8 + 32, rig.Network.Traffic[0].Message.Length);
         Assert.True(b.Router.GetStatistics().AdvertisementsReceived > 3);
         Assert.Equal(2, a.Binder.Bound.Count);
     }
@@ -402,12 +402,13 @@ public class VirtualRouterHostTests
     }
 
     [Fact]
-    public void Create_WithInvalidOptions_ThrowsWithEveryError()
+    public async Task Create_WithInvalidOptions_ThrowsWithEveryError()
     {
-        var segment = new VrrpSegment(TimeProvider.System);
+        await using var network = new InMemoryVrrpNetwork(TimeProvider.System);
+        var binder = new InMemoryAddressBinder();
         var ex = Assert.Throws<VrrpConfigurationException>(() => VirtualRouter.Create(
             new VirtualRouterOptions { InstanceName = "VI_1", InterfaceName = "eth0", VirtualRouterId = 0, Priority = 0 },
-            segment.Attach(IPAddress.Parse("198.18.0.1")), new RecordingAddressBinder(), new RecordingAnnouncer()));
+            network.Attach(IPAddress.Parse("198.18.0.1")), binder, binder));
         Assert.Equal(["virtual_router_id", "priority"], ex.Errors.Select(e => e.Key));
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Ha.Net.Testing.Vrrp;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
@@ -27,47 +26,49 @@ public sealed class LeadershipTests
         VirtualAddresses = withVip ? [Vip] : [],
     };
 
-    /// <summary>A router on the network with a recording binder, its calls and the token's cancellation in one ordered log.</summary>
-    private static (IVirtualRouter Router, RecordingAddressBinder Binder) Router(InMemoryVrrpNetwork lan, IPAddress address, int priority) =>
+    /// <summary>A router on the network with an in-memory binder; its binder's changes and the token's cancellation in one ordered log.</summary>
+    private static (IVirtualRouter Router, InMemoryAddressBinder Binder, ConcurrentQueue<string> Log) Router(InMemoryVrrpNetwork lan, IPAddress address, int priority) =>
         Router(lan, address, Options(priority));
 
-    private static (IVirtualRouter Router, RecordingAddressBinder Binder) Router(InMemoryVrrpNetwork lan, IPAddress address, VirtualRouterOptions options)
+    private static (IVirtualRouter Router, InMemoryAddressBinder Binder, ConcurrentQueue<string> Log) Router(InMemoryVrrpNetwork lan, IPAddress address, VirtualRouterOptions options)
     {
-        var binder = new RecordingAddressBinder();
-        return (VirtualRouter.Create(options, lan.Attach(address), binder, new RecordingAnnouncer(), lan.TimeProvider), binder);
+        var binder = new InMemoryAddressBinder();
+        var log = new ConcurrentQueue<string>();
+        binder.Changed += (vip, bound) => log.Enqueue((bound ? "add " : "remove ") + vip);
+        return (VirtualRouter.Create(options, lan.Attach(address), binder, binder, lan.TimeProvider), binder, log);
     }
 
     [Fact]
     public async Task GracefulStop_CancelsTheTokenBeforeTheVipIsRemoved()
     {
         await using var lan = new InMemoryVrrpNetwork();
-        var (router, binder) = Router(lan, A, 150);
+        var (router, _, log) = Router(lan, A, 150);
         await using var _ = router;
         await router.StartAsync();
         await lan.AdvanceAsync(TimeSpan.FromSeconds(5));
         Assert.True(router.TryGetLeadership(out var token));
-        token.Register(() => binder.Calls.Enqueue("leadership cancelled"));
+        token.Register(() => log.Enqueue("leadership cancelled"));
 
         await router.StopAsync();
 
         Assert.True(token.IsCancellationRequested);
         Assert.False(router.TryGetLeadership(out var after));
         Assert.True(after.IsCancellationRequested);
-        Assert.Equal(["add 198.18.0.100", "leadership cancelled", "remove 198.18.0.100"], binder.Calls.ToArray());
+        Assert.Equal(["add 198.18.0.100", "leadership cancelled", "remove 198.18.0.100"], log.ToArray());
     }
 
     [Fact]
     public async Task HandoverToABetterPeer_CancelsTheTokenBeforeTheVipIsRemoved_AndThePeerGetsItsOwn()
     {
         await using var lan = new InMemoryVrrpNetwork();
-        var (low, lowBinder) = Router(lan, A, 100);
+        var (low, _, lowLog) = Router(lan, A, 100);
         await using var _ = low;
         await low.StartAsync();
         await lan.AdvanceAsync(TimeSpan.FromSeconds(5));
         Assert.True(low.TryGetLeadership(out var lowToken));
-        lowToken.Register(() => lowBinder.Calls.Enqueue("leadership cancelled"));
+        lowToken.Register(() => lowLog.Enqueue("leadership cancelled"));
 
-        var (high, highBinder) = Router(lan, B, 200);
+        var (high, highBinder, _) = Router(lan, B, 200);
         await using var __ = high;
         var acquired = high.AcquireLeadershipAsync();
         await high.StartAsync();
@@ -77,7 +78,7 @@ public sealed class LeadershipTests
         Assert.Equal(VirtualRouterState.Master, high.State);
         Assert.Equal(VirtualRouterState.Backup, low.State);
         Assert.True(lowToken.IsCancellationRequested);
-        Assert.Equal(["add 198.18.0.100", "leadership cancelled", "remove 198.18.0.100"], lowBinder.Calls.ToArray());
+        Assert.Equal(["add 198.18.0.100", "leadership cancelled", "remove 198.18.0.100"], lowLog.ToArray());
         var highToken = await acquired.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(highToken.IsCancellationRequested);
         Assert.Contains(Vip.Address, highBinder.Bound); // handed out only after the term's addresses were added
@@ -87,7 +88,7 @@ public sealed class LeadershipTests
     public async Task AcquireLeadership_IsCancelledWhenTheRouterStopsWithoutBecomingMaster()
     {
         await using var lan = new InMemoryVrrpNetwork();
-        var (router, _) = Router(lan, A, 100);
+        var (router, _, _) = Router(lan, A, 100);
         await using var __ = router;
         await router.StartAsync();
         var waiting = router.AcquireLeadershipAsync();
