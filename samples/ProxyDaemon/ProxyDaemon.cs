@@ -150,6 +150,7 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         int code;
         await using (var daemon = new ProxyDaemon(files, config, log, loggerFactory, pidFile, systemd))
         {
+            daemon._routeInjectionPath = routeInjection;
             daemon._routeInjectionFile = routeInjectionFile;
             code = await daemon.RunAsync();
         }
@@ -366,6 +367,9 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
     /// their counters, admin state (drain/maint set at run time), weights set at run time are reset to the
     /// configured ones only when the server line changed, health, and live connections; a frontend whose
     /// bind changed is re-bound. Stats pages and the stats socket are re-opened from the new configuration.
+    /// With <c>--route-injection</c> the file is re-read too and checked against the new haproxy configuration before
+    /// anything changes (an error in either file refuses the whole reload), then applied to the running injector:
+    /// a prefix that stays is not withdrawn, an unchanged file changes nothing.
     /// </summary>
     private async Task ReloadAsync(string signal)
     {
@@ -373,12 +377,13 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
         var errors = new List<string>();
         var warnings = new List<string>();
         var next = DaemonConfig.Load(_files, errors, warnings);
+        var nextInjection = _routeInjectionPath is { } rhi ? ReadRouteInjection(rhi, next, _routeInjectionFile, errors) : null;
         foreach (var w in warnings)
         {
             LogConfigWarning(_logger, w);
         }
 
-        if (next is null)
+        if (next is null || errors.Count > 0)
         {
             foreach (var e in errors)
             {
@@ -401,6 +406,11 @@ internal sealed partial class ProxyDaemon : IAsyncDisposable
             _config = previous;
             LogReloadFailed(_logger, ex.Message);
             return;
+        }
+
+        if (nextInjection is not null)
+        {
+            await ApplyRouteInjectionAsync(nextInjection);
         }
 
         await StopStatsAndSocketsAsync();

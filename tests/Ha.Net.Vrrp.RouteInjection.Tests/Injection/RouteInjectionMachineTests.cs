@@ -80,6 +80,41 @@ public class RouteInjectionMachineTests
         Assert.False(m.Wanted);
     }
 
+    [Fact]
+    public void Any_Reconfigure_SameConditions_KeepsCounters_NewThresholdsFromTheNextSample()
+    {
+        var m = new RouteInjectionMachine(rise: 5, fall: 1);
+        m.Sample(true);
+        m.Sample(true);
+        m.Reconfigure(rise: 3, fall: 1, conditionsChanged: false);
+        Assert.False(m.Wanted); // a reconfiguration alone announces nothing
+        Assert.Equal(2, m.ConsecutivePasses);
+        Assert.True(m.Sample(true)); // third pass of the kept count reaches the new rise
+    }
+
+    [Fact]
+    public void Any_Reconfigure_ChangedConditions_ResetsCounters_KeepsWanted()
+    {
+        var m = Announced(rise: 1, fall: 2);
+        m.Sample(false);
+        m.Reconfigure(rise: 1, fall: 2, conditionsChanged: true);
+        Assert.True(m.Wanted); // no withdrawal from a reconfiguration
+        Assert.Equal(0, m.ConsecutiveFailures);
+        Assert.False(m.Sample(false)); // the new conditions need fall failures of their own
+        Assert.True(m.Sample(false));
+        Assert.False(m.Wanted);
+    }
+
+    [Fact]
+    public void Drained_Reconfigure_StaysDrained()
+    {
+        var m = Announced(rise: 1, fall: 1);
+        m.Drain();
+        m.Reconfigure(rise: 1, fall: 1, conditionsChanged: true);
+        Assert.False(m.Sample(true));
+        Assert.True(m.Drained);
+    }
+
     private static RouteInjectionMachine Announced(int rise, int fall)
     {
         var m = new RouteInjectionMachine(rise, fall);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Ha.Net.Vrrp.RouteInjection.Tests.Injection;
 
 /// <summary>The injector's host logic on a fake clock with a fake speaker: samples are driven by TickAsync.</summary>
-public class RouteInjectorTests
+public partial class RouteInjectorTests
 {
     private static readonly IPNetwork Vip = IPNetwork.Parse("198.18.100.1/32");
 

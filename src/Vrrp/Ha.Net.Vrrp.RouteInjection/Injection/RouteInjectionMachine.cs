@@ -11,12 +11,15 @@ namespace Ha.Net.Vrrp.RouteInjection;
 /// any        Drain                               -> withdrawn  at once, no damping; passes reset
 /// drained    Resume                              -> withdrawn  until rise fresh passes
 /// any        Stop                                -> withdrawn  final: later samples change nothing
+/// any        Reconfigure(rise, fall, same)       -> unchanged  counters kept; the new rise/fall count from the next sample
+/// any        Reconfigure(rise, fall, changed)    -> unchanged  passes and failures reset to 0: the new conditions
+///                                                              need rise passes to announce, fall failures to withdraw
 /// </code>
 /// </summary>
 internal sealed class RouteInjectionMachine
 {
-    private readonly int _rise;
-    private readonly int _fall;
+    private int _rise;
+    private int _fall;
 
     public RouteInjectionMachine(int rise, int fall)
     {
@@ -84,6 +87,24 @@ internal sealed class RouteInjectionMachine
     {
         Drained = false;
         ConsecutivePasses = 0;
+    }
+
+    /// <summary>
+    /// New thresholds for the next samples. <see cref="Wanted"/>, <see cref="Drained"/> and <see cref="Stopped"/> never
+    /// change here (no withdrawal or announcement from a reconfiguration alone); the consecutive counts are kept when the
+    /// conditions are the same and reset when <paramref name="conditionsChanged"/> (old samples say nothing about new conditions).
+    /// </summary>
+    public void Reconfigure(int rise, int fall, bool conditionsChanged)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rise, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fall, 1);
+        _rise = rise;
+        _fall = fall;
+        if (conditionsChanged)
+        {
+            ConsecutivePasses = 0;
+            ConsecutiveFailures = 0;
+        }
     }
 
     /// <summary>Final withdrawal (shutdown); returns whether <see cref="Wanted"/> changed.</summary>

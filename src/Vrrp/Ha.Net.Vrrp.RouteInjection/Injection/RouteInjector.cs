@@ -11,17 +11,21 @@ namespace Ha.Net.Vrrp.RouteInjection;
 /// <see cref="RouteInjectorOptions.WithdrawGrace"/> and only then returns, so a daemon closes its listeners
 /// after routers have moved new flows away. A speaker that refuses is retried at every sample; the wanted state
 /// is re-applied every <see cref="RouteInjectorOptions.ReassertInterval"/>. At start the prefixes are withdrawn
-/// (a crashed predecessor may have left them announced). Thread-safe.
+/// (a crashed predecessor may have left them announced). <see cref="ApplyAsync"/> reconfigures a running injector
+/// in place (a configuration reload) without withdrawing a prefix that stays announced. Thread-safe.
 /// </summary>
 public sealed partial class RouteInjector : IAsyncDisposable
 {
-    private readonly RouteInjectorOptions _options;
     private readonly IRouteAnnouncer _announcer;
-    private readonly RouteCondition[] _conditions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RouteInjectionMachine _machine;
-    private readonly string _prefixText;
+    private readonly HashSet<IPNetwork> _pendingWithdrawals = []; // prefixes a reconfiguration removed, until the speaker accepts their withdrawal (under the gate)
+    private volatile RouteInjectorOptions _options;
+    private volatile string _prefixText;
+    private RouteCondition[] _conditions; // replaced under the gate
+    private bool _started; // the speaker has been made to match at least once (StartAsync, a sample, a drain; under the gate)
+    private bool _pendingFailing;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private bool? _applied;
@@ -168,6 +172,131 @@ public sealed partial class RouteInjector : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reconfigures the injector in place, e.g. on a daemon's configuration reload. <paramref name="options"/> are
+    /// validated first and the conditions checked for <see langword="null"/>: a bad set throws and nothing changes.
+    /// An identical set (the same prefixes in the same order, the same settings, conditions with the same
+    /// <see cref="RouteCondition.Name"/>s) changes nothing, calls no speaker and returns <see langword="false"/>.
+    /// Otherwise:
+    /// <list type="bullet">
+    /// <item><description><b>Kept</b>: the wanted state (announced, withdrawn, drained — a <see cref="DrainAsync"/> drain
+    /// stays until <see cref="ResumeAsync"/>), what the speaker was last told, and the reassert timer. A prefix in both
+    /// the old and the new set is never withdrawn or announced again by the reconfiguration: no blip for the routers' ECMP.</description></item>
+    /// <item><description><b>Conditions</b> are compared by name, as a set (a condition is what it tests, e.g.
+    /// <c>backend be_app &gt;= 2 server(s)</c>). When the names are the same, the new instances replace the old ones and
+    /// the rise/fall counters (consecutive passes and failures) are kept. When they differ, the counters restart at
+    /// zero: an announced route stays announced until the new conditions fail <see cref="RouteInjectorOptions.Fall"/>
+    /// samples in a row, a withdrawn one waits for <see cref="RouteInjectorOptions.Rise"/> passes of the new conditions.</description></item>
+    /// <item><description><b>Prefixes</b>: added ones are brought now to what the speaker was last told for the others
+    /// (announced when the injector is announced, withdrawn otherwise, as leftovers are at start); then removed ones are
+    /// withdrawn (make before break). A speaker that refuses is retried at every sample, as for any change; a removed
+    /// prefix whose withdrawal was refused is retried at every sample and on stop.</description></item>
+    /// <item><description><b>Settings</b>: new <see cref="RouteInjectorOptions.Rise"/> and <see cref="RouteInjectorOptions.Fall"/>
+    /// count from the next sample (with the kept counters when the conditions are the same); the new
+    /// <see cref="RouteInjectorOptions.Interval"/> from the next wait (the one under way finishes);
+    /// <see cref="RouteInjectorOptions.DrainFile"/> is looked at from the next sample (a drain by the old file is
+    /// lifted when the new one does not exist); <see cref="RouteInjectorOptions.WithdrawGrace"/> and
+    /// <see cref="RouteInjectorOptions.ReassertInterval"/> at their next use.</description></item>
+    /// </list>
+    /// Before <see cref="StartAsync"/> only the configuration is replaced (no speaker call). The speaker stays the one
+    /// given to the constructor. <paramref name="cancellationToken"/> bounds the wait for a sample under way; once
+    /// the change has begun it completes.
+    /// </summary>
+    /// <returns><see langword="true"/> when anything changed.</returns>
+    /// <exception cref="ArgumentException">The options are invalid (the message lists every error) or a condition is null.</exception>
+    /// <exception cref="InvalidOperationException">The injector is stopped.</exception>
+    public async Task<bool> ApplyAsync(RouteInjectorOptions options, IEnumerable<RouteCondition> conditions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(conditions);
+        RouteCondition[] next = [.. conditions];
+        var errors = new List<string>(options.Validate());
+        if (Array.IndexOf(next, null) >= 0)
+        {
+            errors.Add("Conditions: a condition is null.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_machine)
+            {
+                if (_machine.Stopped)
+                {
+                    throw new InvalidOperationException("The route injector is stopped.");
+                }
+            }
+
+            var old = _options;
+            var conditionsChanged = !_conditions.Select(c => c.Name).Order(StringComparer.Ordinal)
+                .SequenceEqual(next.Select(c => c.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal);
+            if (!conditionsChanged && SameSettings(old, options))
+            {
+                _conditions = next;
+                return false;
+            }
+
+            IPNetwork[] added = [.. options.Prefixes.Distinct().Except(old.Prefixes)];
+            IPNetwork[] removed = [.. old.Prefixes.Distinct().Except(options.Prefixes)];
+            _options = options;
+            _conditions = next;
+            _prefixText = string.Join(", ", options.Prefixes.Select(p => p.ToString()));
+            lock (_machine)
+            {
+                _machine.Reconfigure(options.Rise, options.Fall, conditionsChanged);
+            }
+
+            var addedText = Text(added);
+            var removedText = Text(removed);
+            LogReconfigured(_logger, _prefixText, addedText, removedText, options.Rise, options.Fall, options.Interval.TotalMilliseconds,
+                conditionsChanged ? "conditions changed: rise/fall counters restarted" : "same conditions: rise/fall counters kept");
+            _pendingWithdrawals.ExceptWith(added);
+            if (!_started)
+            {
+                return true;
+            }
+
+            if (_applied is { } told && added.Length > 0)
+            {
+                try
+                {
+                    foreach (var prefix in added)
+                    {
+                        await Tell(prefix, told, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (IsSpeakerFailure(ex))
+                {
+                    Failed(told, ex); // the next sample applies the wanted state to every prefix again
+                }
+            }
+
+            if (_applied is not false)
+            {
+                // Possibly announced (or unknown): withdraw for sure; a prefix the speaker never had is an idempotent success.
+                _pendingWithdrawals.UnionWith(removed);
+            }
+
+            await WithdrawPendingAsync(CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        static string Text(IPNetwork[] prefixes) => prefixes.Length == 0 ? "none" : string.Join(", ", prefixes.Select(p => p.ToString()));
+    }
+
+    private static bool SameSettings(RouteInjectorOptions a, RouteInjectorOptions b) =>
+        a.Prefixes.SequenceEqual(b.Prefixes) && a.Interval == b.Interval && a.Rise == b.Rise && a.Fall == b.Fall
+        && a.WithdrawGrace == b.WithdrawGrace && a.ReassertInterval == b.ReassertInterval && a.DrainFile == b.DrainFile;
+
     /// <summary>Stops (withdrawing) if not stopped yet, without the grace wait.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -229,12 +358,9 @@ public sealed partial class RouteInjector : IAsyncDisposable
 
     private void SampleDrainFile()
     {
-        if (_options.DrainFile is not { } path)
-        {
-            return;
-        }
-
-        var exists = File.Exists(path);
+        // A reconfiguration may have removed the drain file option: a drain by the old file is lifted then.
+        var path = _options.DrainFile;
+        var exists = path is not null && File.Exists(path);
         if (exists == _fileDrained)
         {
             return;
@@ -266,6 +392,12 @@ public sealed partial class RouteInjector : IAsyncDisposable
     /// <summary>Makes the speaker match the machine (called under the gate).</summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        _started = true;
+        if (_pendingWithdrawals.Count > 0)
+        {
+            await WithdrawPendingAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         bool wanted;
         lock (_machine)
         {
@@ -284,27 +416,12 @@ public sealed partial class RouteInjector : IAsyncDisposable
         {
             foreach (var prefix in _options.Prefixes)
             {
-                if (wanted)
-                {
-                    await _announcer.AnnounceAsync(prefix, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await _announcer.WithdrawAsync(prefix, cancellationToken).ConfigureAwait(false);
-                }
+                await Tell(prefix, wanted, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is RouteAnnouncerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (IsSpeakerFailure(ex))
         {
-            // An announcer of your own may fail with I/O or state errors too: the same retry, never a dead loop.
-            if (!_failing)
-            {
-                LogSpeakerFailed(_logger, _prefixText, wanted ? "announce" : "withdraw", ex.Message);
-            }
-
-            _failing = true;
-            _applied = null; // unknown: apply again at the next sample
-            _isAnnounced = false;
+            Failed(wanted, ex);
             return;
         }
 
@@ -325,6 +442,52 @@ public sealed partial class RouteInjector : IAsyncDisposable
         else
         {
             LogWithdrawn(_logger, _prefixText, _announcer.Description, State.ToString().ToUpperInvariant(), _lastDetail);
+        }
+    }
+
+    private Task Tell(IPNetwork prefix, bool announce, CancellationToken cancellationToken) =>
+        announce ? _announcer.AnnounceAsync(prefix, cancellationToken) : _announcer.WithdrawAsync(prefix, cancellationToken);
+
+    // An announcer of your own may fail with I/O or state errors too: the same retry, never a dead loop.
+    private static bool IsSpeakerFailure(Exception ex) =>
+        ex is RouteAnnouncerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception;
+
+    /// <summary>The speaker refused (called under the gate): logged once, and the wanted state applied again at the next sample.</summary>
+    private void Failed(bool wanted, Exception ex)
+    {
+        if (!_failing)
+        {
+            LogSpeakerFailed(_logger, _prefixText, wanted ? "announce" : "withdraw", ex.Message);
+        }
+
+        _failing = true;
+        _applied = null; // unknown: apply again at the next sample
+        _isAnnounced = false;
+    }
+
+    /// <summary>Withdraws the prefixes a reconfiguration removed (called under the gate); a refusal keeps them for the next sample.</summary>
+    private async Task WithdrawPendingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var prefix in _pendingWithdrawals.ToArray())
+        {
+            try
+            {
+                await _announcer.WithdrawAsync(prefix, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsSpeakerFailure(ex))
+            {
+                if (!_pendingFailing)
+                {
+                    LogSpeakerFailed(_logger, prefix.ToString(), "withdraw", ex.Message);
+                }
+
+                _pendingFailing = true;
+                return;
+            }
+
+            _pendingWithdrawals.Remove(prefix);
+            _pendingFailing = false;
+            LogWithdrawn(_logger, prefix.ToString(), _announcer.Description, "REMOVED", "no longer in the configuration");
         }
     }
 
@@ -365,4 +528,7 @@ public sealed partial class RouteInjector : IAsyncDisposable
 
     [LoggerMessage(EventId = 7007, Level = LogLevel.Error, Message = "Route {Prefixes}: cannot {Action}: {Reason} (retrying at every sample).")]
     private static partial void LogSpeakerFailed(ILogger logger, string prefixes, string action, string reason);
+
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Information, Message = "Route injection for {Prefixes} reconfigured (added: {Added}; removed: {Removed}; rise {Rise}, fall {Fall}, interval {IntervalMs} ms; {Counters}).")]
+    private static partial void LogReconfigured(ILogger logger, string prefixes, string added, string removed, int rise, int fall, double intervalMs, string counters);
 }
