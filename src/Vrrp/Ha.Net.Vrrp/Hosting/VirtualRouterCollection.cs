@@ -330,7 +330,18 @@ internal sealed partial class VirtualRouterCollection : IVirtualRouterCollection
 
     private IVirtualRouter Build(VirtualRouterOptions options)
     {
-        var router = VirtualRouter.CreateShared(options, _transports.Create(options), _binder, _announcer, _time, _loggers, _metrics);
+        var transport = _transports.Create(options);
+        IVirtualRouter router;
+        try
+        {
+            router = VirtualRouter.CreateShared(options, transport, _binder, _announcer, _time, _loggers, _metrics);
+        }
+        catch
+        {
+            transport.DisposeAsync().AsTask().GetAwaiter().GetResult(); // the router would have owned it
+            throw;
+        }
+
         router.StateChanged += (sender, e) => StateChanged?.Invoke(sender, e);
         return router;
     }
