@@ -157,6 +157,7 @@ internal sealed partial class VirtualRouterCollection : IVirtualRouterCollection
         _logger = _loggers.CreateLogger(VirtualRouter.LoggerCategory);
         _metrics = new VrrpMetrics(meterFactory);
         _running = running;
+        _ = Task.Run(static () => HotPath.PrepareType(typeof(VirtualRouterCollection))); // a SIGTERM enumerates and stops compiled code (#18)
     }
 
     public event EventHandler<VirtualRouterStateChangedEventArgs>? StateChanged;
@@ -171,7 +172,13 @@ internal sealed partial class VirtualRouterCollection : IVirtualRouterCollection
 
     public VirtualRouterOptions GetOptions(string instanceName) => Find(instanceName).Options;
 
-    public IEnumerator<IVirtualRouter> GetEnumerator() => _entries.Select(e => e.Router).GetEnumerator();
+    public IEnumerator<IVirtualRouter> GetEnumerator()
+    {
+        foreach (var entry in _entries)
+        {
+            yield return entry.Router;
+        }
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
