@@ -16,7 +16,7 @@ namespace Ha.Net.Samples.VrrpDaemon;
 /// </summary>
 internal sealed partial class Daemon
 {
-    private readonly ConditionalWeakTable<Instance, DumpState> _dumpStates = new();
+    private readonly ConditionalWeakTable<IVirtualRouter, DumpState> _dumpStates = new();
 
     /// <summary>The directory keepalived writes its dump files to.</summary>
     public static string DumpDirectory =>
@@ -30,11 +30,11 @@ internal sealed partial class Daemon
         public VirtualRouterStatistics? Baseline;
     }
 
-    private DumpState StateOf(Instance instance) => _dumpStates.GetValue(instance, _ => new DumpState());
+    private DumpState StateOf(IVirtualRouter router) => _dumpStates.GetValue(router, _ => new DumpState());
 
-    private void RecordTransition(Instance instance, VirtualRouterStateChangedEventArgs e)
+    private void RecordTransition(IVirtualRouter router, VirtualRouterStateChangedEventArgs e)
     {
-        var state = StateOf(instance);
+        var state = StateOf(router);
         if (e.From == VirtualRouterState.Master && e.To != VirtualRouterState.Master)
         {
             Interlocked.Increment(ref state.ReleasedMaster);
@@ -53,13 +53,13 @@ internal sealed partial class Daemon
     {
         var path = Path.Combine(DumpDirectory, "keepalived.stats");
         var text = new StringBuilder();
-        foreach (var instance in _instances)
+        foreach (var router in Routers)
         {
-            var state = StateOf(instance);
-            var now = instance.Router.GetStatistics();
+            var state = StateOf(router);
+            var now = router.GetStatistics();
             var s = Subtract(now, state.Baseline);
             long Drops(params VrrpDropReason[] reasons) => reasons.Sum(r => s.AdvertisementsDropped.TryGetValue(r, out var n) ? n : 0);
-            text.Append(CultureInfo.InvariantCulture, $"VRRP Instance: {instance.Name}\n");
+            text.Append(CultureInfo.InvariantCulture, $"VRRP Instance: {router.InstanceName}\n");
             text.Append("  Advertisements:\n");
             text.Append(CultureInfo.InvariantCulture, $"    Received: {s.AdvertisementsReceived}\n");
             text.Append(CultureInfo.InvariantCulture, $"    Sent: {s.AdvertisementsSent}\n");
@@ -116,8 +116,8 @@ internal sealed partial class Daemon
         var path = Path.Combine(DumpDirectory, "keepalived.data");
         var text = new StringBuilder();
         void Line(string line) => text.Append(line).Append('\n');
-        var instances = _instances;
-        var config = instances.Length > 0 ? instances[0].Current.Config.Config : null;
+        var instances = Routers.Select(r => (Router: r, Settings: SettingsOf(r))).ToList();
+        var config = instances.Count > 0 ? instances[0].Settings.Loaded.Config : null;
         Line("------< Global definitions >------");
         Line(" Network namespace = (default)");
         if (config is not null)
@@ -153,17 +153,16 @@ internal sealed partial class Daemon
             Line($" Script security = {(g.EnableScriptSecurity ? "enabled" : "disabled")}");
         }
 
-        if (instances.Length > 0)
+        if (instances.Count > 0)
         {
             Line("------< VRRP Topology >------");
         }
 
-        foreach (var instance in instances)
+        foreach (var (router, instance) in instances)
         {
-            var (vi, _) = instance.Current;
-            var router = instance.Router;
-            var state = StateOf(instance);
-            Line($" VRRP Instance = {instance.Name}");
+            var vi = instance.Vi;
+            var state = StateOf(router);
+            Line($" VRRP Instance = {router.InstanceName}");
             Line(string.Create(CultureInfo.InvariantCulture, $"   VRRP Version = {vi.Version}"));
             if (vi.SyncGroup is { } syncGroup)
             {
@@ -285,12 +284,7 @@ internal sealed partial class Daemon
                 Line(string.Create(CultureInfo.InvariantCulture, $"   Weight = {script.Weight}{(script.WeightReverse ? " reverse" : "")}"));
                 Line(string.Create(CultureInfo.InvariantCulture, $"   Rise = {script.Rise}"));
                 Line(string.Create(CultureInfo.InvariantCulture, $"   Fall = {script.Fall}"));
-                bool? up;
-                lock (_scripts)
-                {
-                    up = _scripts.TryGetValue(script.Name, out var monitor) ? monitor.Reported : null;
-                }
-
+                var up = _tracking?.GetScriptState(script.Name);
                 Line($"   Status = {(up == true ? "GOOD" : "BAD")}");
             }
         }

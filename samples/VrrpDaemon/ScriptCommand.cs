@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 
 namespace Ha.Net.Samples.VrrpDaemon;
@@ -260,6 +259,4 @@ internal static class Users
             return "";
         }
     }
-
-    public static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

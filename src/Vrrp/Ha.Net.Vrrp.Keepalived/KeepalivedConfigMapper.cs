@@ -8,13 +8,17 @@ namespace Ha.Net.Vrrp.Keepalived;
 /// <summary>The engine options mapped from a keepalived.conf, and every finding of the engine's validation with its file:line.</summary>
 public sealed class KeepalivedMapping
 {
-    internal KeepalivedMapping(IReadOnlyList<KeepalivedRouterMapping> routers, IReadOnlyList<KeepalivedDiagnostic> diagnostics)
+    internal KeepalivedMapping(KeepalivedConfig config, IReadOnlyList<KeepalivedRouterMapping> routers, IReadOnlyList<KeepalivedDiagnostic> diagnostics)
     {
+        Config = config;
         Routers = routers;
         Diagnostics = diagnostics;
         Errors = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Error).ToArray();
         Warnings = diagnostics.Where(d => d.Severity == KeepalivedDiagnosticSeverity.Warning).ToArray();
     }
+
+    /// <summary>The configuration mapped.</summary>
+    public KeepalivedConfig Config { get; }
 
     /// <summary>One entry per <c>vrrp_instance</c>, in file order.</summary>
     public IReadOnlyList<KeepalivedRouterMapping> Routers { get; }
@@ -76,7 +80,7 @@ public static class KeepalivedConfigMapper
             routers.Add(new KeepalivedRouterMapping(instance, options, scripts));
         }
 
-        return new KeepalivedMapping(routers, diagnostics);
+        return new KeepalivedMapping(config, routers, diagnostics);
     }
 
     /// <summary>Maps one instance without validating it.</summary>

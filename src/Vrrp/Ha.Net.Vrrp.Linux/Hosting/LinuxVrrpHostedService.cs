@@ -12,7 +12,7 @@ namespace Ha.Net.Vrrp.Linux.Hosting;
 /// Connects the Linux backend to the virtual routers: before any router starts it removes the VIPs a
 /// killed predecessor left; once they run it feeds link state (the instance's interface, and tracked
 /// objects named after an interface — keepalived's <c>track_interface</c>) and deletions of bound
-/// VIPs behind our back to them.
+/// VIPs behind our back to them, routers started by a reload (<see cref="IVirtualRouterCollection.ApplyAsync"/>) included.
 /// </summary>
 internal sealed partial class LinuxVrrpHostedService : IHostedLifecycleService
 {
@@ -56,22 +56,31 @@ internal sealed partial class LinuxVrrpHostedService : IHostedLifecycleService
     {
         _links.LinkStateChanged += OnLinkStateChanged;
         _binder.RemovedExternally += OnRemovedExternally;
+        _routers.RouterStarted += OnRouterStarted;
         foreach (var (router, instance) in Pairs())
         {
-            router.SetLinkState(_links.IsUp(instance.InterfaceName));
-            foreach (var tracked in instance.TrackedObjects.Where(t => _links.Exists(t.Name)))
-            {
-                router.SetTrackedObjectState(tracked.Name, _links.IsUp(tracked.Name));
-            }
+            SetLinks(router, instance);
         }
 
         return Task.CompletedTask;
+    }
+
+    private void OnRouterStarted(object? sender, VirtualRouterStartedEventArgs e) => SetLinks(e.Router, e.Options);
+
+    private void SetLinks(IVirtualRouter router, VirtualRouterOptions instance)
+    {
+        router.SetLinkState(_links.IsUp(instance.InterfaceName));
+        foreach (var tracked in instance.TrackedObjects.Where(t => _links.Exists(t.Name)))
+        {
+            router.SetTrackedObjectState(tracked.Name, _links.IsUp(tracked.Name));
+        }
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
         _links.LinkStateChanged -= OnLinkStateChanged;
         _binder.RemovedExternally -= OnRemovedExternally;
+        _routers.RouterStarted -= OnRouterStarted;
         return Task.CompletedTask;
     }
 
@@ -81,9 +90,19 @@ internal sealed partial class LinuxVrrpHostedService : IHostedLifecycleService
 
     private IEnumerable<(IVirtualRouter Router, VirtualRouterOptions Instance)> Pairs()
     {
-        foreach (var instance in _vrrp.Value.Instances)
+        foreach (var router in _routers)
         {
-            yield return (_routers[instance.InstanceName], instance);
+            VirtualRouterOptions instance;
+            try
+            {
+                instance = _routers.GetOptions(router.InstanceName);
+            }
+            catch (KeyNotFoundException)
+            {
+                continue; // removed by a reload meanwhile
+            }
+
+            yield return (router, instance);
         }
     }
 

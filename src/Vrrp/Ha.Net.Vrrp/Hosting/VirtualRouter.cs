@@ -48,6 +48,31 @@ public static class VirtualRouter
             ownsMetrics: true);
     }
 
+    /// <summary>
+    /// Creates an empty, running router collection without dependency injection: <see cref="IVirtualRouterCollection.ApplyAsync"/>
+    /// builds, starts, restarts and stops its routers (a daemon's start and every reload), and
+    /// <see cref="IVirtualRouterCollection.StopAsync"/> stops them all.
+    /// </summary>
+    /// <param name="transports">Opens each instance's transport (Ha.Net.Vrrp.Linux: <c>LinuxVrrpBackend</c>).</param>
+    /// <param name="binder">Adds and removes the virtual addresses of every router.</param>
+    /// <param name="announcer">Sends gratuitous ARP / unsolicited NA for every router.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="loggerFactory">Where logs go; none by default.</param>
+    /// <param name="meterFactory">Where metrics go; a private meter named <see cref="VrrpMetricNames.MeterName"/> by default.</param>
+    public static IVirtualRouterCollection CreateCollection(
+        IVrrpTransportFactory transports,
+        IVirtualAddressBinder binder,
+        IAddressAnnouncer announcer,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(transports);
+        ArgumentNullException.ThrowIfNull(binder);
+        ArgumentNullException.ThrowIfNull(announcer);
+        return new VirtualRouterCollection(transports, binder, announcer, timeProvider, loggerFactory, meterFactory, running: true);
+    }
+
     internal static IVirtualRouter CreateShared(
         VirtualRouterOptions options,
         IVrrpTransport transport,

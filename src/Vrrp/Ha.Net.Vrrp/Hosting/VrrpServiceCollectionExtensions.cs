@@ -11,7 +11,8 @@ public static class VrrpServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the VRRP instances configured by <paramref name="configure"/>, started and stopped with the host
-    /// (<see cref="IHostedService"/>) and reachable through <see cref="IVirtualRouterCollection"/>.
+    /// (<see cref="IHostedService"/>) and reachable through <see cref="IVirtualRouterCollection"/>, whose
+    /// <see cref="IVirtualRouterCollection.ApplyAsync"/> reloads them (unchanged instances keep running untouched).
     /// </summary>
     /// <remarks>
     /// The platform seams must be registered too: <see cref="Ha.Net.Vrrp.Transport.IVrrpTransportFactory"/>,

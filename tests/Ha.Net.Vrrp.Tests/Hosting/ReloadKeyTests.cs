@@ -1,26 +1,20 @@
 using System.Net;
 using System.Reflection;
-using System.Text;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Wire;
-using Daemon = Ha.Net.Samples.VrrpDaemon.Daemon;
 
-namespace Ha.Net.Samples.Vrrp.Tests;
+namespace Ha.Net.Vrrp.Tests.Hosting;
 
 /// <summary>
-/// hanet-vrrpd's reload keeps an instance running when its fingerprint is unchanged. The fingerprint names every
-/// option explicitly (no reflection, for Native AOT); these tests use reflection to make sure none is missed: a new
-/// property of <see cref="VirtualRouterOptions"/> that the fingerprint does not cover fails here.
+/// The router collection's reload (<c>IVirtualRouterCollection.ApplyAsync</c>) keeps an instance running when its
+/// options' key is unchanged. The key names every option explicitly (no reflection, for Native AOT); these tests use
+/// reflection to make sure none is missed: a new property of <see cref="VirtualRouterOptions"/> that the key does not
+/// cover fails here.
 /// </summary>
-public sealed class ReloadFingerprintTests
+public sealed class ReloadKeyTests
 {
-    private static string Fingerprint(VirtualRouterOptions o)
-    {
-        var sb = new StringBuilder();
-        Daemon.AppendOptions(sb, o);
-        return sb.ToString();
-    }
+    private static string Fingerprint(VirtualRouterOptions o) => VirtualRouterOptionsKey.Of(o);
 
     private static VirtualRouterOptions Sample() => new()
     {
@@ -31,7 +25,7 @@ public sealed class ReloadFingerprintTests
     };
 
     [Fact]
-    public void Every_public_option_is_named_in_the_fingerprint()
+    public void Every_public_option_is_named_in_the_key()
     {
         var text = Fingerprint(Sample());
         var names = typeof(VirtualRouterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
@@ -40,7 +34,7 @@ public sealed class ReloadFingerprintTests
     }
 
     [Fact]
-    public void Changing_any_option_changes_the_fingerprint()
+    public void Changing_any_option_changes_the_key()
     {
         var baseline = Fingerprint(Sample());
         var changed = new List<string>();
@@ -58,7 +52,7 @@ public sealed class ReloadFingerprintTests
     }
 
     [Fact]
-    public void A_virtual_address_detail_or_a_tracked_object_weight_changes_the_fingerprint()
+    public void A_virtual_address_detail_or_a_tracked_object_weight_changes_the_key()
     {
         var a = Sample();
         var b = Sample();
@@ -87,6 +81,6 @@ public sealed class ReloadFingerprintTests
         _ when type == typeof(IList<VirtualAddress>) => new List<VirtualAddress> { new(IPAddress.Parse("198.18.0.200"), 32, "eth1") },
         _ when type == typeof(IList<IPAddress>) => new List<IPAddress> { IPAddress.Parse("198.18.0.9") },
         _ when type == typeof(IList<TrackedObject>) => new List<TrackedObject> { new("chk", 5) },
-        _ => throw new NotSupportedException($"ReloadFingerprintTests cannot vary a {type}: teach Different() and Daemon.AppendOptions about it"),
+        _ => throw new NotSupportedException($"ReloadFingerprintTests cannot vary a {type}: teach Different() and VirtualRouterOptionsKey about it"),
     };
 }
