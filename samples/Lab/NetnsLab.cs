@@ -388,10 +388,10 @@ sealed partial class NetnsLab : IDisposable, IAsyncDisposable
         return found;
     }
 
-    /// <summary>SIGKILL to every process in <paramref name="ns"/> (and their children), until none is left (a few rounds, bounded).</summary>
+    /// <summary>SIGKILL to every process in <paramref name="ns"/>, again to any still listed, until none is (bounded: about 5 s).</summary>
     public static void KillNamespaceProcesses(string ns)
     {
-        for (var round = 0; round < 50; round++)
+        for (var round = 0; round < 100; round++)
         {
             var (code, pids, _) = TryRun("ip", $"netns pids {ns}", TimeSpan.FromSeconds(10));
             var list = code == 0 ? pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
@@ -410,8 +410,7 @@ sealed partial class NetnsLab : IDisposable, IAsyncDisposable
                 try
                 {
                     using var process = Process.GetProcessById(id);
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(5_000);
+                    process.Kill();
                 }
                 catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
