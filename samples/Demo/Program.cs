@@ -5,6 +5,7 @@ using Ha.Net.Samples.Demo.InMemory;
 using Ha.Net.Samples.Demo.Mail;
 using Ha.Net.Samples.Demo.Netns;
 using Ha.Net.Samples.Demo.Story;
+using Ha.Net.Samples.Lab;
 
 // hanet-demo [--netns | --in-memory] [--no-handback] [--logs DIR] [--vrrpd PATH] [--proxyd PATH] [--configs DIR]
 // hanet-demo client IP:PORT [--relay IP:PORT DIR]   (child mode, run by the demo in the client namespace)
@@ -44,7 +45,7 @@ using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.C
 await using var transcript = new StreamWriter(Path.Combine(options.LogDirectory, "demo.log"));
 var ledger = new Ledger(transcript);
 
-var (netnsOk, netnsReason) = options.Mode == DemoMode.InMemory ? (false, "--in-memory given") : Lab.CanUseNamespaces();
+var (netnsOk, netnsReason) = options.Mode == DemoMode.InMemory ? (false, "--in-memory given") : NetnsLab.CanUseNamespaces();
 if (options.Mode == DemoMode.Netns && !netnsOk)
 {
     ledger.Say($"DEMO cannot run in network namespaces: {netnsReason}");
@@ -68,7 +69,7 @@ if (netnsOk)
     var runDirectory = Directory.CreateTempSubdirectory("hanet-demo-").FullName;
     File.SetUnixFileMode(runDirectory, (UnixFileMode)0b111_101_101);
     ledger.Say($"run directory: {runDirectory} (configs, Postfix instances, Maildirs; removed at the end)");
-    var lab = new Lab(runDirectory);
+    var lab = new NetnsLab("hnd", runDirectory, alone: true, report: m => Console.Error.WriteLine($"hanet-demo: {m}"));
     try
     {
         outcome = await new NetnsStory(options, ledger, lab).RunAsync(stop.Token);
@@ -85,8 +86,8 @@ if (netnsOk)
     {
         ledger.Say("tearing down: processes, namespaces, run directory");
         lab.Dispose();
-        var namespaces = Lab.ExistingNamespaces(lab.Id);
-        var processes = Lab.ProcessesMentioning(runDirectory);
+        var namespaces = NetnsLab.ExistingNamespaces(lab.Id);
+        var processes = NetnsLab.ProcessesMentioning(runDirectory);
         ledger.Say(string.Create(CultureInfo.InvariantCulture, $"CLEANUP namespaces_left={namespaces.Count} processes_left={processes.Count} run_dir_left={(Directory.Exists(runDirectory) ? 1 : 0)}"));
         foreach (var left in namespaces.Concat(processes))
         {

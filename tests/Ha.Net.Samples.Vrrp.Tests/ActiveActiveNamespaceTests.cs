@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
+using Ha.Net.Samples.Lab;
 using Ha.Net.Testing.Environment;
 using static Ha.Net.Testing.Environment.ProcessRunner;
 
@@ -119,78 +119,51 @@ public sealed class ActiveActiveNamespaceTests
         Assert.DoesNotContain(c.Output.Split('\n'), l => complaints.Any(m => l.Contains(m, StringComparison.OrdinalIgnoreCase)));
     }
 
-    /// <summary>A switch namespace (bridge) and three node namespaces on it, eth0 198.18.0.11–13/24, killed and deleted on disposal.</summary>
+    /// <summary>The shared lab (prefix <c>haa</c>): a switch namespace (bridge) and three node namespaces on it, eth0 198.18.0.11–13/24, killed and deleted on disposal.</summary>
     private sealed class ThreeNodeLab : IAsyncDisposable
     {
-        private readonly string _id = "haa" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "x" + Random.Shared.Next(0x1000, 0xFFFF).ToString("x4", CultureInfo.InvariantCulture);
-        private readonly List<string> _namespaces = [];
-        private readonly List<ChildProcess> _processes = [];
+        private readonly NetnsLab _lab = new("haa");
+        private readonly List<string> _ports = [];
 
         public ThreeNodeLab()
         {
-            Directory = System.IO.Directory.CreateTempSubdirectory("hanet-aa-").FullName;
-            File.SetUnixFileMode(Directory, (UnixFileMode)0b111_101_101);
             try
             {
-                Switch = Add("sw");
-                Run("ip", $"-n {Switch} link add br0 type bridge forward_delay 0 mcast_snooping 0");
-                Run("ip", $"-n {Switch} link set br0 up");
                 for (var n = 0; n < 3; n++)
                 {
-                    var ns = Add(((char)('a' + n)).ToString());
+                    var ns = _lab.AddNamespace(((char)('a' + n)).ToString());
                     Nodes.Add(ns);
-                    Run("ip", $"-n {Switch} link add p{n} type veth peer name eth0 netns {ns}");
-                    Run("ip", $"-n {Switch} link set p{n} master br0");
-                    Run("ip", $"-n {Switch} link set p{n} up");
-                    Run("ip", $"-n {ns} link set eth0 up");
-                    Run("ip", $"-n {ns} addr add 198.18.0.{11 + n}/24 dev eth0");
-                }
-
-                foreach (var ns in Nodes)
-                {
-                    var deadline = DateTime.UtcNow.AddSeconds(20);
-                    while (!Run("ip", $"-n {ns} -o link show eth0").Contains(",LOWER_UP", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-                    {
-                        Thread.Sleep(10);
-                    }
+                    _ports.Add(_lab.Plug(ns, "eth0", null, $"198.18.0.{11 + n}/24"));
                 }
             }
             catch
             {
-                Cleanup();
+                _lab.Dispose();
                 throw;
             }
         }
 
-        public string Directory { get; }
-
-        public string Switch { get; }
+        public string Directory => _lab.Directory;
 
         public List<string> Nodes { get; } = [];
 
         private static string NodeName(int n) => "node" + (char)('A' + n);
 
-        public ChildProcess StartHanet(int n)
-        {
-            var p = ChildProcess.Start("ip", ["netns", "exec", Nodes[n], "dotnet", VrrpDaemon.DllPath, "-n", "-l", "-f", Path.Combine(Directory, NodeName(n) + ".conf")], "hanet-vrrpd-" + NodeName(n));
-            _processes.Add(p);
-            return p;
-        }
+        public ChildProcess StartHanet(int n) =>
+            _lab.Start(Nodes[n], "dotnet", [VrrpDaemon.DllPath, "-n", "-l", "-f", Path.Combine(Directory, NodeName(n) + ".conf")], "hanet-vrrpd-" + NodeName(n));
 
         public ChildProcess StartKeepalived(int n)
         {
             var conf = Path.Combine(Directory, NodeName(n) + ".conf");
-            var p = ChildProcess.Start("ip", ["netns", "exec", Nodes[n], "keepalived", "-n", "-l", "-D", "-G", "-P", "-f", conf,
+            return _lab.Start(Nodes[n], "keepalived", ["-n", "-l", "-D", "-G", "-P", "-f", conf,
                 "-p", Path.Combine(Directory, NodeName(n) + ".pid"), "-r", Path.Combine(Directory, NodeName(n) + "-vrrp.pid")], "keepalived-" + NodeName(n));
-            _processes.Add(p);
-            return p;
         }
 
-        public void SetPort(int n, bool up) => Run("ip", $"-n {Switch} link set p{n} {(up ? "up" : "down")}");
+        public void SetPort(int n, bool up) => _lab.SetPort(_ports[n], up);
 
         /// <summary>Which nodes (but <paramref name="down"/>, whose crash left its addresses behind) hold VIP i right now.</summary>
         public List<int> Holders(string vip, int down) =>
-            Enumerable.Range(0, Nodes.Count).Where(n => n != down && Run("ip", $"-n {Nodes[n]} -o -4 addr show dev eth0").Contains($" {vip}/32", StringComparison.Ordinal)).ToList();
+            Enumerable.Range(0, Nodes.Count).Where(n => n != down && NetnsLab.Ip($"-n {Nodes[n]} -o -4 addr show dev eth0").Contains($" {vip}/32", StringComparison.Ordinal)).ToList();
 
         /// <summary>Waits (bounded) until VIP i is on node <paramref name="expected"/>[i] and on no other (but <paramref name="down"/>).</summary>
         public async Task WaitForPlacementAsync(int[] expected, IEnumerable<ChildProcess> running, int down = -1)
@@ -215,56 +188,6 @@ public sealed class ActiveActiveNamespaceTests
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var p in _processes)
-            {
-                await p.DisposeAsync();
-            }
-
-            Cleanup();
-        }
-
-        private string Add(string role)
-        {
-            var name = _id + role;
-            Run("ip", $"netns add {name}");
-            _namespaces.Add(name);
-            Run("ip", $"-n {name} link set lo up");
-            return name;
-        }
-
-        private void Cleanup()
-        {
-            foreach (var ns in _namespaces)
-            {
-                var (code, pids, _) = TryRun("ip", $"netns pids {ns}", TimeSpan.FromSeconds(10));
-                foreach (var pid in code == 0 ? pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [])
-                {
-                    try
-                    {
-                        using var process = Process.GetProcessById(int.Parse(pid, CultureInfo.InvariantCulture));
-                        process.Kill(entireProcessTree: true);
-                        process.WaitForExit(5_000);
-                    }
-                    catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-                    {
-                    }
-                }
-            }
-
-            foreach (var ns in Enumerable.Reverse(_namespaces))
-            {
-                TryRun("ip", $"netns del {ns}", TimeSpan.FromSeconds(10));
-            }
-
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        public ValueTask DisposeAsync() => _lab.DisposeAsync();
     }
 }

@@ -1,51 +1,39 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using static Ha.Net.Testing.Environment.ProcessRunner;
+using Ha.Net.Samples.Lab;
 
 namespace Ha.Net.Samples.Vrrp.Tests;
 
 /// <summary>
-/// One test's network namespace <c>hvd{random}</c> with a veth pair <c>vd0</c>/<c>vd1</c> inside it (both up,
-/// 198.18.0.1/24 on vd0) and a temp directory; disposal kills what runs in the namespace and deletes it and the directory.
+/// One test's network namespace (the shared <see cref="NetnsLab"/>, prefix <c>hvd</c>) with a veth pair <c>vd0</c>/<c>vd1</c>
+/// inside it (both up, 198.18.0.1/24 on vd0) and the lab's directory; disposal kills what runs in the namespace and deletes
+/// it and the directory.
 /// </summary>
 internal sealed partial class Lab : IAsyncDisposable
 {
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly NetnsLab _lab = new("hvd");
 
     public Lab()
     {
-        Namespace = "hvd" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "x" + Random.Shared.Next(0x1000, 0xFFFF).ToString("x4", System.Globalization.CultureInfo.InvariantCulture);
-        Directory = System.IO.Directory.CreateTempSubdirectory("hanet-vrrpd-test-").FullName;
-        File.SetUnixFileMode(Directory, (UnixFileMode)0b111_101_101);
         try
         {
-            Run("ip", $"netns add {Namespace}");
-            Run("ip", $"-n {Namespace} link set lo up");
-            Run("ip", $"-n {Namespace} link add vd0 type veth peer name vd1");
-            Run("ip", $"-n {Namespace} link set vd0 up");
-            Run("ip", $"-n {Namespace} link set vd1 up");
-            Run("ip", $"-n {Namespace} addr add 198.18.0.1/24 dev vd0");
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!Run("ip", $"-n {Namespace} -o link show vd0").Contains(",LOWER_UP", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(10);
-            }
+            Namespace = _lab.AddNamespace("n");
+            _lab.Veth(Namespace, "vd0", "vd1");
+            NetnsLab.AddAddress(Namespace, "198.18.0.1/24", "vd0");
         }
         catch
         {
-            Cleanup();
+            _lab.Dispose();
             throw;
         }
     }
 
     public string Namespace { get; }
 
-    public string Directory { get; }
+    public string Directory => _lab.Directory;
 
     /// <summary>The addresses on vd0, as <c>ip -o addr show</c> prints them.</summary>
-    public string Addresses => Run("ip", $"-n {Namespace} -o addr show dev vd0");
+    public string Addresses => NetnsLab.Ip($"-n {Namespace} -o addr show dev vd0");
 
     /// <summary>
     /// A TCP listener on 127.0.0.1:<paramref name="port"/> inside the namespace (its socket is created by a thread that
@@ -86,11 +74,18 @@ internal sealed partial class Lab : IAsyncDisposable
                 });
             }
         });
-        _owned.Add(new Disposer(async () =>
+        _lab.Own(new Relay(async () =>
         {
             await cts.CancelAsync();
             listener.Dispose();
-            await loop.WaitAsync(TimeSpan.FromSeconds(10));
+            try
+            {
+                await loop.WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+            }
+
             cts.Dispose();
         }));
     }
@@ -103,84 +98,15 @@ internal sealed partial class Lab : IAsyncDisposable
         return path;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _lab.DisposeAsync();
+
+    private Task<T> InNamespaceAsync<T>(Func<T> action) => NetnsLab.InNamespace(Namespace, action);
+
+    /// <summary>The relay's listener and accept loop, stopped first at teardown.</summary>
+    private sealed class Relay(Func<Task> stop) : IDisposable, IAsyncDisposable
     {
-        foreach (var o in _owned)
-        {
-            try
-            {
-                await o.DisposeAsync();
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
+        public async ValueTask DisposeAsync() => await stop();
 
-        Cleanup();
-    }
-
-    private void Cleanup()
-    {
-        try
-        {
-            foreach (var pid in Run("ip", $"netns pids {Namespace}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture));
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(5_000);
-                }
-                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-                {
-                }
-            }
-
-            Run("ip", $"netns del {Namespace}");
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
-        {
-        }
-
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private Task<T> InNamespaceAsync<T>(Func<T> action)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var handle = File.OpenHandle(Path.Combine("/run/netns", Namespace), FileMode.Open, FileAccess.Read);
-                if (Setns((int)handle.DangerousGetHandle(), 0x40000000 /* CLONE_NEWNET */) != 0)
-                {
-                    throw new IOException($"setns({Namespace}) failed: errno {Marshal.GetLastPInvokeError()}");
-                }
-
-                done.SetResult(action());
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        })
-        { IsBackground = true };
-        thread.Start();
-        return done.Task.WaitAsync(TimeSpan.FromSeconds(30));
-    }
-
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int Setns(int fd, int nstype);
-
-    private sealed class Disposer(Func<Task> dispose) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await dispose();
+        public void Dispose() => stop().GetAwaiter().GetResult();
     }
 }

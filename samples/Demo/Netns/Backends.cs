@@ -1,4 +1,4 @@
-using System.Globalization;
+using Ha.Net.Samples.Lab;
 
 namespace Ha.Net.Samples.Demo.Netns;
 
@@ -10,9 +10,9 @@ namespace Ha.Net.Samples.Demo.Netns;
 /// </summary>
 internal static class Backends
 {
-    public static string Directory(Lab lab, string name) => Path.Combine(lab.RunDirectory, name);
+    public static string Directory(NetnsLab lab, string name) => Path.Combine(lab.Directory, name);
 
-    public static void StartPostfix(Lab lab, string ns, string name, string address)
+    public static void StartPostfix(NetnsLab lab, string ns, string name, string address)
     {
         var postfix = FindPostfix() ?? throw new InvalidOperationException("postfix is not installed (apt-get install postfix)");
         var dir = Directory(lab, name);
@@ -20,9 +20,9 @@ internal static class Backends
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "queue"));
         var data = System.IO.Directory.CreateDirectory(Path.Combine(dir, "data")).FullName;
         var mail = System.IO.Directory.CreateDirectory(Path.Combine(dir, "mail")).FullName;
-        var uid = Lab.Must("id", "-u postfix").Trim();
-        var gid = Lab.Must("id", "-g postfix").Trim();
-        Lab.Must("chown", $"postfix:postfix {data} {mail}");
+        var uid = NetnsLab.Run("id", "-u postfix").Trim();
+        var gid = NetnsLab.Run("id", "-g postfix").Trim();
+        NetnsLab.Run("chown", $"postfix:postfix {data} {mail}");
         File.WriteAllText(Path.Combine(conf, "main.cf"), $"""
             # Ha.Net demo backend {name}: a private Postfix instance in network namespace {ns}.
             compatibility_level = 3.6
@@ -52,7 +52,7 @@ internal static class Backends
             biff = no
             smtpd_banner = $myhostname ESMTP Postfix (Ha.Net demo backend)
             maillog_file = {dir}/maillog
-            maillog_file_prefixes = {lab.RunDirectory}
+            maillog_file_prefixes = {lab.Directory}
             syslog_name = postfix-{name}
 
             """);
@@ -82,10 +82,10 @@ internal static class Backends
             postlog   unix-dgram n  -       n       -       1       postlogd
 
             """);
-        lab.OnDispose(() => Lab.Run(postfix, $"-c {conf} abort", 20_000));
-        Lab.Must("ip", $"netns exec {ns} {postfix} -c {conf} start");
+        lab.OnDispose(() => NetnsLab.TryRun(postfix, $"-c {conf} abort", TimeSpan.FromSeconds(20)));
+        NetnsLab.Exec(ns, postfix, $"-c {conf} start");
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!Lab.Run("ip", $"netns exec {ns} ss -Hltn sport = :25").Stdout.Contains(address + ":25", StringComparison.Ordinal))
+        while (!NetnsLab.TryRun("ip", $"netns exec {ns} ss -Hltn sport = :25").Stdout.Contains(address + ":25", StringComparison.Ordinal))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -97,7 +97,7 @@ internal static class Backends
     }
 
     /// <summary>Mails Postfix's virtual agent delivered into the backend's Maildir.</summary>
-    public static int Delivered(Lab lab, string name)
+    public static int Delivered(NetnsLab lab, string name)
     {
         var dir = Path.Combine(Directory(lab, name), "mail", "support", "new");
         return System.IO.Directory.Exists(dir) ? System.IO.Directory.GetFiles(dir).Length : 0;

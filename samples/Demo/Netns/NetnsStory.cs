@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Ha.Net.Samples.Demo.Mail;
 using Ha.Net.Samples.Demo.Story;
+using Ha.Net.Samples.Lab;
 
 namespace Ha.Net.Samples.Demo.Netns;
 
@@ -24,10 +25,10 @@ internal sealed partial class NetnsStory
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
     private readonly DemoOptions _options;
     private readonly Ledger _ledger;
-    private readonly Lab _lab;
+    private readonly NetnsLab _lab;
     private readonly Dictionary<string, Node> _nodes = [];
 
-    public NetnsStory(DemoOptions options, Ledger ledger, Lab lab)
+    public NetnsStory(DemoOptions options, Ledger ledger, NetnsLab lab)
     {
         _options = options;
         _ledger = ledger;
@@ -55,7 +56,7 @@ internal sealed partial class NetnsStory
     public async Task<Outcome> RunAsync(CancellationToken ct)
     {
         var say = _ledger.Say;
-        var removed = Lab.RemoveLeftovers();
+        var removed = _lab.LeftoversRemoved;
         if (removed > 0)
         {
             say($"removed {removed} namespace(s) left by an earlier demo run that was killed");
@@ -69,15 +70,15 @@ internal sealed partial class NetnsStory
         var mx1 = _lab.AddNamespace("mx1");
         var mx2 = _lab.AddNamespace("mx2");
         var cli = _lab.AddNamespace("cli");
-        _lab.Plug(dc1.Ns, "02:00:c6:12:00:0b", dc1.Address + "/24");
-        _lab.Plug(dc2.Ns, "02:00:c6:12:00:0c", dc2.Address + "/24");
-        _lab.Plug(mx1, "02:00:c6:12:00:01", "198.18.0.1/24");
-        _lab.Plug(mx2, "02:00:c6:12:00:02", "198.18.0.2/24");
-        _lab.Plug(cli, "02:00:c6:12:00:32", "198.18.0.50/24", "198.18.0.115/24", "198.18.0.254/24");
+        _lab.Plug(dc1.Ns, "eth0", "02:00:c6:12:00:0b", dc1.Address + "/24");
+        _lab.Plug(dc2.Ns, "eth0", "02:00:c6:12:00:0c", dc2.Address + "/24");
+        _lab.Plug(mx1, "eth0", "02:00:c6:12:00:01", "198.18.0.1/24");
+        _lab.Plug(mx2, "eth0", "02:00:c6:12:00:02", "198.18.0.2/24");
+        _lab.Plug(cli, "eth0", "02:00:c6:12:00:32", "198.18.0.50/24", "198.18.0.115/24", "198.18.0.254/24");
         foreach (var node in _nodes.Values)
         {
             // The seed's setup step: "net.ipv4.ip_nonlocal_bind = 1" so the standby's proxy can bind the VIP it does not hold.
-            Lab.Must("ip", $"netns exec {node.Ns} sysctl -q -w net.ipv4.ip_nonlocal_bind=1");
+            NetnsLab.Exec(node.Ns, "sysctl", "-q -w net.ipv4.ip_nonlocal_bind=1");
         }
 
         say($"  namespaces {string.Join(' ', _lab.Namespaces)}");
@@ -99,8 +100,8 @@ internal sealed partial class NetnsStory
         say($"VIP {Vip} is on {master.Name} ({master.Address}): {master.Name} is MASTER");
 
         // The mail client, in its own namespace: a real SMTP dialogue with the VIP every 250 ms.
-        var clientArgs = new List<string>(SelfCommand()[1..]) { "client", $"{Vip}:25", "--relay", "198.18.0.115:25", Path.Combine(_lab.RunDirectory, "relay") };
-        var client = _lab.Start(cli, SelfCommand()[0], clientArgs, Path.Combine(_options.LogDirectory, "client.log"), line =>
+        var clientArgs = new List<string>(SelfCommand()[1..]) { "client", $"{Vip}:25", "--relay", "198.18.0.115:25", Path.Combine(_lab.Directory, "relay") };
+        var client = ChildProcess.StartIn(_lab, cli, SelfCommand()[0], clientArgs, Path.Combine(_options.LogDirectory, "client.log"), line =>
         {
             if (MailResult.Parse(line) is { } mail)
             {
@@ -125,11 +126,11 @@ internal sealed partial class NetnsStory
             _ledger.MarkKill();
             master.Dead = true;
             var kill = Ledger.Now;
-            Lab.Run("kill", $"-9 {master.Vrrpd.Id} {master.Proxyd.Id}");
-            Lab.Run("ip", $"-n {master.Ns} link set eth0 down");
+            NetnsLab.TryRun("kill", $"-9 {master.Vrrpd.Id} {master.Proxyd.Id}");
+            NetnsLab.SetLink(master.Ns, "eth0", up: false);
             master.Vrrpd.WaitForExit(TimeSpan.FromSeconds(5));
             master.Proxyd.WaitForExit(TimeSpan.FromSeconds(5));
-            var takenAt = await WaitFor(() => Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null, Bound, ct);
+            var takenAt = await WaitFor(() => NetnsLab.Ipv4Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null, Bound, ct);
             long? failover = takenAt is { } t ? t - kill : null;
             say(failover is { } f
                 ? $"*** FAILOVER: {survivor.Name} holds VIP {Vip} {f} ms after the kill"
@@ -144,8 +145,8 @@ internal sealed partial class NetnsStory
                 say($"*** {master.Name} reboots: fresh addresses (the VIP kill -9 left behind is gone), link up, hanet-proxyd and hanet-vrrpd start again");
                 _ledger.MarkHandbackStart();
                 var reboot = Ledger.Now;
-                Lab.Run("ip", $"-n {master.Ns} addr del {Vip}/32 dev eth0");
-                Lab.Must("ip", $"-n {master.Ns} link set eth0 up");
+                NetnsLab.TryRun("ip", $"-n {master.Ns} addr del {Vip}/32 dev eth0");
+                NetnsLab.SetLink(master.Ns, "eth0", up: true);
                 StartDaemons(master);
                 master.Dead = false;
                 if (HandbackExpected(master, survivor) is { } why)
@@ -153,7 +154,7 @@ internal sealed partial class NetnsStory
                     say($"    {why}");
                 }
 
-                var back = await WaitFor(() => Lab.Addresses(master.Ns).Contains(Vip) && !Lab.Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null,
+                var back = await WaitFor(() => NetnsLab.Ipv4Addresses(master.Ns).Contains(Vip) && !NetnsLab.Ipv4Addresses(survivor.Ns).Contains(Vip) ? Ledger.Now : (long?)null,
                     HandbackExpected(master, survivor) is null ? Bound : TimeSpan.FromSeconds(6), ct);
                 if (back is { } b)
                 {
@@ -162,7 +163,7 @@ internal sealed partial class NetnsStory
                 }
                 else
                 {
-                    var stays = Lab.Addresses(survivor.Ns).Contains(Vip);
+                    var stays = NetnsLab.Ipv4Addresses(survivor.Ns).Contains(Vip);
                     handback = stays ? "none" : "lost";
                     say(stays ? $"*** no handback: {master.Name} is BACKUP, {survivor.Name} keeps the VIP; the pair is redundant again" : "*** the VIP is on neither node");
                 }
@@ -182,7 +183,7 @@ internal sealed partial class NetnsStory
             // Give Postfix's queue manager a moment to hand the last mails to the virtual agent.
             await Task.Delay(1500, ct);
             say($"Postfix delivered into the Maildirs: mx1 {Backends.Delivered(_lab, "mx1")}, mx2 {Backends.Delivered(_lab, "mx2")}; " +
-                $"the smtp_server relay 198.18.0.115 received {CountFiles(Path.Combine(_lab.RunDirectory, "relay"))} keepalived alert mail(s)");
+                $"the smtp_server relay 198.18.0.115 received {CountFiles(Path.Combine(_lab.Directory, "relay"))} keepalived alert mail(s)");
             return _ledger.Conclude(failover, handback);
         }
         finally
@@ -196,7 +197,7 @@ internal sealed partial class NetnsStory
     private void ShowStatsPage(string cli, Node master)
     {
         var self = SelfCommand();
-        var (_, stdout, stderr) = Lab.Run("ip", $"netns exec {cli} {string.Join(' ', self)} stats https://{Vip}:9000/;csv admin:p@ssw0rd", 30_000);
+        var (_, stdout, stderr) = NetnsLab.TryRun("ip", $"netns exec {cli} {string.Join(' ', self)} stats https://{Vip}:9000/;csv admin:p@ssw0rd", TimeSpan.FromSeconds(30));
         var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("STATS ", StringComparison.Ordinal)) ?? "STATS error=" + stderr.Trim();
         _ledger.Say($"stats page https://{Vip}:9000/;csv on {master.Name} (TLS, admin:p@ssw0rd, from the seed's haproxy.cfg): {line[6..]}");
     }
@@ -204,7 +205,7 @@ internal sealed partial class NetnsStory
     /// <summary>Per node: the seed's configs, the stats page certificate the config names, and the systemctl stand-in.</summary>
     private void PrepareNodeFiles()
     {
-        var bin = Directory.CreateDirectory(Path.Combine(_lab.RunDirectory, "bin")).FullName;
+        var bin = Directory.CreateDirectory(Path.Combine(_lab.Directory, "bin")).FullName;
         var systemctl = Path.Combine(bin, "systemctl");
 
         // keepalived.conf tracks "systemctl status haproxy". The namespaces have no systemd: this stand-in answers
@@ -226,7 +227,7 @@ internal sealed partial class NetnsStory
 
         foreach (var node in _nodes.Values)
         {
-            var dir = Directory.CreateDirectory(Path.Combine(_lab.RunDirectory, node.Name)).FullName;
+            var dir = Directory.CreateDirectory(Path.Combine(_lab.Directory, node.Name)).FullName;
             File.Copy(Path.Combine(_options.ConfigDirectory, $"{node.Name}.keepalived.conf"), Path.Combine(dir, "keepalived.conf"), overwrite: true);
             File.Copy(Path.Combine(_options.ConfigDirectory, $"{node.Name}.haproxy.cfg"), Path.Combine(dir, "haproxy.cfg"), overwrite: true);
 
@@ -260,13 +261,13 @@ internal sealed partial class NetnsStory
 
     private int Priority(Node node)
     {
-        var config = Ha.Net.Vrrp.Keepalived.KeepalivedConfigReader.Load(Path.Combine(_lab.RunDirectory, node.Name, "keepalived.conf")).Config;
+        var config = Ha.Net.Vrrp.Keepalived.KeepalivedConfigReader.Load(Path.Combine(_lab.Directory, node.Name, "keepalived.conf")).Config;
         return config is null ? 0 : Ha.Net.Vrrp.Keepalived.KeepalivedConfigMapper.ToVirtualRouterOptions(config).Routers is [var first, ..] ? first.Options.Priority : 0;
     }
 
     private void StartDaemons(Node node)
     {
-        var dir = Path.Combine(_lab.RunDirectory, node.Name);
+        var dir = Path.Combine(_lab.Directory, node.Name);
         var boot = ++node.Boots;
         var suffix = boot == 1 ? "" : $".boot{boot}";
         const string Overlay = """
@@ -276,12 +277,12 @@ internal sealed partial class NetnsStory
             done
             exec "$@"
             """;
-        node.Proxyd = _lab.Start(node.Ns, "/bin/sh", ["-c", Overlay.Replace("\r\n", "\n", StringComparison.Ordinal), "sh", _options.Proxyd, "-f", Path.Combine(dir, "haproxy.cfg")],
+        node.Proxyd = ChildProcess.StartIn(_lab, node.Ns, "/bin/sh", ["-c", Overlay.Replace("\r\n", "\n", StringComparison.Ordinal), "sh", _options.Proxyd, "-f", Path.Combine(dir, "haproxy.cfg")],
             Path.Combine(_options.LogDirectory, $"{node.Name}.hanet-proxyd{suffix}.log"), line => Narrate(node, "hanet-proxyd", line),
             new Dictionary<string, string> { ["R"] = Path.Combine(dir, "root") });
-        node.Vrrpd = _lab.Start(node.Ns, _options.Vrrpd, ["-f", Path.Combine(dir, "keepalived.conf"), "-l", "-n"],
+        node.Vrrpd = ChildProcess.StartIn(_lab, node.Ns, _options.Vrrpd, ["-f", Path.Combine(dir, "keepalived.conf"), "-l", "-n"],
             Path.Combine(_options.LogDirectory, $"{node.Name}.hanet-vrrpd{suffix}.log"), line => Narrate(node, "hanet-vrrpd", line),
-            new Dictionary<string, string> { ["PATH"] = Path.Combine(_lab.RunDirectory, "bin") + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin") });
+            new Dictionary<string, string> { ["PATH"] = Path.Combine(_lab.Directory, "bin") + ":" + (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin") });
         _ledger.Say($"{node.Name}: started hanet-proxyd -f {node.Name}.haproxy.cfg (pid {node.Proxyd.Id}) and hanet-vrrpd -f {node.Name}.keepalived.conf (pid {node.Vrrpd.Id})");
     }
 
@@ -307,7 +308,7 @@ internal sealed partial class NetnsStory
         var stableSince = DateTime.UtcNow;
         while (DateTime.UtcNow < deadline)
         {
-            var holders = _nodes.Values.Where(n => Lab.Addresses(n.Ns).Contains(Vip)).ToList();
+            var holders = _nodes.Values.Where(n => NetnsLab.Ipv4Addresses(n.Ns).Contains(Vip)).ToList();
             var holder = holders.Count == 1 ? holders[0] : null;
             if (holder != stable)
             {
@@ -334,7 +335,7 @@ internal sealed partial class NetnsStory
         {
             while (!ct.IsCancellationRequested)
             {
-                var holders = _nodes.Values.Where(n => !n.Dead && Lab.Addresses(n.Ns).Contains(Vip)).Select(n => n.Name).ToList();
+                var holders = _nodes.Values.Where(n => !n.Dead && NetnsLab.Ipv4Addresses(n.Ns).Contains(Vip)).Select(n => n.Name).ToList();
                 var now = holders.Count == 0 ? "none" : string.Join('+', holders);
                 _ledger.VipHolder = now;
                 if (now != last)

@@ -55,8 +55,8 @@ public sealed partial class DemoRunTests(ITestOutputHelper output)
         Assert.True(runDir.Success, "no run directory line");
         Assert.False(Directory.Exists(runDir.Groups[1].Value), $"{runDir.Groups[1].Value} still exists");
         var prefix = $"hnd{run.Pid}";
-        Assert.Empty(Directory.Exists("/run/netns") ? Directory.GetFiles("/run/netns", prefix + "*") : []);
-        Assert.Empty(ProcessesMentioning(runDir.Groups[1].Value));
+        Assert.Empty(NetnsLab.ExistingNamespaces(prefix));
+        Assert.Empty(NetnsLab.ProcessesMentioning(runDir.Groups[1].Value));
     }
 
     private static void AssertStory(DemoRun run)
@@ -140,32 +140,6 @@ public sealed partial class DemoRunTests(ITestOutputHelper output)
     /// <summary>The demo and the daemons as the solution build leaves them (same configuration as this test assembly).</summary>
     private static (string Demo, string Vrrpd, string Proxyd) Binaries() =>
         (TestFiles.Built("samples/Demo", "hanet-demo"), TestFiles.Built("samples/VrrpDaemon", "hanet-vrrpd"), TestFiles.Built("samples/ProxyDaemon", "hanet-proxyd"));
-
-    private static List<string> ProcessesMentioning(string text)
-    {
-        var found = new List<string>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
-        {
-            if (!Path.GetFileName(dir).All(char.IsAsciiDigit))
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(text, StringComparison.Ordinal))
-                {
-                    found.Add($"{Path.GetFileName(dir)} {cmdline}");
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
 
     [GeneratedRegex(@"RESULT mails_sent=\d+ delivered_before_kill=(?<before>\d+) delivered_after_kill=(?<after>\d+) failed=\d+ longest_gap_ms=\d+ failover_ms=\d+")]
     private static partial Regex ResultLine();

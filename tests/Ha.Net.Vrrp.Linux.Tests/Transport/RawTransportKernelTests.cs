@@ -81,7 +81,7 @@ public class RawTransportKernelTests
     {
         await using var lab = new NetnsLab();
         var (a, b) = Pair(lab);
-        lab.Ip_AddSecondary(a, "198.18.0.21/24");
+        NetnsLab.AddAddress(a, "198.18.0.21/24");
         await using var stranger = await Open(a, new RawVrrpTransportOptions { InterfaceName = "eth0", SourceAddress = IPAddress.Parse("198.18.0.21"), UnicastPeers = [IPAddress.Parse("198.18.0.12")] });
         await using var friend = await Open(a, new RawVrrpTransportOptions { InterfaceName = "eth0", UnicastPeers = [IPAddress.Parse("198.18.0.12")] });
         await using var tb = await Open(b, new RawVrrpTransportOptions { InterfaceName = "eth0", UnicastPeers = [IPAddress.Parse("198.18.0.11")], CheckUnicastSource = true });

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Ha.Net.Samples.Lab;
 using Ha.Net.Testing.Environment;
 
 namespace Ha.Net.Vrrp.RouteInjection.Tests.TestBed;
@@ -19,8 +20,8 @@ namespace Ha.Net.Vrrp.RouteInjection.Tests.TestBed;
 /// </code>
 /// Each FRR instance runs as an operator runs several on one host: the daemons with <c>-N &lt;namespace&gt;</c>
 /// (config in /etc/frr/&lt;ns&gt;/, sockets in /var/run/frr/&lt;ns&gt;/), started inside the namespace with
-/// <c>ip netns exec</c>. Names carry the pid and a random suffix; disposal kills what it started and deletes
-/// namespaces, FRR directories and files.
+/// <c>ip netns exec</c>. The namespaces are the shared <see cref="NetnsLab"/>'s (prefix <c>hrb</c>: names carry the pid and
+/// a random suffix); disposal kills what it started and deletes namespaces, FRR directories and files.
 /// </summary>
 internal sealed partial class BgpTestBed : IAsyncDisposable
 {
@@ -28,8 +29,7 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     public const int ServicePort = 8080;
     public static readonly TimeSpan BfdDetection = TimeSpan.FromMilliseconds(100 * 3);
     private const string Frr = "/usr/lib/frr";
-    private readonly string _id;
-    private readonly List<string> _namespaces = [];
+    private readonly NetnsLab _lab = new("hrb");
     private readonly List<string> _frrDirs = [];
     private readonly List<ChildProcess> _daemons = [];
     private readonly List<NodeBackend> _backends = [];
@@ -38,13 +38,10 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     private BgpTestBed(int nodes, bool sticky, Action<string> log)
     {
         Sticky = sticky;
-        _id = string.Create(CultureInfo.InvariantCulture, $"hrb{Environment.ProcessId % 100000}x{Random.Shared.Next(0x1000, 0xFFFF):x4}");
-        Directory = Path.Combine(Path.GetTempPath(), _id);
-        System.IO.Directory.CreateDirectory(Directory);
         Nodes = nodes;
         _log = log;
-        Router = _id + "r";
-        Client = _id + "c";
+        Router = _lab.Id + "r";
+        Client = _lab.Id + "c";
     }
 
     public int Nodes { get; }
@@ -52,13 +49,13 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
     /// <summary>Whether the router keeps established flows on their node (conntrack mark + per-node tables).</summary>
     public bool Sticky { get; }
 
-    public string Directory { get; }
+    public string Directory => _lab.Directory;
 
     public string Router { get; }
 
     public string Client { get; }
 
-    public string NodeNs(int i) => _id + "n" + i.ToString(CultureInfo.InvariantCulture);
+    public string NodeNs(int i) => _lab.Id + "n" + i.ToString(CultureInfo.InvariantCulture);
 
     public static string NodeAddress(int i) => string.Create(CultureInfo.InvariantCulture, $"198.18.{10 + i}.2");
 
@@ -85,31 +82,27 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
 
     private async Task BuildAsync()
     {
-        AddNamespace(Router);
-        AddNamespace(Client);
-        Ip($"-n {Router} link add rc type veth peer name cr netns {Client}");
-        Ip($"-n {Router} addr add 198.18.1.1/24 dev rc");
-        Ip($"-n {Router} link set rc up");
-        Ip($"-n {Client} addr add 198.18.1.2/24 dev cr");
-        Ip($"-n {Client} link set cr up");
-        Ip($"-n {Client} route add default via 198.18.1.1");
-        Exec(Router, "sysctl", "-q -w net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1");
+        _lab.AddNamespace("r");
+        _lab.AddNamespace("c");
+        _lab.Link(Router, "rc", null, Client, "cr", null);
+        NetnsLab.AddAddress(Router, "198.18.1.1/24", "rc");
+        NetnsLab.AddAddress(Client, "198.18.1.2/24", "cr");
+        NetnsLab.Ip($"-n {Client} route add default via 198.18.1.1");
+        NetnsLab.Exec(Router, "sysctl", "-q -w net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1");
         var sticky = new StringBuilder();
         for (var i = 1; i <= Nodes; i++)
         {
             var ns = NodeNs(i);
-            AddNamespace(ns);
+            _lab.AddNamespace("n" + i.ToString(CultureInfo.InvariantCulture));
             var net = string.Create(CultureInfo.InvariantCulture, $"198.18.{10 + i}");
-            Ip($"-n {Router} link add rn{i} type veth peer name nr netns {ns}");
-            Ip($"-n {Router} addr add {net}.1/24 dev rn{i}");
-            Ip($"-n {Router} link set rn{i} up");
-            Ip($"-n {ns} addr add {net}.2/24 dev nr");
-            Ip($"-n {ns} link set nr up");
-            Ip($"-n {ns} addr add {ServiceAddress}/32 dev lo");
-            Ip($"-n {ns} route add default via {net}.1");
+            _lab.Link(Router, $"rn{i}", null, ns, "nr", null);
+            NetnsLab.AddAddress(Router, $"{net}.1/24", $"rn{i}");
+            NetnsLab.AddAddress(ns, $"{net}.2/24", "nr");
+            NetnsLab.AddAddress(ns, $"{ServiceAddress}/32", "lo");
+            NetnsLab.Ip($"-n {ns} route add default via {net}.1");
             // Router-side stickiness (README "Scaling past one pair"): a per-node table for marked flows.
-            Ip($"-n {Router} route add {ServiceAddress}/32 via {net}.2 dev rn{i} table {100 + i}");
-            Ip($"-n {Router} rule add fwmark {i} lookup {100 + i} priority {100 + i}");
+            NetnsLab.Ip($"-n {Router} route add {ServiceAddress}/32 via {net}.2 dev rn{i} table {100 + i}");
+            NetnsLab.Ip($"-n {Router} rule add fwmark {i} lookup {100 + i} priority {100 + i}");
             sticky.Append(CultureInfo.InvariantCulture, $"\"rn{i}\" : {i}, ");
         }
 
@@ -269,14 +262,14 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
         {
             // bfdd's control socket is not under the pathspace in FRR 8.4: give each instance its own.
             var extra = daemon == "bfdd" ? $" --bfdctl {run}/bfdd.sock" : "";
-            Exec(ns, Path.Combine(Frr, daemon), $"-d -N {ns} -f {etc}/{daemon}.conf -i {run}/{daemon}.pid{extra}");
+            NetnsLab.Exec(ns, Path.Combine(Frr, daemon), $"-d -N {ns} -f {etc}/{daemon}.conf -i {run}/{daemon}.pid{extra}");
         }
     }
 
     /// <summary>The router's next hops for the service address now (its FIB, as the kernel forwards).</summary>
     public HashSet<string> NextHops()
     {
-        var text = Ip($"-n {Router} route show {ServiceAddress}/32");
+        var text = NetnsLab.Ip($"-n {Router} route show {ServiceAddress}/32");
         return [.. ViaRegex().Matches(text).Select(m => m.Groups[1].Value)];
     }
 
@@ -353,7 +346,7 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
               chain deadfwd { type filter hook forward priority -300; policy drop; }
             }
             """);
-        foreach (var pid in Ip($"netns pids {ns}").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pid in NetnsLab.Ip($"netns pids {ns}").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             ProcessRunner.TryRun("kill", "-9 " + pid.Trim());
         }
@@ -373,33 +366,11 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
         return b.ToString();
     }
 
-    private void AddNamespace(string name)
-    {
-        Ip($"netns add {name}");
-        _namespaces.Add(name);
-        Ip($"-n {name} link set lo up");
-    }
-
     private void WriteNft(string ns, string ruleset)
     {
         var file = Path.Combine(Directory, ns + "-" + Guid.NewGuid().ToString("N")[..6] + ".nft");
         File.WriteAllText(file, ruleset);
-        Exec(ns, "nft", "-f " + file);
-    }
-
-    private static string Ip(string args)
-    {
-        var (code, stdout, stderr) = ProcessRunner.TryRun("ip", args);
-        return code == 0 ? stdout : throw new InvalidOperationException($"ip {args}: exit {code}: {stderr.Trim()}");
-    }
-
-    private static void Exec(string ns, string file, string args)
-    {
-        var (code, _, stderr) = ProcessRunner.TryRun("ip", $"netns exec {ns} {file} {args}");
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"ip netns exec {ns} {file} {args}: exit {code}: {stderr.Trim()}");
-        }
+        NetnsLab.Exec(ns, "nft", "-f " + file);
     }
 
     public async ValueTask DisposeAsync()
@@ -414,26 +385,10 @@ internal sealed partial class BgpTestBed : IAsyncDisposable
             await b.DisposeAsync();
         }
 
-        foreach (var ns in _namespaces)
-        {
-            // FRR daemons (daemonized, so not our children) and anything else left in the namespace.
-            foreach (var pid in ProcessRunner.TryRun("ip", $"netns pids {ns}").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                ProcessRunner.TryRun("kill", "-9 " + pid.Trim());
-            }
-        }
+        // FRR daemons (daemonized, so not our children) and anything else left in the namespaces, the namespaces, the directory.
+        await _lab.DisposeAsync();
 
-        foreach (var ns in _namespaces)
-        {
-            for (var attempt = 0; attempt < 50 && ProcessRunner.TryRun("ip", $"netns pids {ns}").Stdout.Trim().Length > 0; attempt++)
-            {
-                await Task.Delay(50);
-            }
-
-            ProcessRunner.TryRun("ip", $"netns del {ns}");
-        }
-
-        foreach (var dir in _frrDirs.Append(Directory))
+        foreach (var dir in _frrDirs)
         {
             try
             {

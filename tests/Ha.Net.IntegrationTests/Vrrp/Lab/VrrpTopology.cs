@@ -17,12 +17,17 @@ internal sealed class VrrpTopology : IAsyncDisposable
     public const string MacB = "02:00:c6:12:00:0c";
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    private VrrpTopology(NetnsLab lab, string a, string b, string client)
+    private readonly string _portA;
+    private readonly string _portB;
+
+    private VrrpTopology(NetnsLab lab, string a, string b, string client, string portA, string portB)
     {
         Lab = lab;
         A = a;
         B = b;
         Client = client;
+        _portA = portA;
+        _portB = portB;
     }
 
     public NetnsLab Lab { get; }
@@ -41,10 +46,10 @@ internal sealed class VrrpTopology : IAsyncDisposable
             var a = lab.AddNamespace("a");
             var b = lab.AddNamespace("b");
             var c = lab.AddNamespace("c");
-            lab.Plug(a, "eth0", MacA, "198.18.0.11/24");
-            lab.Plug(b, "eth0", MacB, "198.18.0.12/24");
+            var portA = lab.Plug(a, "eth0", MacA, "198.18.0.11/24");
+            var portB = lab.Plug(b, "eth0", MacB, "198.18.0.12/24");
             lab.Plug(c, "eth0", "02:00:c6:12:00:32", "198.18.0.50/24");
-            return new VrrpTopology(lab, a, b, c);
+            return new VrrpTopology(lab, a, b, c, portA, portB);
         }
         catch
         {
@@ -69,15 +74,14 @@ internal sealed class VrrpTopology : IAsyncDisposable
         return await Eventually(() => HasVip(owner) && !HasVip(other));
     }
 
-    /// <summary>The switch port of a node (p1 = A, p2 = B).</summary>
-    public void SetPort(string ns, bool up) => NetnsLab.Ip($"-n {Lab.SwitchNamespace} link set {(ns == A ? "p1" : "p2")} {(up ? "up" : "down")}");
+    /// <summary>The switch port of a node (A's or B's) up or down.</summary>
+    public void SetPort(string ns, bool up) => Lab.SetPort(ns == A ? _portA : _portB, up);
 
     /// <summary>Isolates A and B from each other on the bridge (the client still reaches both), or heals it.</summary>
     public void Partition(bool isolated)
     {
-        var state = isolated ? "on" : "off";
-        NetnsLab.Exec(Lab.SwitchNamespace!, "bridge", $"link set dev p1 isolated {state}");
-        NetnsLab.Exec(Lab.SwitchNamespace!, "bridge", $"link set dev p2 isolated {state}");
+        Lab.Isolate(_portA, isolated);
+        Lab.Isolate(_portB, isolated);
     }
 
     /// <summary>The client talks to the VIP (a TCP connect to a closed port: the answer does not matter), so it has a neighbour entry.</summary>
