@@ -94,7 +94,6 @@ internal sealed partial class Daemon : IAsyncDisposable
         _tracking = new KeepalivedTracking(_routers, _health, ScriptProbe, _links.IsUp, _loggers);
         _binder.RemovedExternally += OnAddressRemovedExternally;
         _links.LinkStateChanged += OnLinkStateChanged;
-        _ = Task.Run(() => HotPath.PrepareType(typeof(Daemon))); // the SIGTERM path runs compiled, not JIT-compiled (#18)
         try
         {
             await ApplyAsync(loaded);

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
-// hanet-vrrpd (samples/VrrpDaemon) exits from -t with keepalived's code, which it reads from the internal
-// KeepalivedDiagnostic.KeepalivedCheck of each finding (not public API: it mirrors keepalived 2.2.7's config_err_t).
-[assembly: InternalsVisibleTo("hanet-vrrpd")]
+// hanet-vrrpd (samples/VrrpDaemon) composes this package through its public API only: -t exits with keepalived's code
+// from KeepalivedConfigResult.KeepalivedCheckExitCode and KeepalivedMapping.KeepalivedCheckExitCode; each finding's
+// class (KeepalivedDiagnostic.KeepalivedCheck, mirroring keepalived 2.2.7's config_err_t) stays internal.

@@ -36,7 +36,7 @@ public sealed class KeepalivedMapping
     public bool IsValid => Errors.Count == 0;
 
     /// <summary>What <c>keepalived -t</c> (2.2.7) would exit with on these findings: 0, 4, 5 or 6.</summary>
-    internal int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
+    public int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
 }
 
 /// <summary>A <c>vrrp_instance</c> and the engine options made from it.</summary>

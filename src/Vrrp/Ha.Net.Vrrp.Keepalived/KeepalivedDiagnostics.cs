@@ -78,8 +78,11 @@ public sealed class KeepalivedConfigResult
         PartialConfig = config;
     }
 
-    /// <summary>The model as far as it was read, errors or not (for keepalived's script-security verdict on -t).</summary>
-    internal KeepalivedConfig? PartialConfig { get; }
+    /// <summary>
+    /// The model as far as it was read, errors or not: what a <c>-t</c> check still inspects on a refused file
+    /// (keepalived's script-security verdict is given whatever else is wrong). Never run it.
+    /// </summary>
+    public KeepalivedConfig? PartialConfig { get; }
 
     /// <summary>The configuration, or <see langword="null"/> when there is at least one error.</summary>
     public KeepalivedConfig? Config { get; }
@@ -97,7 +100,7 @@ public sealed class KeepalivedConfigResult
     public bool IsValid => Errors.Count == 0;
 
     /// <summary>What <c>keepalived -t</c> (2.2.7) would exit with on these findings: 0, 4, 5 or 6.</summary>
-    internal int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
+    public int KeepalivedCheckExitCode => Diagnostics.Select(d => (int)d.KeepalivedCheck).DefaultIfEmpty(0).Max();
 
     /// <summary>Returns the configuration or throws <see cref="KeepalivedConfigException"/> listing every error.</summary>
     /// <returns>The configuration.</returns>
