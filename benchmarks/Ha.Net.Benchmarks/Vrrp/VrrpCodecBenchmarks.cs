@@ -1,6 +1,6 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
-using Ha.Net.Testing.Vrrp;
+using Ha.Net.Vrrp.Testing;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Election;
@@ -112,7 +112,7 @@ public class VrrpFailoverBenchmarks
     [Benchmark]
     public int SimulatedFailover()
     {
-        var sim = new VrrpSimulation(1);
+        var sim = new VrrpElectionSimulation(1);
         var a = sim.AddNode(IPAddress.Parse("198.18.0.1"), A);
         var b = sim.AddNode(IPAddress.Parse("198.18.0.2"), B);
         sim.At(TimeSpan.Zero, () => { sim.Start(a); sim.Start(b); });

@@ -1,7 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Ha.Net.Testing.Vrrp;
+using Ha.Net.Vrrp.Testing;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Layouts;
 
@@ -200,12 +200,12 @@ public class ActiveActiveLayoutTests
     // ---- failure and return in the simulation ----
 
     /// <summary>Runs every instance of <paramref name="plan"/> in its own simulated segment, all nodes started at 0.</summary>
-    private static VrrpSimulation[] Simulate(ActiveActivePlan plan, int seed)
+    private static VrrpElectionSimulation[] Simulate(ActiveActivePlan plan, int seed)
     {
-        var sims = new VrrpSimulation[plan.Instances.Count];
+        var sims = new VrrpElectionSimulation[plan.Instances.Count];
         for (var i = 0; i < sims.Length; i++)
         {
-            var sim = new VrrpSimulation(seed + i) { Delay = TimeSpan.FromMilliseconds(1) };
+            var sim = new VrrpElectionSimulation(seed + i) { Delay = TimeSpan.FromMilliseconds(1) };
             for (var n = 0; n < plan.Nodes.Count; n++)
             {
                 sim.AddNode(IPAddress.Parse($"198.18.0.{11 + n}"), plan.RoutersFor(plan.Nodes[n])[i]);
@@ -223,7 +223,7 @@ public class ActiveActiveLayoutTests
         return sims;
     }
 
-    private static void At(VrrpSimulation[] sims, TimeSpan t, Action<VrrpSimulation> action)
+    private static void At(VrrpElectionSimulation[] sims, TimeSpan t, Action<VrrpElectionSimulation> action)
     {
         foreach (var s in sims)
         {
@@ -231,7 +231,7 @@ public class ActiveActiveLayoutTests
         }
     }
 
-    private static void RunUntil(VrrpSimulation[] sims, TimeSpan t)
+    private static void RunUntil(VrrpElectionSimulation[] sims, TimeSpan t)
     {
         foreach (var s in sims)
         {
@@ -240,7 +240,7 @@ public class ActiveActiveLayoutTests
     }
 
     /// <summary>The one node that is master and holds the address in each instance (fails on none or two).</summary>
-    private static string[] Holders(ActiveActivePlan plan, VrrpSimulation[] sims) => sims.Select((s, i) =>
+    private static string[] Holders(ActiveActivePlan plan, VrrpElectionSimulation[] sims) => sims.Select((s, i) =>
     {
         var masters = s.Masters.ToArray();
         Assert.True(masters.Length == 1, $"{plan.Instances[i].InstanceName}: {masters.Length} masters");

@@ -1,7 +1,7 @@
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
-using Ha.Net.Testing.Vrrp;
+using Ha.Net.Vrrp.Testing;
 using Ha.Net.Vrrp.Election;
 using Ha.Net.Vrrp.Wire;
 
@@ -64,7 +64,7 @@ public class ElectionScenarioTests
             var bytes = Enumerable.Range(1, 250).OrderBy(_ => r.Next()).Take(t.priorities.Length).ToArray();
             var version = t.v3 ? VrrpVersion.V3 : VrrpVersion.V2;
             var interval = t.v3 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1);
-            var sim = new VrrpSimulation(t.seed) { Delay = TimeSpan.FromMilliseconds(t.delayMs) };
+            var sim = new VrrpElectionSimulation(t.seed) { Delay = TimeSpan.FromMilliseconds(t.delayMs) };
             for (var i = 0; i < bytes.Length; i++)
             {
                 sim.AddNode(ElectionScenario.AddressOf(bytes[i]), ElectionScenario.Options(version, interval, t.priorities[i], t.preempt[i]));
@@ -94,7 +94,7 @@ public class ElectionScenarioTests
         // vrrp-anchors.md §6.2/§6.3: backup priority 100, 1 s interval.
         foreach (var graceful in new[] { false, true })
         {
-            var sim = new VrrpSimulation(1);
+            var sim = new VrrpElectionSimulation(1);
             var a = sim.AddNode(IPAddress.Parse("198.18.0.1"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 150, true));
             var b = sim.AddNode(IPAddress.Parse("198.18.0.2"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 100, true));
             sim.At(TimeSpan.Zero, () => { sim.Start(a); sim.Start(b); });
@@ -112,7 +112,7 @@ public class ElectionScenarioTests
     [Fact]
     public void KeepalivedTiming_V3_TenthOfASecond_CrashAt0Point361s_StopAt0Point061s()
     {
-        var sim = new VrrpSimulation(1);
+        var sim = new VrrpElectionSimulation(1);
         var a = sim.AddNode(IPAddress.Parse("198.18.0.1"), ElectionScenario.Options(VrrpVersion.V3, TimeSpan.FromMilliseconds(100), 150, true));
         var b = sim.AddNode(IPAddress.Parse("198.18.0.2"), ElectionScenario.Options(VrrpVersion.V3, TimeSpan.FromMilliseconds(100), 100, true));
         sim.At(TimeSpan.Zero, () => { sim.Start(a); sim.Start(b); });
@@ -128,7 +128,7 @@ public class ElectionScenarioTests
     public void PreemptDelay_DelaysTheTakeoverByTheDelay()
     {
         // man keepalived.conf: "priority 128 … 3.5 seconds … preempt_delay 2 … 5.5 seconds" (3 × 1 + 0.5 + 2).
-        var sim = new VrrpSimulation(1);
+        var sim = new VrrpElectionSimulation(1);
         var low = sim.AddNode(IPAddress.Parse("198.18.0.1"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 100, true));
         var o = ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 128, true);
         o.PreemptDelay = TimeSpan.FromSeconds(2);
@@ -141,7 +141,7 @@ public class ElectionScenarioTests
         // 2 s delay; adverts are accepted until 12.609375 s (the last at 11.609375 s), then discarded, so the down timer
         // (3 + 128/256 = 3.5 s) runs out at 15.109375 s: between delay + MDI − interval and delay + MDI after the first.
         Assert.Equal(TimeSpan.FromSeconds(15.109375), takeover);
-        var without = new VrrpSimulation(1);
+        var without = new VrrpElectionSimulation(1);
         var low2 = without.AddNode(IPAddress.Parse("198.18.0.1"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 100, true));
         var high2 = without.AddNode(IPAddress.Parse("198.18.0.2"), ElectionScenario.Options(VrrpVersion.V2, TimeSpan.FromSeconds(1), 128, true));
         without.At(TimeSpan.Zero, () => without.Start(low2));

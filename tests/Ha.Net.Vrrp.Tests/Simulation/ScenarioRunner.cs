@@ -1,4 +1,4 @@
-using Ha.Net.Testing.Vrrp;
+using Ha.Net.Vrrp.Testing;
 using Ha.Net.Vrrp.Election;
 
 namespace Ha.Net.Vrrp.Tests.Simulation;
@@ -10,9 +10,9 @@ public static class ScenarioRunner
 
     public static string? Run(ElectionScenario s) => Run(s, out _);
 
-    public static string? Run(ElectionScenario s, out VrrpSimulation sim)
+    public static string? Run(ElectionScenario s, out VrrpElectionSimulation sim)
     {
-        sim = new VrrpSimulation(s.Seed) { Delay = s.Delay, LossRate = s.Loss };
+        sim = new VrrpElectionSimulation(s.Seed) { Delay = s.Delay, LossRate = s.Loss };
         var n = s.Routers.Length;
         foreach (var r in s.Routers)
         {
@@ -155,7 +155,7 @@ public static class ScenarioRunner
     }
 
     /// <summary>The longest stretch within [from, to] during which two or more routers held the VIP.</summary>
-    public static TimeSpan LongestDualHolding(VrrpSimulation sim, TimeSpan from, TimeSpan to)
+    public static TimeSpan LongestDualHolding(VrrpElectionSimulation sim, TimeSpan from, TimeSpan to)
     {
         var bound = new HashSet<int>();
         TimeSpan? since = null;
