@@ -109,6 +109,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         HotPath.PrepareType(typeof(RouteNetlink));
         HotPath.PrepareType(typeof(NetlinkMessageWriter));
         HotPath.PrepareType(typeof(NetlinkMessageReader));
+        HotPath.PrepareType(typeof(StopAddresses));
         foreach (var address in addresses)
         {
             try

@@ -20,6 +20,7 @@ internal sealed class StopAddresses : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(int Index, IPAddress Address), int> _slots = [];
+    private readonly HashSet<(int Index, IPAddress Address)> _removedByHandler = [];
     private readonly int _fd;
     private bool _disposed;
 
@@ -70,7 +71,8 @@ internal sealed class StopAddresses : IDisposable
     {
         lock (_gate)
         {
-            return _slots.TryGetValue((interfaceIndex, address), out var slot) && SignalStop.WasSent(slot);
+            var key = (interfaceIndex, address);
+            return _removedByHandler.Contains(key) || (_slots.TryGetValue(key, out var slot) && SignalStop.WasSent(slot));
         }
     }
 
@@ -82,6 +84,11 @@ internal sealed class StopAddresses : IDisposable
         {
             if (_slots.Remove((interfaceIndex, address), out var slot))
             {
+                if (SignalStop.WasSent(slot))
+                {
+                    _removedByHandler.Add((interfaceIndex, address)); // the watcher may be looking at its notification now
+                }
+
                 SignalStop.Release(slot);
             }
         }

@@ -144,6 +144,8 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
     {
         HotPath.PrepareType(typeof(RawIPv4VrrpTransport));
         HotPath.PrepareType(typeof(VrrpEnvelope));
+        HotPath.PrepareType(typeof(StopAdverts));
+        HotPath.PrepareType(typeof(SignalStop));
     }
 
     public async ValueTask<VrrpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
