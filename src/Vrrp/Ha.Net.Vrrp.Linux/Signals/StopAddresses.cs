@@ -72,7 +72,9 @@ internal sealed class StopAddresses : IDisposable
         lock (_gate)
         {
             var key = (interfaceIndex, address);
-            return _removedByHandler.Contains(key) || (_slots.TryGetValue(key, out var slot) && SignalStop.WasSent(slot));
+            // Fired and armed is enough: the handler marks a frame sent just before its sendto, but the stop signal's
+            // handler has begun, so a deletion of an armed address now is the daemon's own either way.
+            return _removedByHandler.Contains(key) || (_slots.TryGetValue(key, out var slot) && (SignalStop.WasSent(slot) || SignalStop.HasFired));
         }
     }
 
@@ -84,7 +86,7 @@ internal sealed class StopAddresses : IDisposable
         {
             if (_slots.Remove((interfaceIndex, address), out var slot))
             {
-                if (SignalStop.WasSent(slot))
+                if (SignalStop.WasSent(slot) || SignalStop.HasFired)
                 {
                     _removedByHandler.Add((interfaceIndex, address)); // the watcher may be looking at its notification now
                 }

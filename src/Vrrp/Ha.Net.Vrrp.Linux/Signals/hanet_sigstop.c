@@ -43,14 +43,18 @@ static void send_kind(int kind)
         if (!__atomic_load_n(&s->armed, __ATOMIC_ACQUIRE) || s->kind != kind)
             continue;
         const struct sockaddr *to = s->address_length > 0 ? (const struct sockaddr *)s->address : 0;
-        for (int tries = 0; tries < 3; tries++) {
-            if (sendto(s->fd, s->frame, (size_t)s->length, MSG_DONTWAIT, to, (socklen_t)s->address_length) >= 0) {
-                __atomic_store_n(&s->sent, 1, __ATOMIC_RELEASE);
-                break;
-            }
-            if (errno != EINTR)
+        /* Marked sent before the syscall: the kernel announces an address removal inside sendto(2), and the daemon's
+         * watcher, woken on the other core, must already see it as the handler's own. Unmarked if it failed. */
+        __atomic_store_n(&s->sent, 1, __ATOMIC_SEQ_CST);
+        int ok = 0;
+        for (int tries = 0; tries < 3 && !ok; tries++) {
+            if (sendto(s->fd, s->frame, (size_t)s->length, MSG_DONTWAIT, to, (socklen_t)s->address_length) >= 0)
+                ok = 1;
+            else if (errno != EINTR)
                 break;
         }
+        if (!ok)
+            __atomic_store_n(&s->sent, 0, __ATOMIC_SEQ_CST);
     }
 }
 
