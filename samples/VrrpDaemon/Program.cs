@@ -2,6 +2,7 @@ using System.Reflection;
 using Ha.Net.Samples.Shared.Signals;
 using Ha.Net.Samples.Shared.Syslog;
 using Ha.Net.Samples.Shared.Systemd;
+using Ha.Net.Vrrp.Linux;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Samples.VrrpDaemon;
@@ -206,6 +207,19 @@ internal static class Program
         // SIGRTMIN+2 JSON (when built with it), SIGRTMAX thread dump (debug builds); every other signal that would
         // terminate the process is caught too, logged and ignored, so none can drop the VIP without the priority-0 advert.
         using var signals = new SignalListener(SignalListener.Terminating);
+
+        // #18: SIGTERM/SIGINT also send each master's priority-0 advert and remove its VIPs inside the signal handler
+        // (libhanet_sigstop.so, built by gcc with the Linux backend), ahead of .NET's own dispatch to the loop below,
+        // which still runs the whole stop. Installed after the listener (it chains to it) and before the backend opens.
+        if (LinuxVrrpBackend.TryInstallSignalStop([SignalListener.SIGTERM, SignalListener.SIGINT], out var noSignalStop))
+        {
+            log.LogDebug("SIGTERM/SIGINT: priority-0 adverts and VIP removal armed in the signal handler");
+        }
+        else
+        {
+            log.LogInformation("SIGTERM/SIGINT go through .NET's signal dispatch only (a few ms slower): {Reason}", noSignalStop);
+        }
+
         using var systemd = SystemdNotifier.FromEnvironment();
         await using var daemon = new Daemon(loggers);
         using var counters = cli.MetricsAddress is null ? null : new VrrpCounters(); // counts only when metrics are served

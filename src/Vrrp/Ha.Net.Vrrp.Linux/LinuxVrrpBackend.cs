@@ -1,9 +1,11 @@
-using System.Runtime.Versioning;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Runtime.Versioning;
 using System.Net.Sockets;
 using Ha.Net.Vrrp.Linux.Addresses;
 using Ha.Net.Vrrp.Linux.Announcements;
 using Ha.Net.Vrrp.Linux.Links;
+using Ha.Net.Vrrp.Linux.Signals;
 using Ha.Net.Vrrp.Linux.Transport;
 using Ha.Net.Vrrp.Transport;
 using Microsoft.Extensions.Logging;
@@ -54,6 +56,29 @@ public static class LinuxVrrpBackend
     /// <param name="loggerFactory">Logging, or <see langword="null"/> for none.</param>
     public static ILinkStateMonitor StartLinkMonitor(ILoggerFactory? loggerFactory = null) =>
         LinkStateMonitor.Start((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ha.Net.Vrrp.Linux.Links"));
+
+    /// <summary>
+    /// Makes <paramref name="signals"/> (a daemon's SIGTERM and SIGINT) stop VRRP from inside the signal handler, as
+    /// keepalived does within a millisecond: every instance that is MASTER over a transport and binder opened after this
+    /// call sends its priority-0 advert and every IPv4 virtual address it holds is removed, before the .NET runtime even
+    /// hears of the signal. The handler then calls the one installed before it, so the application's own handling of the
+    /// signal (<see cref="System.Runtime.InteropServices.PosixSignalRegistration"/>: its graceful stop, log lines, exit
+    /// code) runs as before; the instances' own priority-0 adverts are then not sent a second time.
+    /// </summary>
+    /// <remarks>
+    /// Needs <c>libhanet_sigstop.so</c> beside the application: this project builds it with gcc when the build machine
+    /// has gcc. Without it nothing changes (<paramref name="reason"/> says why), and the application's own stop sends
+    /// the priority-0 adverts. Call once, after registering the application's own signal handling and before opening
+    /// transports and binders. IPv6 instances are left to the application's own stop.
+    /// </remarks>
+    /// <param name="signals">The signal numbers (Linux: SIGINT 2, SIGTERM 15).</param>
+    /// <param name="reason">Why the handler was not installed.</param>
+    /// <returns>Whether the handler is installed.</returns>
+    public static bool TryInstallSignalStop(IEnumerable<int> signals, [NotNullWhen(false)] out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(signals);
+        return SignalStop.TryInstall(signals, AppContext.BaseDirectory, out reason);
+    }
 
     private static LinuxVrrpMetrics Metrics(IMeterFactory? meterFactory) => meterFactory is null ? LinuxVrrpMetrics.Shared : new LinuxVrrpMetrics(meterFactory);
 }

@@ -6,6 +6,7 @@ using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux.Interop;
 using Ha.Net.Vrrp.Linux.Netlink;
+using Ha.Net.Vrrp.Linux.Signals;
 using Microsoft.Extensions.Logging;
 
 namespace Ha.Net.Vrrp.Linux.Addresses;
@@ -33,6 +34,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
     private readonly ConcurrentDictionary<string, int> _indexes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _watch;
+    private readonly StopAddresses? _stop = StopAddresses.Open();
 
     private NetlinkAddressBinder(RouteClient route, NetlinkSocket? events, NetlinkAddressBinderOptions options, LinuxVrrpMetrics metrics, ILogger logger)
     {
@@ -61,6 +63,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         try
         {
             events = options.WatchExternalRemoval ? NetlinkSocket.Open(Rtnl.RTNLGRP_IPV4_IFADDR, Rtnl.RTNLGRP_IPV6_IFADDR) : null;
+            events?.DropMessagesOfType(Rtnl.RTM_NEWADDR); // only deletions matter; our own adds must not wake the watcher
             return new NetlinkAddressBinder(new RouteClient(requests), events, options, metrics, logger);
         }
         catch
@@ -108,6 +111,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         HotPath.PrepareType(typeof(RouteNetlink));
         HotPath.PrepareType(typeof(NetlinkMessageWriter));
         HotPath.PrepareType(typeof(NetlinkMessageReader));
+        HotPath.PrepareType(typeof(StopAddresses));
         foreach (var address in addresses)
         {
             try
@@ -144,6 +148,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         }
 
         _bound[(index, address.Address)] = address;
+        _stop?.Added(address, index);
     }
 
     private void Remove(VirtualAddress address)
@@ -161,6 +166,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
 
         // Forget it first, so the RTM_DELADDR notification our own request causes is not taken for someone else's.
         _bound.TryRemove((index, address.Address), out _);
+        _stop?.Removing(address.Address, index);
         try
         {
             _route.ChangeAddress(add: false, address, index);
@@ -245,6 +251,7 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         }
 
         _route.Dispose();
+        _stop?.Dispose();
         _stopping.Dispose();
     }
 
@@ -293,7 +300,8 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         while (reader.TryRead(out var message))
         {
             if (message.Type == Rtnl.RTM_DELADDR && RouteNetlink.TryParseAddress(message) is { } info
-                && _bound.TryGetValue((info.InterfaceIndex, info.Address), out var address))
+                && _bound.TryGetValue((info.InterfaceIndex, info.Address), out var address)
+                && _stop?.RemovedByHandler(info.Address, info.InterfaceIndex) != true)
             {
                 gone.Add(address);
             }
@@ -324,7 +332,12 @@ internal sealed partial class NetlinkAddressBinder : ILinuxAddressBinder, IHotPa
         }
         else
         {
-            _bound.TryRemove(_bound.FirstOrDefault(b => b.Value == address).Key, out _);
+            var key = _bound.FirstOrDefault(b => b.Value == address).Key;
+            _bound.TryRemove(key, out _);
+            if (key.Address is not null)
+            {
+                _stop?.Removing(key.Address, key.Index);
+            }
         }
 
         Log.RemovedExternally(_logger, address, restored);

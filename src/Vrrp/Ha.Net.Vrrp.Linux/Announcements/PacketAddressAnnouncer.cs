@@ -23,15 +23,20 @@ public interface ILinuxAddressAnnouncer : IAddressAnnouncer, IAsyncDisposable
 /// </summary>
 /// <remarks>
 /// A gratuitous ARP is one sendto(2) of a frame built ahead: the interface's index and MAC are looked up once, used
-/// as they are, and looked up again in the background once older than <see cref="LinkLifetime"/> (a MAC changed by a
-/// bond failover reaches the frames after that look-up; a send that fails with ENXIO/ENODEV looks the interface up
-/// again at once); the frame per address is built once per MAC.
+/// as they are, and looked up again in the background once older than <see cref="LinkLifetime"/>, <see cref="RefreshDelay"/>
+/// after the frame that found them old (a MAC changed by a bond failover reaches the frames after that look-up; a send
+/// that fails with ENXIO/ENODEV looks the interface up again at once); the frame per address is built once per MAC.
+/// The look-up waits: started at once it woke a thread-pool thread that competed with the rest of the transition's
+/// burst for the CPU (#18).
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, IHotPathPreparable
 {
     /// <summary>How long an interface's index and MAC are used before they are looked up again.</summary>
     internal static readonly TimeSpan LinkLifetime = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long after a frame sent with an old look-up the interfaces are looked up again (after its burst).</summary>
+    internal static readonly TimeSpan RefreshDelay = TimeSpan.FromMilliseconds(200);
 
     private const int ENXIO = 6;
     private readonly ConcurrentDictionary<string, CachedLink> _links = new(StringComparer.Ordinal);
@@ -43,6 +48,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
     private readonly LinuxVrrpMetrics _metrics;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _icmpGate = new(1, 1);
+    private readonly Timer _refresh;
     private int _disposed;
     private int _refreshing;
 
@@ -53,6 +59,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
         _route = route;
         _metrics = metrics;
         _logger = logger;
+        _refresh = new Timer(static s => ((PacketAddressAnnouncer)s!).RefreshOld(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>Opens the sockets in the calling thread's network namespace.</summary>
@@ -129,6 +136,7 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
 
             _metrics.Announcements.Add(1, link.Tag);
             Log.Sent(_logger, address.Address, link.Info.Name);
+            RefreshLaterIfOld(link);
             return ValueTask.CompletedTask;
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or SocketException or ObjectDisposedException)
@@ -174,41 +182,18 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
         await SendNeighbourAdvertisementAsync(link.Info, address.Address, cancellationToken).ConfigureAwait(false);
         _metrics.Announcements.Add(1, link.Tag);
         Log.Sent(_logger, address.Address, link.Info.Name);
+        RefreshLaterIfOld(link);
     }
 
     /// <summary>
-    /// The interface's index and MAC. A cached entry is used as it is (the frame goes out now); one older than
-    /// <see cref="LinkLifetime"/> is looked up again in the background for the frames after it. Nothing cached, or
-    /// <paramref name="refresh"/>: looked up here.
+    /// The interface's index and MAC: a cached entry as it is (the frame goes out now; <see cref="RefreshLaterIfOld"/>
+    /// looks it up again after the frames). Nothing cached, or <paramref name="refresh"/>: looked up here.
     /// </summary>
     private CachedLink Link(string interfaceName, bool refresh)
     {
         var now = Environment.TickCount64;
         if (!refresh && _links.TryGetValue(interfaceName, out var cached))
         {
-            if (now - cached.LookedUpAt >= (long)LinkLifetime.TotalMilliseconds && Interlocked.Exchange(ref _refreshing, 1) == 0)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(
-                    static state =>
-                    {
-                        var (announcer, name) = state;
-                        try
-                        {
-                            announcer.Link(name, refresh: true);
-                        }
-                        catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or SocketException or TimeoutException or ObjectDisposedException)
-                        {
-                            // The next announcement looks it up again (or fails and says why).
-                        }
-                        finally
-                        {
-                            Volatile.Write(ref announcer._refreshing, 0);
-                        }
-                    },
-                    (this, interfaceName),
-                    preferLocal: false);
-            }
-
             return cached;
         }
 
@@ -226,10 +211,48 @@ internal sealed partial class PacketAddressAnnouncer : ILinuxAddressAnnouncer, I
         return link;
     }
 
+    /// <summary>Once <paramref name="link"/> is older than <see cref="LinkLifetime"/>: every interface looked up again, <see cref="RefreshDelay"/> from now.</summary>
+    private void RefreshLaterIfOld(CachedLink link)
+    {
+        if (Environment.TickCount64 - link.LookedUpAt >= (long)LinkLifetime.TotalMilliseconds && Interlocked.Exchange(ref _refreshing, 1) == 0)
+        {
+            _refresh.Change(RefreshDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void RefreshOld()
+    {
+        try
+        {
+            var now = Environment.TickCount64;
+            foreach (var (name, link) in _links)
+            {
+                if (now - link.LookedUpAt < (long)LinkLifetime.TotalMilliseconds || Volatile.Read(ref _disposed) != 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    Link(name, refresh: true);
+                }
+                catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or SocketException or TimeoutException or ObjectDisposedException)
+                {
+                    // The next announcement looks it up again (or fails and says why).
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _refresh.Dispose();
             _packet.Dispose();
             _icmp6?.Dispose();
             _route.Dispose();

@@ -61,6 +61,9 @@ internal static partial class LibC
     public static partial int close(int fd);
 
     [LibraryImport(Library, SetLastError = true)]
+    public static partial int dup(int oldfd);
+
+    [LibraryImport(Library, SetLastError = true)]
     public static unsafe partial nint sendto(SafeSocketHandle sockfd, void* buf, nuint len, int flags, void* dest_addr, uint addrlen);
 
     [LibraryImport(Library, SetLastError = true)]

@@ -31,6 +31,37 @@ internal sealed class NetlinkSocket : IDisposable
         _sequence = (uint)Environment.TickCount;
     }
 
+    /// <summary>
+    /// Attaches a classic BPF filter that drops every datagram whose first message is of <paramref name="type"/>, so a
+    /// notification socket is not woken for messages it ignores (the binder's own RTM_NEWADDRs, #18: each woke a
+    /// thread-pool chain right when the VRRP thread's gratuitous ARP was due).
+    /// </summary>
+    public unsafe void DropMessagesOfType(ushort type)
+    {
+        // A BPF_ABS load reads in network byte order; nlmsg_type (offset 4) is in host order.
+        var value = BitConverter.IsLittleEndian ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(type) : type;
+        ulong* filter = stackalloc ulong[4]
+        {
+            Instruction(0x28, 0, 0, 4),          // ldh [4]
+            Instruction(0x15, 0, 1, value),      // jeq #type, drop, accept
+            Instruction(0x06, 0, 0, 0),          // ret #0 (drop)
+            Instruction(0x06, 0, 0, 0xFFFFFFFF), // ret #-1 (the whole datagram)
+        };
+        Span<byte> program = stackalloc byte[16]; // struct sock_fprog: unsigned short len; struct sock_filter *filter
+        program.Clear();
+        MemoryMarshal.Write(program, (ushort)4);
+        MemoryMarshal.Write(program[8..], (nint)filter);
+        _socket.SetRawSocketOption(LibC.SOL_SOCKET, SO_ATTACH_FILTER, program);
+
+        // struct sock_filter: u16 code; u8 jt; u8 jf; u32 k, in host order.
+        static ulong Instruction(ushort code, byte jt, byte jf, uint k) =>
+            BitConverter.IsLittleEndian
+                ? code | ((ulong)jt << 16) | ((ulong)jf << 24) | ((ulong)k << 32)
+                : ((ulong)code << 48) | ((ulong)jt << 40) | ((ulong)jf << 32) | k;
+    }
+
+    private const int SO_ATTACH_FILTER = 26;
+
     /// <summary>How long a request may wait for its reply before it fails.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -7,6 +7,7 @@ using Ha.Net.Vrrp.Linux.Interop;
 using Ha.Net.Vrrp.Addresses;
 using Ha.Net.Vrrp.Hosting;
 using Ha.Net.Vrrp.Linux.Netlink;
+using Ha.Net.Vrrp.Linux.Signals;
 using Ha.Net.Vrrp.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -39,6 +40,7 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
     private readonly byte[] _send = new byte[MaxPacket];
     private readonly ConcurrentDictionary<uint, IPAddress> _addresses = new();
     private readonly KeyValuePair<string, object?> _interfaceTag;
+    private readonly StopAdverts? _stop;
     private int _disposed;
 
     private RawIPv4VrrpTransport(Socket socket, RawVrrpTransportOptions options, int interfaceIndex, IPAddress localAddress, LinuxVrrpMetrics metrics, ILogger logger)
@@ -53,6 +55,7 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
         _group = VrrpEnvelope.ToUInt32(options.EffectiveMulticastGroup);
         _peers = [.. options.UnicastPeers.Select(VrrpEnvelope.ToUInt32)];
         _interfaceTag = new("interface", options.InterfaceName);
+        _stop = StopAdverts.For(socket);
     }
 
     public IPAddress LocalAddress { get; }
@@ -118,8 +121,15 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
                 var ttl = RawVrrpTransportOptions.IsMulticast(destination) ? (byte)255 : _options.UnicastTtl;
                 VrrpEnvelope.WriteIPv4Header(_send, message.Length, ttl, _source, destinationBytes);
                 message.Span.CopyTo(_send.AsSpan(VrrpEnvelope.IPv4HeaderLength));
+                var to = VrrpEnvelope.ToUInt32(destination);
+                if (_stop?.Suppress(message.Span, to) == true)
+                {
+                    return ValueTask.CompletedTask; // the SIGTERM handler sent this instance's priority 0 already
+                }
+
                 var endpoint = _endpoints.GetOrAdd(destination, static d => new IPEndPoint(d, 0).Serialize());
                 _socket.SendTo(_send.AsSpan(0, length), SocketFlags.None, endpoint);
+                _stop?.Sent(_send.AsSpan(0, length), VrrpEnvelope.IPv4HeaderLength, to);
             }
 
             _metrics.Sent.Add(1, _interfaceTag);
@@ -136,6 +146,8 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
     {
         HotPath.PrepareType(typeof(RawIPv4VrrpTransport));
         HotPath.PrepareType(typeof(VrrpEnvelope));
+        HotPath.PrepareType(typeof(StopAdverts));
+        HotPath.PrepareType(typeof(SignalStop));
     }
 
     public async ValueTask<VrrpReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -198,6 +210,7 @@ internal sealed partial class RawIPv4VrrpTransport : IVrrpTransport, IHotPathPre
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _stop?.Dispose();
             _socket.Dispose();
         }
 
