@@ -417,6 +417,15 @@ public sealed class SyslogWriterTests
     }
 
     [Fact]
+    public void Parse_RefusesAHostNameTheResolverRejects_WithAnError_NotAnException()
+    {
+        // Found by ReloadFuzzTests: a 'log' host of over 255 characters made Dns throw ArgumentOutOfRangeException.
+        var host = new string('a', 300);
+        Assert.Null(SyslogTarget.Parse([host + ":514", "local2"], out var error));
+        Assert.Contains($"cannot resolve host name '{host}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Levels_FilterAndCap_AsHaproxysMaxAndMinLevels()
     {
         var target = Target("127.0.0.1", "local2", "notice", "err");

@@ -288,7 +288,7 @@ internal sealed record SyslogTarget
                 // HAProxy resolves a log host name once, when it reads the configuration.
                 ip = Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault();
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or ArgumentException) // ArgumentException: not a host name (over 255 characters, ...)
             {
                 ip = null;
             }
