@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Ha.Net.ConfigKit;
 
 namespace Ha.Net.Vrrp.Keepalived;
@@ -47,19 +48,33 @@ internal enum KeepalivedCheckClass
 /// <param name="Severity">Warning or error.</param>
 /// <param name="Location">Where it was found.</param>
 /// <param name="Directive">The directive (keyword) concerned, or <see langword="null"/> for a syntax finding.</param>
-/// <param name="Message">A message naming the directive and the problem.</param>
-public sealed record KeepalivedDiagnostic(
+/// <param name="Message">A message naming the directive and the problem (the word after any <c>auth_pass</c> it quotes is hidden).</param>
+public sealed partial record KeepalivedDiagnostic(
     KeepalivedDiagnosticSeverity Severity,
     KeepalivedSourceLine Location,
     string? Directive,
     string Message)
 {
     /// <summary>
+    /// A message naming the directive and the problem. Secrets never reach a log line: wherever a finding quotes
+    /// configuration text that carries <c>auth_pass</c> and a word after it (a run-together line can put a password
+    /// into another keyword's arguments or names), that word reads <c>(hidden)</c>. keepalived's own sentence
+    /// "Truncating auth_pass to 8 characters" quotes no password and is kept as it is.
+    /// </summary>
+    public string Message { get; } = HideSecrets(Message);
+
+    /// <summary>
     /// What keepalived's <c>-t</c> makes of the same finding: every error counts as a configuration error unless
     /// marked fatal; a warning counts only where keepalived reports it too (it is marked where it is made).
     /// </summary>
     internal KeepalivedCheckClass KeepalivedCheck { get; init; } =
         Severity == KeepalivedDiagnosticSeverity.Error ? KeepalivedCheckClass.Error : KeepalivedCheckClass.None;
+
+    private static string HideSecrets(string message) =>
+        message.Contains("auth_pass", StringComparison.Ordinal) ? AuthPassWord().Replace(message, "(hidden)") : message;
+
+    [GeneratedRegex(@"(?<=\bauth_pass\s+)(?!to 8 characters\b)(""[^""]*""?|[^\s""]+)")]
+    private static partial Regex AuthPassWord();
 
     /// <summary>Formats the finding as <c>file:line: error: message</c>.</summary>
     /// <returns>The finding text.</returns>

@@ -487,19 +487,8 @@ internal sealed partial class KeepalivedParser
     {
         if (st.ArgCount > allowed)
         {
-            Warn(st.Location, st.Keyword, $"'{st.Keyword}': extra parameter(s) '{string.Join(' ', Redacted(st.Words.Skip(allowed + 1).Select(w => w.Text)))}' ignored");
-        }
-    }
-
-    /// <summary>The words as written, except the one after <c>auth_pass</c> (a run-together line can carry a
-    /// password into another keyword's extra parameters): secrets never reach a log line.</summary>
-    private static IEnumerable<string> Redacted(IEnumerable<string> words)
-    {
-        bool secretNext = false;
-        foreach (var word in words)
-        {
-            yield return secretNext ? "(hidden)" : word;
-            secretNext = word == "auth_pass";
+            // A password run into these words is hidden by KeepalivedDiagnostic itself.
+            Warn(st.Location, st.Keyword, $"'{st.Keyword}': extra parameter(s) '{string.Join(' ', st.Words.Skip(allowed + 1).Select(w => w.Text))}' ignored");
         }
     }
 

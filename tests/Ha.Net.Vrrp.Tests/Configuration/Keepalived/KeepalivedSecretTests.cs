@@ -59,4 +59,31 @@ public sealed class KeepalivedSecretTests
         Assert.Contains("auth_pass (hidden) interval 2", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, warning.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>Found by the suite-wide secret check on a hanet-vrrpd -t fuzz mutant: a one-line file whose
+    /// <c>track_script</c> swallowed the rest of the instance, authentication included, quoted the password in
+    /// "does not name a vrrp_script". Any finding quoting <c>auth_pass</c> and a word hides the word.</summary>
+    [Fact]
+    public void APasswordSwallowedIntoAQuotedName_IsHidden_InEveryFinding()
+    {
+        var result = KeepalivedConfigReader.Parse(
+            "vrrp_instance VI_1 { interface eth0 virtual_router_id 51 track_script { weight 20 } authentication { auth_type PASS auth_pass "
+                + Password + " } virtual_ipaddress { 198.18.0.10 } }\n",
+            "/nonexistent-hanet/keepalived.conf");
+        var mapped = result.Config is { } config ? KeepalivedConfigMapper.ToVirtualRouterOptions(config).Diagnostics : [];
+
+        var all = result.Diagnostics.Concat(mapped).ToList();
+        Assert.NotEmpty(all);
+        Assert.All(all, d => Assert.DoesNotContain(Password[..8], d.ToString(), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("'x': extra parameter(s) 'auth_pass " + Password + " y' ignored", "'x': extra parameter(s) 'auth_pass (hidden) y' ignored")]
+    [InlineData("name 'a auth_pass \"" + Password + " b\" c' unknown", "name 'a auth_pass (hidden) c' unknown")]
+    [InlineData("Truncating auth_pass to 8 characters", "Truncating auth_pass to 8 characters")]
+    public void TheWordAfterAuthPass_IsHiddenInAnyMessage(string message, string shown)
+    {
+        var d = new KeepalivedDiagnostic(KeepalivedDiagnosticSeverity.Warning, new KeepalivedSourceLine("/k.conf", 1), null, message);
+        Assert.Equal(shown, d.Message);
+    }
 }
