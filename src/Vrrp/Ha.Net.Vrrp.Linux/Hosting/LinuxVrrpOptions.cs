@@ -1,4 +1,6 @@
+using Ha.Net.Vrrp.Configuration;
 using Ha.Net.Vrrp.Linux.Addresses;
+using Ha.Net.Vrrp.Linux.Transport;
 
 namespace Ha.Net.Vrrp.Linux.Hosting;
 
@@ -10,6 +12,14 @@ public sealed class LinuxVrrpOptions
 
     /// <summary>TTL / hop limit of unicast adverts (keepalived <c>unicast_ttl</c>); default 255.</summary>
     public byte UnicastTtl { get; set; } = 255;
+
+    /// <summary>
+    /// Adjusts one instance's transport options after they are made from its <c>VirtualRouterOptions</c> and
+    /// <see cref="UnicastTtl"/>, for what differs per instance (keepalived's per-instance <c>unicast_ttl</c>, checking the
+    /// source of unicast adverts or the multicast TTL); <see langword="null"/> leaves them as made. Invalid results are
+    /// refused when the transport opens, every problem listed.
+    /// </summary>
+    public Func<VirtualRouterOptions, RawVrrpTransportOptions, RawVrrpTransportOptions>? ConfigureTransport { get; set; }
 
     /// <summary>Remove every configured virtual address present at start-up (what a killed predecessor left); default on.</summary>
     public bool RemoveStaleAddressesAtStart { get; set; } = true;

@@ -25,6 +25,12 @@ internal sealed class LinuxVrrpTransportFactory : IVrrpTransportFactory
     public IVrrpTransport Create(VirtualRouterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return LinuxVrrpBackend.OpenTransport(RawVrrpTransportOptions.ForInstance(options, _options.UnicastTtl), _loggerFactory, _meterFactory);
+        var transport = RawVrrpTransportOptions.ForInstance(options, _options.UnicastTtl);
+        if (_options.ConfigureTransport is { } configure)
+        {
+            transport = configure(options, transport) ?? throw new InvalidOperationException($"vrrp_instance {options.InstanceName}: ConfigureTransport returned no options.");
+        }
+
+        return LinuxVrrpBackend.OpenTransport(transport, _loggerFactory, _meterFactory);
     }
 }
