@@ -5,6 +5,7 @@ using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Ha.Net.Samples.Lab;
 using Ha.Net.Testing.Environment;
 
 namespace Ha.Net.Packaging.Tests;
@@ -137,38 +138,30 @@ public sealed partial class QuickStartTests(PackedFeed feed)
     /// <summary>The Linux quick start, run as its README says (root, an interface eth0) in a namespace of its own:
     /// it becomes MASTER and adds the VIP, and on Ctrl+C it leaves MASTER and removes it.</summary>
     [RequiresFact("root", "netns")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task VrrpLinuxQuickStart_TakesTheVirtualAddressAndGivesItBack()
     {
         var app = feed.Build(Find(LinuxVrrpQuickStart));
         var vip = Regex.Match(app.QuickStart.Code, @"IPAddress\.Parse\(""(?<ip>198\.18\.[0-9.]+)""\)").Groups["ip"].Value;
         Assert.False(string.IsNullOrEmpty(vip), "the quick start's VIP must be in 198.18.0.0/15 (the test runs it in a namespace)");
 
-        var ns = $"hanet-pkg-{Environment.ProcessId}-{Random.Shared.Next(100_000):D5}";
-        ProcessRunner.Run("ip", $"netns add {ns}");
-        try
-        {
-            ProcessRunner.Run("ip", $"-n {ns} link add eth0 type veth peer name eth1");
-            ProcessRunner.Run("ip", $"-n {ns} link set lo up");
-            ProcessRunner.Run("ip", $"-n {ns} link set eth1 up");
-            ProcessRunner.Run("ip", $"-n {ns} link set eth0 up");
-            ProcessRunner.Run("ip", $"-n {ns} addr add 198.18.0.1/24 dev eth0");
+        await using var lab = new NetnsLab("hpk"); // the suite's one lab: removed, with anything left in it, on dispose
+        var ns = lab.AddNamespace("n");
+        lab.Veth(ns, "eth0", "eth1");
+        NetnsLab.AddAddress(ns, "198.18.0.1/24", "eth0");
 
-            await using var node = ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", app.Dll], LinuxVrrpQuickStart);
-            Assert.True(await WaitForAsync(() => HasAddress(ns, vip), TimeSpan.FromSeconds(60)), $"{vip} never appeared on eth0:\n{node.Output}");
-            Assert.Contains("Entering MASTER STATE", node.Output, StringComparison.Ordinal);
+        await using var node = ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", app.Dll], LinuxVrrpQuickStart);
+        Assert.True(await WaitForAsync(() => HasAddress(ns, vip), TimeSpan.FromSeconds(60)), $"{vip} never appeared on eth0:\n{node.Output}");
+        Assert.Contains("Entering MASTER STATE", node.Output, StringComparison.Ordinal);
 
-            node.Signal("INT");
-            Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"the node did not stop on Ctrl+C:\n{node.Output}");
-            Assert.False(HasAddress(ns, vip), $"{vip} is still on eth0 after a graceful stop:\n{node.Output}");
-        }
-        finally
-        {
-            ProcessRunner.TryRun("ip", $"netns del {ns}");
-        }
+        node.Signal("INT");
+        Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"the node did not stop on Ctrl+C:\n{node.Output}");
+        Assert.False(HasAddress(ns, vip), $"{vip} is still on eth0 after a graceful stop:\n{node.Output}");
     }
 
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static bool HasAddress(string ns, string ip) =>
-        ProcessRunner.Run("ip", $"-n {ns} -o addr show dev eth0").Contains($" {ip}/", StringComparison.Ordinal);
+        NetnsLab.Ip($"-n {ns} -o addr show dev eth0").Contains($" {ip}/", StringComparison.Ordinal);
 
     private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan bound)
     {
