@@ -70,6 +70,17 @@ def first(items, pred):
     return None
 
 
+def median_note(rs):
+    """The median client outage of a cell: a kill falls anywhere in an advert interval, so single runs spread over it."""
+    o = sorted(float(r["outage_ms"]) for r in rs if str(r.get("outage_ms", "?")).replace(".", "", 1).isdigit())
+    return f"  (median {fmt(o[len(o) // 2] if len(o) % 2 else (o[len(o) // 2 - 1] + o[len(o) // 2]) / 2)})" if o else ""
+
+
+def prio0_note(rs):
+    n = sum(1 for r in rs if r.get("a_prio0_after_kill"))
+    return f"  [{n} run(s) with a priority-0 advert from A after the kill: not a crash]" if n else ""
+
+
 def gaps_ms(times):
     return [round((b - a) * 1000, 3) for a, b in zip(times, times[1:])]
 
@@ -87,12 +98,16 @@ def run(args):
     rec["gaps_ms"] = gaps_ms([t for t in a_adverts if steady_from <= t < event])
     scenario = a["scenario"]
     if scenario == "kill":
-        last_a = max((t for t in a_adverts if t < event), default=None)
         b_adv = first(adverts, lambda x: x[0] > event and x[1] == B_IP and x[2] > 0)
         b_garp = first(garps, lambda x: x[0] > event and x[1] == B_MAC)
         b_vip = first(mon_b, lambda x: x[0] > event and x[1] == "add")
-        if last_a and b_adv and b_garp and b_vip:
-            ref = min(b_adv[0], b_garp[0], b_vip[0])
+        # A graceful stop is not a crash: count a priority-0 advert from A after the event (none is expected).
+        rec["a_prio0_after_kill"] = sum(1 for t, src, prio in adverts if t > event and src == A_IP and prio == 0)
+        ref = min(b_adv[0], b_garp[0], b_vip[0]) if b_adv and b_garp and b_vip else None
+        # A's last advert is the last one on the capture before B acts: `date` is taken before the port goes down,
+        # so an advert can still leave A between the event's timestamp and the port going down.
+        last_a = max((t for t in a_adverts if t < ref), default=None) if ref else None
+        if last_a and ref:
             rec["expiry_late_ms"] = round((ref - (last_a + master_down_s(version, 100, interval))) * 1000, 3)
             rec["advert_ms"] = round((b_adv[0] - ref) * 1000, 3)
             rec["vip_ms"] = round((b_vip[0] - ref) * 1000, 3)
@@ -163,7 +178,8 @@ def summary(path):
             pp = lambda k: f"{fmt(pct(col(k), 50))}/{fmt(pct(col(k), 99))}"
             late = col("expiry_late_ms")
             print(f"{str(i) + 's v' + str(v):>10} {impl:>10} {len(rs):>3} {pp('advert_ms'):>15} {pp('vip_ms'):>13} {pp('garp_ms'):>14} "
-                  f"{fmt(pct(late, 50)) + '/' + fmt(max(late) if late else None):>20}  {' '.join(str(r['outage_ms']) for r in rs)}")
+                  f"{fmt(pct(late, 50)) + '/' + fmt(max(late) if late else None):>20}  {' '.join(str(r['outage_ms']) for r in rs)}"
+                  f"{median_note(rs)}{prio0_note(rs)}")
 
     stops = [r for r in recs if r["scenario"] == "stop"]
     if stops:

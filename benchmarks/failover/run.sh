@@ -21,7 +21,9 @@
 #   - client outage.
 #
 # Scenarios (A is master when each starts):
-#   kill      kill -9 of the master's VRRP process, then its switch port down (a crashed machine);
+#   kill      the master's switch port down, then kill -9 of its VRRP processes, children first (a crashed machine:
+#             nothing from A reaches the bridge after the event. Killing keepalived's parent first let its VRRP
+#             child take the parent-death SIGTERM and send priority 0, a graceful stop, in 2 of 5 runs);
 #   stop      SIGTERM of the master (priority-0 advert, VIP removed);
 #   heal      A and B isolated from each other on the bridge (both become master; the client follows
 #             B's gratuitous ARP), then healed: the outage is what the client sees after the heal.
@@ -188,7 +190,7 @@ run() {
   sleep "$steady"
   local event
   case $scenario in
-    kill) event=$(date +%s.%N); kill -9 $pid_a $(pgrep -P $pid_a) 2>/dev/null || true; ip -n $SW link set p1 down ;;
+    kill) event=$(date +%s.%N); ip -n $SW link set p1 down; kill -9 $(pgrep -P $pid_a) $pid_a 2>/dev/null || true ;;
     stop) event=$(date +%s.%N); kill -TERM $pid_a ;;
     heal*) event=$(date +%s.%N); ns_exec $SW bridge link set dev p1 isolated off; ns_exec $SW bridge link set dev p2 isolated off ;;
   esac

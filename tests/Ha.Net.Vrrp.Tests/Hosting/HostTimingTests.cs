@@ -33,8 +33,12 @@ public class HostTimingTests
 
         public IPAddress LocalAddress => Local;
 
+        /// <summary>When each advert was sent by the machine's clock (Stopwatch ticks), for routers on the system clock.</summary>
+        public ConcurrentQueue<long> SentAt { get; } = new();
+
         public ValueTask SendAsync(ReadOnlyMemory<byte> message, IPAddress destination, CancellationToken cancellationToken)
         {
+            SentAt.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
             Adverts.Enqueue((Elapsed, message.Span[2]));
             Entries.Enqueue($"send {message.Span[2]}");
             return ValueTask.CompletedTask;
@@ -93,7 +97,7 @@ public class HostTimingTests
         }
     }
 
-    private static (Journal Journal, IVirtualRouter Router) Create(Action<VirtualRouterOptions>? configure = null, IMeterFactory? meters = null)
+    private static (Journal Journal, IVirtualRouter Router) Create(Action<VirtualRouterOptions>? configure = null, IMeterFactory? meters = null, TimeProvider? clock = null)
     {
         var journal = new Journal();
         var options = new VirtualRouterOptions
@@ -107,7 +111,7 @@ public class HostTimingTests
             VirtualAddresses = [new VirtualAddress(IPAddress.Parse("198.18.0.100"), 32, "eth0")],
         };
         configure?.Invoke(options);
-        return (journal, VirtualRouter.Create(options, journal, journal, journal, journal.Clock, journal, meters));
+        return (journal, VirtualRouter.Create(options, journal, journal, journal, clock ?? journal.Clock, journal, meters));
     }
 
     private static async Task RunAsync(Journal journal, IVirtualRouter router, TimeSpan duration, TimeSpan step)
@@ -225,6 +229,58 @@ public class HostTimingTests
             Assert.NotEmpty(lateness);
             Assert.All(lateness, v => Assert.InRange(v, 0, 0.301)); // timestamps count in 100 ns ticks
             Assert.Contains(lateness, v => v > 0);
+        }
+    }
+
+    [Fact]
+    public void PreciseSleep_SleepsAtLeastWhatItIsAsked_BelowAMillisecond()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), PreciseSleep.IsSupported);
+        if (!PreciseSleep.IsSupported)
+        {
+            return;
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            PreciseSleep.Sleep(TimeSpan.FromMicroseconds(300));
+            Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(start) >= TimeSpan.FromMicroseconds(300));
+        }
+
+        PreciseSleep.Sleep(TimeSpan.Zero); // nothing to sleep: returns
+        PreciseSleep.Sleep(TimeSpan.FromTicks(-5));
+    }
+
+    /// <summary>
+    /// On the system clock the loop waits whole milliseconds rounded down and sleeps the fraction precisely: adverts at
+    /// 30 ms (VRRPv3) keep their pace and never come faster than the grid allows (an early wake that fired the deadline
+    /// before its time, or a loop that spun through it, would send more).
+    /// </summary>
+    [Fact]
+    public async Task SystemClock_AdvertsKeepTheirGrid_WithSubMillisecondWaits()
+    {
+        var (journal, router) = Create(
+            o =>
+            {
+                o.InstanceName = "VI_REAL";
+                o.Version = Ha.Net.Vrrp.Wire.VrrpVersion.V3;
+                o.Priority = 255; // owner: master at once, then an advert every 30 ms
+                o.AdvertisementInterval = TimeSpan.FromMilliseconds(30);
+            },
+            clock: TimeProvider.System);
+        await using (router)
+        {
+            await router.StartAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var sent = journal.SentAt.ToArray();
+            await router.StopAsync();
+
+            Assert.True(sent.Length >= 2, $"{sent.Length} adverts in 1.5 s at 30 ms");
+            var span = System.Diagnostics.Stopwatch.GetElapsedTime(sent[0], sent[^1]);
+            // On the grid, n adverts need at least (n - 1) intervals; a loaded machine sends fewer, never more.
+            Assert.True(span >= TimeSpan.FromMilliseconds(30 * (sent.Length - 1)) - TimeSpan.FromMilliseconds(1), $"{sent.Length} adverts in {span.TotalMilliseconds:0.0} ms");
+            Assert.True(sent.Length >= 10, $"{sent.Length} adverts in 1.5 s at 30 ms");
         }
     }
 }
