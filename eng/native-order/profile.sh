@@ -107,7 +107,7 @@ for line in open(cg):
     if line.startswith("ob="):
         ob = line[3:].strip()
     elif line.startswith("fn=") and (ob == "???" or ob == binary):
-        f = line[3:].strip()
+        f = line[3:].strip().split("'")[0]  # callgrind marks recursion cycles as name'N
         if f.startswith("0x"):
             a = int(f, 16)
             i = bisect.bisect_right(addrs, a) - 1
