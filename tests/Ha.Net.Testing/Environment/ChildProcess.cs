@@ -1,22 +1,21 @@
 using System.Diagnostics;
-using System.Text;
+using Ha.Net.Samples.Lab;
 
 namespace Ha.Net.Testing.Environment;
 
 /// <summary>
 /// A long-running child process under test (a daemon, keepalived, a VRRP node), its stdout and stderr
-/// collected line by line; killed with its children on disposal.
+/// collected line by line (and copied to the suite's output log); killed with its children on disposal.
+/// Starting, reading and killing are the lab's <see cref="LineProcess"/>, shared with the demo.
 /// </summary>
 public sealed class ChildProcess : IDisposable, IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly Lock _gate = new();
+    private readonly LineProcess _process;
 
-    private ChildProcess(Process process, string name)
+    private ChildProcess(ProcessStartInfo info, string name)
     {
-        _process = process;
         Name = name;
+        _process = LineProcess.Start(info, line => SuiteOutputLog.Append(name, line));
     }
 
     /// <summary>What the messages call this process.</summary>
@@ -32,52 +31,18 @@ public sealed class ChildProcess : IDisposable, IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Everything printed so far, stdout and stderr interleaved by line.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>Starts <c>FILE ARGS</c> (ARGS split like a command line).</summary>
     public static ChildProcess Start(string file, string args, string? name = null) =>
-        Start(new ProcessStartInfo(file, args), name ?? Path.GetFileName(file));
+        new(new ProcessStartInfo(file, args), name ?? Path.GetFileName(file));
 
     /// <summary>Starts <paramref name="file"/> with each of <paramref name="args"/> as one argument.</summary>
     public static ChildProcess Start(string file, IEnumerable<string> args, string? name = null) =>
-        Start(new ProcessStartInfo(file, args), name ?? Path.GetFileName(file));
-
-    private static ChildProcess Start(ProcessStartInfo info, string name)
-    {
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var child = new ChildProcess(process, name);
-        process.OutputDataReceived += (_, e) => child.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return child;
-    }
+        new(new ProcessStartInfo(file, args), name ?? Path.GetFileName(file));
 
     /// <summary>How many times <paramref name="text"/> occurs in the output.</summary>
-    public int CountOf(string text)
-    {
-        var output = Output;
-        var count = 0;
-        for (var i = output.IndexOf(text, StringComparison.Ordinal); i >= 0; i = output.IndexOf(text, i + text.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
+    public int CountOf(string text) => _process.CountOf(text);
 
     /// <summary>
     /// Waits (bounded) until the output holds <paramref name="text"/> <paramref name="occurrences"/> times;
@@ -122,44 +87,13 @@ public sealed class ChildProcess : IDisposable, IAsyncDisposable
     /// Waits (bounded) until the process has exited and its stdout and stderr have been read to the end,
     /// so its last lines are in <see cref="Output"/>.
     /// </summary>
-    /// <remarks>
-    /// <see cref="Process.WaitForExit(TimeSpan)"/> returns as soon as the process is gone, before the
-    /// asynchronous readers have delivered its last lines; <see cref="Process.WaitForExitAsync"/> waits for
-    /// both. If a grandchild holds the pipes open past the bound, this still says the process exited.
-    /// </remarks>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return _process.HasExited;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>The blocking form of <see cref="WaitForExitAsync"/>.</summary>
-    public bool WaitForExit(TimeSpan timeout) => WaitForExitAsync(timeout).GetAwaiter().GetResult();
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     /// <summary>SIGKILL to the process and its children, then waits (bounded) for it.</summary>
-    public void KillTree()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.WaitForExit(10_000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
+    public void KillTree() => _process.KillTree(TimeSpan.FromSeconds(10));
 
     /// <inheritdoc />
     public void Dispose()
@@ -171,33 +105,8 @@ public sealed class ChildProcess : IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            try
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
-
+        _process.SignalKill();
         await WaitForExitAsync(TimeSpan.FromSeconds(30));
         _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            _output.AppendLine(line);
-        }
-
-        SuiteOutputLog.Append(Name, line);
     }
 }
