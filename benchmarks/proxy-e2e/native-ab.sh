@@ -15,33 +15,9 @@ ng=38280 fe=38281
 cleanup() { [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 ulimit -n 20000
-mkdir -p "$work/ng"
-cat > "$work/nginx.conf" <<NGX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/ng/error.log warn;
-events { worker_connections 4000; }
-http { access_log off; keepalive_requests 100000000;
-  client_body_temp_path $work/ng; proxy_temp_path $work/ng; fastcgi_temp_path $work/ng; uwsgi_temp_path $work/ng; scgi_temp_path $work/ng;
-  server { listen 127.0.0.1:$ng backlog=4096; location / { return 200 "hello from nginx\n"; } } }
-NGX
-nginx -c "$work/nginx.conf" -p "$work/ng"
-cat > "$work/h.cfg" <<CFG
-global
-  nbthread 1
-  maxconn 9900
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 5m
-  timeout server 5m
-  maxconn 9900
-frontend http
-  bind 127.0.0.1:$fe backlog 4096
-  default_backend nginx
-backend nginx
-  server n1 127.0.0.1:$ng
-CFG
+. "$(dirname "$0")/backends.sh"
+start_nginx "$work" $ng
+haproxy_cfg $fe $ng > "$work/h.cfg"
 printf '%-14s %5s %10s %10s %8s %14s\n' label run "start MiB" "peak MiB" conns "CPU us/conn"
 for ((r = 1; r <= runs; r++)); do
   for spec in "$@"; do

@@ -36,39 +36,17 @@ rm -rf "$root/samples/ProxyDaemon/obj/Release/net10.0/linux-x64/native" # the ne
 bin=$work/bin/hanet-proxyd-sym
 objcopy --strip-debug "$work/bin/hanet-proxyd" "$bin"
 
-mkdir -p "$work/ng"
-cat > "$work/nginx.conf" <<NGX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/ng/error.log warn;
-events { worker_connections 4000; }
-http { access_log off; keepalive_requests 100000000;
-  client_body_temp_path $work/ng; proxy_temp_path $work/ng; fastcgi_temp_path $work/ng; uwsgi_temp_path $work/ng; scgi_temp_path $work/ng;
-  server { listen 127.0.0.1:$ng backlog=4096; location / { return 200 "hello from nginx\n"; } } }
-NGX
-nginx -c "$work/nginx.conf" -p "$work/ng"
+. "$root/benchmarks/proxy-e2e/backends.sh"
+start_nginx "$work" $ng
 iperf3 -s -p $ip -D -I "$work/iperf3.pid" --logfile "$work/iperf3.log"
-cat > "$work/h.cfg" <<CFG
-global
-  nbthread 1
-  maxconn 9900
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 5m
-  timeout server 5m
-  maxconn 9900
-frontend http
-  bind 127.0.0.1:$fe backlog 4096
-  default_backend nginx
-backend nginx
-  server n1 127.0.0.1:$ng check inter 500
+{ haproxy_cfg $fe $ng "check inter 500"; cat <<CFG
 frontend iperf
   bind 127.0.0.1:$fi
   default_backend iperf
 backend iperf
   server i1 127.0.0.1:$ip
 CFG
+} > "$work/h.cfg"
 
 echo "== running it under callgrind"
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" --compress-strings=no --compress-pos=no \
