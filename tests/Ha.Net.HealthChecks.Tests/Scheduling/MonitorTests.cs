@@ -66,18 +66,19 @@ public sealed class MonitorTests : IAsyncLifetime
         var first = _probe.ThenPending();
         _probe.Then(Pass, Pass);
         var m = Add();
-        var changes = new List<HealthStateChangedEventArgs>();
-        m.StateChanged += (_, e) => changes.Add(e);
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<HealthStateChangedEventArgs>();
+        m.StateChanged += (_, e) => changes.Enqueue(e);
         Assert.Equal(HealthState.Up, m.State);
 
+        // The result completes on another thread: the check is counted, then the change is raised, so wait for both.
         first.SetResult(Fail);
-        await WaitFor(() => m.Snapshot.ChecksCompleted == 1);
+        await WaitFor(() => m.Snapshot.ChecksCompleted == 1 && !changes.IsEmpty);
         Assert.Equal(1, _probe.CallCount);
         Assert.Equal(HealthState.Down, m.State);
-        Assert.Single(changes);
-        Assert.Equal(HealthState.Up, changes[0].Previous);
-        Assert.Equal(HealthChangeReason.Check, changes[0].Reason);
-        Assert.Equal(CheckStatus.L4ConnectionError, changes[0].Result.Status);
+        var change = Assert.Single(changes);
+        Assert.Equal(HealthState.Up, change.Previous);
+        Assert.Equal(HealthChangeReason.Check, change.Reason);
+        Assert.Equal(CheckStatus.L4ConnectionError, change.Result.Status);
 
         _clock.Advance(2 * S);
         Assert.Equal(HealthState.Down, m.State);
