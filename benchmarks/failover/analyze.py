@@ -12,6 +12,7 @@ notification (µs, UTC), the event's is `date +%s.%N` just before the signal or 
 import datetime
 import json
 import re
+import statistics
 import sys
 
 VIP = "198.18.0.100"
@@ -72,8 +73,8 @@ def first(items, pred):
 
 def median_note(rs):
     """The median client outage of a cell: a kill falls anywhere in an advert interval, so single runs spread over it."""
-    o = sorted(float(r["outage_ms"]) for r in rs if str(r.get("outage_ms", "?")).replace(".", "", 1).isdigit())
-    return f"  (median {fmt(o[len(o) // 2] if len(o) % 2 else (o[len(o) // 2 - 1] + o[len(o) // 2]) / 2)})" if o else ""
+    o = [float(r["outage_ms"]) for r in rs if str(r.get("outage_ms", "?")).replace(".", "", 1).isdigit()]
+    return f"  (median {fmt(statistics.median(o))})" if o else ""
 
 
 def prio0_note(rs):

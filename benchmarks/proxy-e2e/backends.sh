@@ -17,6 +17,11 @@ NGX
   nginx -c "$dir/nginx.conf" -p "$dir/ng"
 }
 
+# stop_nginx DIR: stops the nginx start_nginx DIR started, if it did.
+stop_nginx() {
+  [[ -f $1/nginx.pid ]] && kill "$(cat "$1/nginx.pid")" 2>/dev/null || true
+}
+
 # haproxy_cfg FRONTEND_PORT NGINX_PORT [SERVER_OPTIONS]: the benchmark's global/defaults and one tcp frontend to nginx.
 haproxy_cfg() {
   cat <<CFG

@@ -12,10 +12,10 @@ runs=${1:-3}; shift; [[ ${1:-} == -- ]] && shift
 (( $# )) || { sed -n 2,9p "$0"; exit 2; }
 work=$(mktemp -d /tmp/hanet-ab.XXXXXX)
 ng=38280 fe=38281
-cleanup() { [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
+. "$(dirname "$0")/backends.sh"
+cleanup() { stop_nginx "$work"; rm -rf "$work"; }
 trap cleanup EXIT
 ulimit -n 20000
-. "$(dirname "$0")/backends.sh"
 start_nginx "$work" $ng
 haproxy_cfg $fe $ng > "$work/h.cfg"
 printf '%-14s %5s %10s %10s %8s %14s\n' label run "start MiB" "peak MiB" conns "CPU us/conn"

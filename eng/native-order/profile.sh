@@ -16,8 +16,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/samples/ProxyDaemon/hanet-proxyd.order}
 for c in valgrind nginx wrk iperf3 nm objcopy readelf python3; do command -v $c >/dev/null || { echo "missing $c (apt-get install -y valgrind nginx wrk iperf3)"; exit 2; }; done
 work=$(mktemp -d /tmp/hanet-order.XXXXXX)
+. "$root/benchmarks/proxy-e2e/backends.sh"
 cleanup() {
-  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  stop_nginx "$work"
   [[ -f $work/iperf3.pid ]] && kill "$(cat "$work/iperf3.pid")" 2>/dev/null || true
   pkill -TERM -f "$work/bin/hanet-proxyd-sym" 2>/dev/null || true
   rm -rf "$work"
@@ -36,7 +37,6 @@ rm -rf "$root/samples/ProxyDaemon/obj/Release/net10.0/linux-x64/native" # the ne
 bin=$work/bin/hanet-proxyd-sym
 objcopy --strip-debug "$work/bin/hanet-proxyd" "$bin"
 
-. "$root/benchmarks/proxy-e2e/backends.sh"
 start_nginx "$work" $ng
 iperf3 -s -p $ip -D -I "$work/iperf3.pid" --logfile "$work/iperf3.log"
 { haproxy_cfg $fe $ng "check inter 500"; cat <<CFG

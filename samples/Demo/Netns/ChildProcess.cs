@@ -11,9 +11,13 @@ internal sealed class ChildProcess : IDisposable
 {
     private readonly StreamWriter _log;
     private readonly Lock _logGate = new();
-    private LineProcess _process = null!;
+    private readonly LineProcess _process;
 
-    private ChildProcess(StreamWriter log) => _log = log;
+    private ChildProcess(ProcessStartInfo info, string logFile, Action<string>? onLine, bool redirectInput)
+    {
+        _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        _process = LineProcess.Start(info, line => Log(line, onLine), redirectInput);
+    }
 
     public int Id => _process.Id;
 
@@ -39,9 +43,7 @@ internal sealed class ChildProcess : IDisposable
             info.Environment[k] = v;
         }
 
-        var child = new ChildProcess(new StreamWriter(logFile, append: true) { AutoFlush = true });
-        child._process = LineProcess.Start(info, line => child.Log(line, onLine), redirectInput);
-        return child;
+        return new ChildProcess(info, logFile, onLine, redirectInput);
     }
 
     public bool Contains(string text) => _process.CountOf(text) > 0;

@@ -447,10 +447,8 @@ internal sealed partial class VirtualRouterHost : IVirtualRouter
 
             if (left >= OneMillisecond || (left > SpinBelow && !PreciseSleep.IsSupported))
             {
-                var milliseconds = PreciseSleep.IsSupported
-                    ? (int)Math.Min(Math.Floor(left.TotalMilliseconds), int.MaxValue - 1)
-                    : (int)Math.Min(Math.Ceiling(left.TotalMilliseconds), int.MaxValue - 1);
-                Monitor.Wait(_gate, milliseconds);
+                var whole = PreciseSleep.IsSupported ? Math.Floor(left.TotalMilliseconds) : Math.Ceiling(left.TotalMilliseconds);
+                Monitor.Wait(_gate, (int)Math.Min(whole, int.MaxValue - 1));
                 return;
             }
         }
